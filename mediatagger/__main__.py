@@ -1,0 +1,3 @@
+from mediatagger.cli import main
+
+main()

@@ -1,0 +1,187 @@
+"""The command line. The only place errors become one-line messages and exit codes.
+
+Exit codes: 0 ok, 1 processing error, 2 usage error. ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mediatagger import __version__, analysis, media, presets
+from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
+from mediatagger.exporters import EXPORTERS, Exporter, parse_list
+from mediatagger.tags import LANGUAGES
+
+DEFAULT_EXPORTS = "json,ass,edl,clips"
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"mediatagger: error: {message}", err=True)
+    sys.exit(code)
+
+
+def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
+    """Run a command body; typed errors become one line on stderr and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
+        try:
+            code = command(*args, **kwargs)
+        except MediaTaggerError as exc:
+            if debug:
+                raise
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except OSError as exc:
+            if debug:
+                raise
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
+        sys.exit(code)
+
+    return wrapper
+
+
+def check_exports(ctx: click.Context, param: click.Parameter, value: str) -> list[Exporter]:
+    try:
+        return parse_list(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def check_track(ctx: click.Context, param: click.Parameter, value: str) -> int | str:
+    if value == "all" or value.isdigit():
+        return "all" if value == "all" else int(value)
+    raise click.BadParameter(f"{value!r} is not a track number or 'all'")
+
+
+def check_device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or value == "cpu" or value == "cuda" or \
+            (value.startswith("cuda:") and value[5:].isdigit()):
+        return value
+    raise click.BadParameter(f"{value!r} is not cpu, cuda or cuda:N")
+
+
+class Progress:
+    """tqdm bars on stderr, one per stage; silent when quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+
+    def stage(self, name: str, total: float, unit: str) -> Callable[[float], None]:
+        self.close()
+        if self.quiet:
+            return lambda n: None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=name, unit=unit, file=sys.stderr, dynamic_ncols=True,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} [{elapsed}]")
+        self.bar = bar
+
+        def update(done: float) -> None:
+            bar.n = min(done, total)
+            bar.refresh()
+
+        return update
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class Models:
+    """Loads SenseVoice and the VAD on first use, once for all inputs."""
+
+    def __init__(self, preset: presets.Preset, progress: Progress, debug: bool):
+        self.preset, self.progress, self.debug = preset, progress, debug
+        self.loaded: tuple[Any, Any] | None = None
+
+    def __call__(self) -> tuple[Any, Any]:
+        if self.loaded is None:
+            from mediatagger import model, vad
+
+            opts = self.preset.model
+            self.progress.close()
+            if not self.progress.quiet:
+                click.echo(f"loading {opts.name} and VAD {opts.vad} ...", err=True)
+            sensevoice = model.load_sensevoice(opts.name, opts.device, self.debug)
+            self.loaded = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.debug))
+        return self.loaded
+
+
+def tag_one(path: Path, out_dir: Path, track: int | str, exporters: list[Exporter],
+            preset: presets.Preset, models: Models, force: bool, progress: Progress) -> list[Path]:
+    info = media.probe(path)
+    tracks = media.select_tracks(info, track)
+    if not force:
+        for exporter in exporters:
+            for existing in exporter.existing(out_dir, path.stem):
+                raise OutputExistsError(existing)
+    result = analysis.analyse(info, tracks, preset, models, progress.stage)
+    progress.close()
+    return [p for exporter in exporters for p in exporter.export(result, out_dir, preset)]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mediatagger")
+def cli() -> None:
+    """Find laughter, applause, music and emotions in media; export subtitles, markers and clips."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True, help="Folder for the outputs.")
+@click.option("--preset", default="default", show_default=True,
+              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
+@click.option("--model", envvar="MEDIATAGGER_MODEL", help="Hub id (iic/SenseVoiceSmall) or a local "
+              "SenseVoiceSmall folder [env MEDIATAGGER_MODEL; default: the preset's]")
+@click.option("--vad", help="fsmn, silero, none, or a local fsmn-vad folder [default: the preset's]")
+@click.option("--language", type=click.Choice(LANGUAGES), help="Spoken language [default: auto]")
+@click.option("--itn/--no-itn", default=None, help="Punctuation and numbers in the transcript.")
+@click.option("--track", default="0", show_default=True, callback=check_track,
+              help="Audio track to analyse, counted from 0 among audio streams, or 'all'.")
+@click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
+              callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
+@click.option("--device", callback=check_device, help="cpu, cuda or cuda:N [default: cpu]")
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars, no list of written files.")
+@click.option("--debug", is_flag=True, help="Show funasr's logs and full tracebacks.")
+@reports_errors
+def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
+        language: str | None, itn: bool | None, track: int | str, exporters: list[Exporter],
+        device: str | None, force: bool, quiet: bool) -> int:
+    """Analyse INPUT media files and write the chosen exports for each."""
+    from mediatagger import vad as vad_module
+
+    options = presets.load(preset)
+    if vad is not None:
+        vad_module.check_kind(vad)
+    options = presets.override(options, "model", name=model, vad=vad, language=language, itn=itn,
+                               device=device)
+    debug = click.get_current_context().params["debug"]
+    progress, code = Progress(quiet), 0
+    models = Models(options, progress, debug)
+    for path in inputs:
+        try:
+            for written in tag_one(path, out_dir, track, exporters, options, models, force, progress):
+                if not quiet:
+                    click.echo(str(written))
+        except MediaTaggerError as exc:
+            progress.close()
+            if debug or len(inputs) == 1:
+                raise
+            click.echo(f"mediatagger: error: {exc}", err=True)
+            code = max(code, exc.exit_code)
+    return code
+
+
+def main() -> None:
+    cli(prog_name="mediatagger")

@@ -1,0 +1,62 @@
+"""One module per output format, all behind ``EXPORTERS``.
+
+An exporter reads only the Analysis document (and, for cuts, the source media it names). Text
+formats offer ``to_string(analysis, preset)``; every exporter offers ``export(analysis, out_dir,
+preset) -> [paths]`` and ``planned(out_dir, stem) -> [paths that would be overwritten]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mediatagger import files
+from mediatagger.analysis import Analysis
+from mediatagger.errors import UnknownChoiceError
+from mediatagger.presets import Preset
+
+
+@dataclass(frozen=True)
+class Exporter:
+    name: str
+    description: str
+    export: Callable[[Analysis, Path, Preset], list[Path]]
+    existing: Callable[[Path, str], list[Path]]
+
+
+def text_exporter(name: str, suffix: str, description: str,
+                  to_string: Callable[[Analysis, Preset], str]) -> Exporter:
+    """An exporter that writes ``OUT/<stem><suffix>`` from ``to_string``."""
+
+    def export(analysis: Analysis, out_dir: Path, preset: Preset) -> list[Path]:
+        return [files.write_text(out_dir / f"{analysis.stem}{suffix}", to_string(analysis, preset))]
+
+    def existing(out_dir: Path, stem: str) -> list[Path]:
+        path = out_dir / f"{stem}{suffix}"
+        return [path] if path.exists() else []
+
+    return Exporter(name, description, export, existing)
+
+
+def _registry() -> dict[str, Exporter]:
+    from mediatagger.exporters import ass, clips, edl, json
+
+    return {e.name: e for e in (json.EXPORTER, ass.EXPORTER, edl.EXPORTER, clips.EXPORTER)}
+
+
+EXPORTERS: dict[str, Exporter] = _registry()
+
+
+def get_exporter(name: str) -> Exporter:
+    try:
+        return EXPORTERS[name]
+    except KeyError:
+        raise UnknownChoiceError("export format", name, EXPORTERS) from None
+
+
+def parse_list(text: str) -> list[Exporter]:
+    """``"json,ass,edl"`` -> exporters; json is always included and comes first."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    chosen = [get_exporter(n) for n in ["json", *names]]
+    return list({e.name: e for e in chosen}.values())

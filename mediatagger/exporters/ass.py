@@ -1,0 +1,88 @@
+"""Styled ASS subtitles (burn-in ready), built with pysubs2.
+
+Dialogue sits at the bottom in a style per emotion; event badges such as ``[Laughter]`` sit at the
+top on a higher layer with short fades. Times are snapped to frame starts and floored to
+centiseconds, so a cue appears on the frame its span starts on, not a frame late.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pysubs2
+
+from mediatagger.analysis import Analysis
+from mediatagger.exporters import text_exporter
+from mediatagger.presets import AssOptions, Preset
+from mediatagger.tags import EMOTIONS, label_name
+from mediatagger.timecode import snap_ms
+
+DEFAULT_SIZE = (1920, 1080)
+
+
+def color(text: str) -> pysubs2.Color:
+    """``&HAABBGGRR`` (or ``&HBBGGRR``) -> pysubs2.Color."""
+    value = int(text.strip().lstrip("&Hh").rstrip("&"), 16)
+    return pysubs2.Color(r=value & 0xFF, g=(value >> 8) & 0xFF, b=(value >> 16) & 0xFF,
+                         a=(value >> 24) & 0xFF)
+
+
+def escape(text: str) -> str:
+    """Plain text -> ASS event text that shows as written (no override blocks, no escapes)."""
+    text = text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}")
+    return "\\N".join(text.splitlines())
+
+
+def cue_ms(ms: int, fps: Fraction | None) -> int:
+    """Snap to the frame start, then floor to centiseconds (pysubs2 writes centiseconds)."""
+    snapped = snap_ms(ms, fps) if fps else ms
+    return snapped // 10 * 10
+
+
+def styles(opts: AssOptions, height: int) -> dict[str, pysubs2.SSAStyle]:
+    size = opts.font_size or max(12, round(height * 0.05))
+    margin = opts.margin_v or round(height * 0.05)
+    base = pysubs2.SSAStyle(fontname=opts.font, fontsize=size, outline=max(1, size // 16), shadow=1,
+                            alignment=pysubs2.Alignment.BOTTOM_CENTER, marginv=margin)
+    out = {"Default": base,
+           "Badge": base.copy()}
+    out["Badge"].alignment = pysubs2.Alignment.TOP_CENTER
+    out["Badge"].primarycolor = color(opts.badge_color)
+    out["Badge"].bold = True
+    for emotion in EMOTIONS:
+        style = opts.emotion_styles.get(emotion)
+        if style:
+            out[emotion] = base.copy()
+            out[emotion].primarycolor = color(style.color)
+            out[emotion].outlinecolor = color(style.outline)
+    return out
+
+
+def build(analysis: Analysis, preset: Preset) -> pysubs2.SSAFile:
+    opts, fps = preset.ass, analysis.source.fps
+    width, height = (analysis.source.width, analysis.source.height) if analysis.source.width \
+        else DEFAULT_SIZE
+    subs = pysubs2.SSAFile()
+    subs.info.update({"Title": analysis.stem, "PlayResX": str(width), "PlayResY": str(height),
+                      "ScaledBorderAndShadow": "yes", "WrapStyle": "0"})
+    subs.styles = styles(opts, height or DEFAULT_SIZE[1])
+    for _, seg in analysis.segments():
+        start, end = cue_ms(seg.start_ms, fps), cue_ms(seg.end_ms, fps)
+        if seg.text and end > start:
+            style = seg.emotion if seg.emotion in subs.styles else "Default"
+            subs.append(pysubs2.SSAEvent(start=start, end=end, text=escape(seg.text), style=style))
+    fade = f"{{\\fad({opts.fade_ms},{opts.fade_ms})}}"
+    for span in analysis.spans("events"):
+        start, end = cue_ms(span.start_ms, fps), cue_ms(span.end_ms, fps)
+        if end > start:
+            badge = f"{fade}[{escape(label_name(span.label, opts.label_lang))}]"
+            subs.append(pysubs2.SSAEvent(start=start, end=end, text=badge, style="Badge", layer=1))
+    subs.sort()
+    return subs
+
+
+def to_string(analysis: Analysis, preset: Preset) -> str:
+    return build(analysis, preset).to_string("ass")
+
+
+EXPORTER = text_exporter("ass", ".ass", "styled ASS subtitles with event badges", to_string)

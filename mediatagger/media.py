@@ -1,0 +1,201 @@
+"""Find ffmpeg, probe media with it alone (no ffprobe needed), extract audio tracks."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from mediatagger.errors import FFmpegError, MediaError, TrackError
+from mediatagger.timecode import format_rate, parse_rate
+
+SAMPLE_RATE = 16000
+_STREAM = re.compile(r"^\s*Stream #\d+:(\d+)(?:\[\w+\])?(?:\((\w+)\))?: (\w+): (.*)$")
+_META = re.compile(r"^\s+(\w[\w ]*?)\s*: (.*)$")
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_START = re.compile(r"start: (-?\d+(?:\.\d+)?)")
+_SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
+_RATE = re.compile(r"(\d+) Hz")
+_SHOWINFO_RATE = re.compile(r"config in time_base: \S+, frame_rate: (\d+)/(\d+)")
+_LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5,
+            "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8, "downmix": 2}
+_DEFAULT_HANDLERS = {"SoundHandler", "VideoHandler", "Core Media Audio", "Core Media Video"}
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    index: int            # among the file's audio streams, from 0
+    codec: str
+    channels: int
+    sample_rate: int
+    language: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    duration_ms: int
+    fps: Fraction | None
+    width: int | None
+    height: int | None
+    start_timecode: str | None
+    audio_tracks: tuple[AudioTrack, ...]
+
+    @property
+    def fps_text(self) -> str | None:
+        return format_rate(self.fps) if self.fps else None
+
+
+def find_ffmpeg() -> str:
+    """``MEDIATAGGER_FFMPEG`` if set, else ``ffmpeg`` on PATH, else imageio-ffmpeg's binary."""
+    env = os.environ.get("MEDIATAGGER_FFMPEG")
+    if env:
+        return env
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise MediaError("ffmpeg", "not found: install ffmpeg or `pip install imageio-ffmpeg`") from None
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def run_ffmpeg(args: list[str], path: Path | str, what: str) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure."""
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", *args]
+    try:
+        done = subprocess.run(cmd, capture_output=True, check=False)
+    except OSError as exc:
+        raise MediaError(cmd[0], f"cannot run ffmpeg: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise FFmpegError(path, what, done.stderr.decode("utf-8", "replace"))
+    return done
+
+
+def check_input(path: Path) -> None:
+    if not path.exists():
+        raise MediaError(path, "no such file")
+    if path.is_dir():
+        raise MediaError(path, "is a folder, not a media file")
+    if path.stat().st_size == 0:
+        raise MediaError(path, "file is empty")
+
+
+def _stream_blocks(text: str) -> list[tuple[re.Match[str], dict[str, str]]]:
+    """Each ``Stream #0:N`` line of ``ffmpeg -i`` with the metadata printed under it."""
+    blocks: list[tuple[re.Match[str], dict[str, str]]] = []
+    for line in text.splitlines():
+        match = _STREAM.match(line)
+        if match:
+            blocks.append((match, {}))
+        elif blocks and (meta := _META.match(line)) and "Metadata" not in line:
+            blocks[-1][1].setdefault(meta.group(1).strip(), meta.group(2).strip())
+    return blocks
+
+
+def _channels(desc: str) -> int:
+    for part in desc.split(", ")[1:4]:
+        name = part.split("(")[0].strip()
+        if name in _LAYOUTS:
+            return _LAYOUTS[name]
+        if m := re.match(r"(\d+) channels", part):
+            return int(m.group(1))
+    return 0
+
+
+def _audio_track(index: int, match: re.Match[str], meta: dict[str, str]) -> AudioTrack:
+    desc = match.group(4)
+    rate = _RATE.search(desc)
+    handler = meta.get("handler_name")
+    title = meta.get("title") or meta.get("name") or (handler if handler not in _DEFAULT_HANDLERS else None)
+    language = match.group(2) if match.group(2) not in (None, "und") else None
+    return AudioTrack(index=index, codec=desc.split()[0].rstrip(","), channels=_channels(desc),
+                      sample_rate=int(rate.group(1)) if rate else 0, language=language, title=title)
+
+
+def _duration_ms(text: str) -> int:
+    match = _DURATION.search(text)
+    if not match:
+        return 0
+    h, m, s = match.groups()
+    return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
+
+
+def _exact_fps(path: Path) -> Fraction | None:
+    """The first video stream's frame rate as ffmpeg's filter graph sees it (an exact fraction)."""
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path), "-map",
+                           "0:v:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"],
+                          capture_output=True, check=False)
+    match = _SHOWINFO_RATE.search(done.stderr.decode("utf-8", "replace"))
+    if not match or int(match.group(1)) == 0 or int(match.group(2)) == 0:
+        return None
+    return parse_rate(f"{match.group(1)}/{match.group(2)}")
+
+
+def probe(path: Path | str) -> MediaInfo:
+    """Streams, duration, frame rate, size and timecode of a media file, from ffmpeg's report."""
+    path = Path(path)
+    check_input(path)
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path)],
+                          capture_output=True, check=False)
+    text = done.stderr.decode("utf-8", "replace")
+    blocks = _stream_blocks(text)
+    if not blocks:
+        raise FFmpegError(path, "not a media file ffmpeg can read", text)
+    audio = [b for b in blocks if b[0].group(3) == "Audio"]
+    video = [b for b in blocks if b[0].group(3) == "Video" and "attached pic" not in b[0].group(4)]
+    size = _SIZE.search(video[0][0].group(4)) if video else None
+    timecodes = [meta["timecode"] for _, meta in blocks if "timecode" in meta]
+    return MediaInfo(
+        path=str(path), duration_ms=_duration_ms(text),
+        fps=_exact_fps(path) if video else None,
+        width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
+        start_timecode=timecodes[0] if timecodes else None,
+        audio_tracks=tuple(_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)),
+    )
+
+
+def select_tracks(info: MediaInfo, track: int | str) -> list[int]:
+    """``0``, ``1``, ... or ``"all"`` -> the audio track indexes to analyse."""
+    count = len(info.audio_tracks)
+    if count == 0:
+        raise MediaError(info.path, "has no audio stream")
+    if track == "all":
+        return list(range(count))
+    if not isinstance(track, int) or not 0 <= track < count:
+        raise TrackError(Path(info.path), int(track), count)
+    return [track]
+
+
+def extract_audio(info: MediaInfo, track: int,
+                  progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """One audio track as 16 kHz mono float32, read from ffmpeg's stdout as it decodes.
+
+    ``progress`` is called with the seconds decoded so far.
+    """
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", info.path,
+           "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+           "-c:a", "pcm_f32le", "-f", "f32le", "-"]
+    chunks = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        done = 0
+        while chunk := proc.stdout.read(1 << 18):
+            chunks.append(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done / 4 / SAMPLE_RATE)
+        stderr = proc.stderr.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise FFmpegError(info.path, f"cannot decode audio track {track}", stderr)
+    data = b"".join(chunks)
+    return np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4").copy()

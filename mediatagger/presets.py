@@ -1,0 +1,178 @@
+"""YAML presets -> frozen, typed option objects. Unknown keys and wrong types are errors.
+
+A preset file may set any subset of the keys of ``presets/default.yaml``; what it leaves out keeps
+the default. ``--preset`` takes a shipped name (``default``) or a path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mediatagger.errors import PresetError, UnknownChoiceError
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
+RESOLVE_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose",
+                  "Lavender", "Sky", "Mint", "Lemon", "Sand", "Cocoa", "Cream")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    name: str = "iic/SenseVoiceSmall"  # hub id or local SenseVoiceSmall folder (env MEDIATAGGER_MODEL)
+    vad: str = "fsmn"                  # fsmn | silero | none | a local fsmn-vad folder
+    language: str = "auto"             # auto | zh | en | yue | ja | ko
+    itn: bool = True                   # inverse text normalisation (punctuation, numbers)
+    device: str = "cpu"                # cpu | cuda | cuda:N
+    batch_seconds: int = 60            # audio seconds per inference batch
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    max_segment_ms: int = 15000        # longer speech regions are cut into pieces
+    join_gap_ms: int = 200             # speech regions closer than this become one
+    min_speech_ms: int = 250           # shorter regions are dropped
+    silero_threshold: float = 0.5      # silero speech probability threshold
+
+
+@dataclass(frozen=True)
+class SpanOptions:
+    merge_gap_ms: int = 500            # same-label spans closer than this are joined
+    min_duration_ms: int = 200         # shorter spans are dropped
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    labels: tuple[str, ...] = ("LAUGHTER", "APPLAUSE")  # which event labels become clips
+    pad_before_ms: int = 4000          # pre-roll: a laugh needs its setup
+    pad_after_ms: int = 1000           # post-roll
+    crf: int = 18                      # x264 quality of re-encoded clips
+    x264_preset: str = "veryfast"      # x264 speed/size trade-off
+    audio_bitrate: str = "192k"
+
+
+@dataclass(frozen=True)
+class EdlOptions:
+    start_tc: str = "01:00:00:00"      # record timecode of the timeline's first frame
+    colors: dict[str, str] = field(default_factory=dict)  # label -> Resolve colour name
+    default_color: str = "Blue"
+
+
+@dataclass(frozen=True)
+class AssStyle:
+    color: str = "&H00FFFFFF"          # primary colour, ASS &HAABBGGRR
+    outline: str = "&H00000000"
+
+
+@dataclass(frozen=True)
+class AssOptions:
+    font: str = "Arial"
+    font_size: int = 0                 # 0: 5 % of the video height
+    margin_v: int = 0                  # 0: 5 % of the video height
+    label_lang: str = "en"             # en | zh, for badges such as [Laughter] / [笑声]
+    badge_color: str = "&H0000FFFF"
+    fade_ms: int = 150
+    emotion_styles: dict[str, AssStyle] = field(default_factory=dict)  # emotion -> style
+
+
+@dataclass(frozen=True)
+class Preset:
+    model: ModelOptions = field(default_factory=ModelOptions)
+    vad: VadOptions = field(default_factory=VadOptions)
+    spans: SpanOptions = field(default_factory=SpanOptions)
+    clips: ClipOptions = field(default_factory=ClipOptions)
+    edl: EdlOptions = field(default_factory=EdlOptions)
+    ass: AssOptions = field(default_factory=AssOptions)
+
+
+def _check_type(value: Any, hint: Any, where: str, source: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value, source, where)  # type: ignore[arg-type]
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise PresetError(source, f"{where} must be a list, got {value!r}")
+        return tuple(_check_type(v, typing.get_args(hint)[0], where, source) for v in value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise PresetError(source, f"{where} must be a mapping, got {value!r}")
+        _, value_hint = typing.get_args(hint)
+        return {str(k): _check_type(v, value_hint, f"{where}.{k}", source) for k, v in value.items()}
+    wanted = {"int": int, "float": (int, float), "str": str, "bool": bool}[hint.__name__]
+    if not isinstance(value, wanted) or (hint is not bool and isinstance(value, bool)):
+        raise PresetError(source, f"{where} must be {hint.__name__}, got {value!r}")
+    return float(value) if hint is float else value
+
+
+def build(cls: type, data: Any, source: str, where: str = "") -> Any:
+    """Make ``cls`` from a mapping, naming the file, the key and the allowed keys on error."""
+    if not isinstance(data, dict):
+        raise PresetError(source, f"{where or 'the preset'} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    values = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in allowed:
+            raise PresetError(source, f"unknown key {path!r} (allowed: {', '.join(allowed)})")
+        values[key] = _check_type(value, hints[key], path, source)
+    return cls(**values)
+
+
+def shipped() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise PresetError(path, "preset file not found")
+        return path
+    if name_or_path not in shipped():
+        raise UnknownChoiceError("preset", name_or_path, shipped())
+    return PRESET_DIR / f"{name_or_path}.yaml"
+
+
+def load(name_or_path: str = "default") -> Preset:
+    """Load a shipped preset by name or a YAML file by path."""
+    path = resolve(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PresetError(path, f"cannot read preset: {str(exc).splitlines()[0]}") from None
+    preset = build(Preset, data, str(path))
+    validate(preset, str(path))
+    return preset
+
+
+def validate(preset: Preset, source: str) -> None:
+    """Checks that cross fields: colour names, label names, languages."""
+    from mediatagger.tags import EMOTIONS, EVENTS, LANGUAGES
+
+    for label, color in {**preset.edl.colors, "default_color": preset.edl.default_color}.items():
+        if color not in RESOLVE_COLORS:
+            raise PresetError(source, f"edl colour {color!r} for {label} is not one of Resolve's: "
+                              + ", ".join(RESOLVE_COLORS))
+    for label in [*preset.clips.labels, *preset.edl.colors]:
+        if label not in EVENTS + EMOTIONS:
+            raise PresetError(source, f"unknown label {label!r} (labels: {', '.join(EVENTS + EMOTIONS)})")
+    for emotion in preset.ass.emotion_styles:
+        if emotion not in EMOTIONS:
+            raise PresetError(source, f"unknown emotion {emotion!r} (emotions: {', '.join(EMOTIONS)})")
+    if preset.model.language not in LANGUAGES:
+        raise PresetError(source, f"model.language {preset.model.language!r} is not one of {', '.join(LANGUAGES)}")
+    if preset.ass.label_lang not in ("en", "zh"):
+        raise PresetError(source, f"ass.label_lang {preset.ass.label_lang!r} is not one of en, zh")
+
+
+def override(preset: Preset, section: str, **changes: Any) -> Preset:
+    """A copy of ``preset`` with the given fields of one section replaced (None leaves a field)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return preset
+    return dataclasses.replace(preset, **{section: dataclasses.replace(getattr(preset, section), **changes)})

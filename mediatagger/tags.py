@@ -1,0 +1,66 @@
+"""SenseVoice's vocabulary and its rich-text tokens (``<|en|><|HAPPY|><|Laughter|><|withitn|>``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+LANGUAGES = ("auto", "zh", "en", "yue", "ja", "ko")
+EMOTIONS = ("HAPPY", "SAD", "ANGRY", "NEUTRAL", "FEARFUL", "DISGUSTED", "SURPRISED")
+EVENTS = ("LAUGHTER", "APPLAUSE", "BGM", "CRY", "COUGH", "SNEEZE", "BREATH")
+SPEECH = "SPEECH"
+
+# model token -> our label; None marks "known token, no label" (never becomes a span)
+EVENT_TOKENS = {"Speech": SPEECH, "BGM": "BGM", "Applause": "APPLAUSE", "Laughter": "LAUGHTER",
+                "Cry": "CRY", "Sneeze": "SNEEZE", "Breath": "BREATH", "Cough": "COUGH",
+                "Event_UNK": None}
+EMOTION_TOKENS = {**{e: e for e in EMOTIONS}, "EMO_UNKNOWN": None}
+LANGUAGE_TOKENS = {"zh": "zh", "en": "en", "yue": "yue", "ja": "ja", "ko": "ko", "nospeech": None}
+ITN_TOKENS = {"withitn": True, "woitn": False}
+
+LABEL_NAMES = {
+    "en": {"LAUGHTER": "Laughter", "APPLAUSE": "Applause", "BGM": "Music", "CRY": "Crying",
+           "COUGH": "Cough", "SNEEZE": "Sneeze", "BREATH": "Breath", "HAPPY": "Happy",
+           "SAD": "Sad", "ANGRY": "Angry", "NEUTRAL": "Neutral", "FEARFUL": "Fearful",
+           "DISGUSTED": "Disgusted", "SURPRISED": "Surprised"},
+    "zh": {"LAUGHTER": "笑声", "APPLAUSE": "掌声", "BGM": "音乐", "CRY": "哭声", "COUGH": "咳嗽",
+           "SNEEZE": "喷嚏", "BREATH": "呼吸", "HAPPY": "开心", "SAD": "伤心", "ANGRY": "生气",
+           "NEUTRAL": "中性", "FEARFUL": "恐惧", "DISGUSTED": "厌恶", "SURPRISED": "惊讶"},
+}
+
+_TOKEN = re.compile(r"<\|([^|<>]*)\|>")
+
+
+@dataclass(frozen=True)
+class RichText:
+    """One decoded segment: the tags SenseVoice put in front of the text, and the text."""
+
+    language: str | None
+    emotion: str | None
+    event: str | None
+    itn: bool | None
+    text: str
+
+
+def parse_rich(raw: str) -> RichText:
+    """Split ``<|lang|><|EMO|><|Event|><|itn|>text`` into tags and text.
+
+    Tokens are recognised by vocabulary, not position, so a model that emits them in another order
+    or leaves one out still parses; unknown tokens are dropped from the text.
+    """
+    found: dict[str, object] = {}
+    tables = (("language", LANGUAGE_TOKENS), ("emotion", EMOTION_TOKENS),
+              ("event", EVENT_TOKENS), ("itn", ITN_TOKENS))
+    for token in _TOKEN.findall(raw):
+        for field, table in tables:
+            if token in table and field not in found:
+                found[field] = table[token]
+                break
+    text = " ".join(_TOKEN.sub(" ", raw).split())
+    return RichText(language=found.get("language"), emotion=found.get("emotion"),  # type: ignore[arg-type]
+                    event=found.get("event"), itn=found.get("itn"), text=text)  # type: ignore[arg-type]
+
+
+def label_name(label: str, lang: str = "en") -> str:
+    """A human name for a label (``LAUGHTER`` -> ``Laughter`` / ``笑声``)."""
+    return LABEL_NAMES.get(lang, LABEL_NAMES["en"]).get(label, label.title())

@@ -1,0 +1,104 @@
+"""Frame rates as exact fractions; milliseconds <-> frames <-> SMPTE timecode.
+
+The rule for placing a time on a frame: a time maps to the last frame that starts at or before
+it, where frame starts are themselves rounded to whole milliseconds (``frame_to_ms``). So
+``ms_to_frame(frame_to_ms(n)) == n`` for every frame ``n``, and a span's start lands on the frame
+that is on screen at that instant.
+
+Drop-frame timecode is used for 30000/1001 and 60000/1001 only (``;`` before the frames).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+from mediatagger.errors import UsageError
+
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+_TC = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
+
+
+def parse_rate(text: str | int | float | Fraction) -> Fraction:
+    """``"30000/1001"``, ``"29.97"``, ``25`` -> an exact frame rate (NTSC decimals snap to x/1001)."""
+    if isinstance(text, Fraction):
+        rate = text
+    else:
+        try:
+            rate = Fraction(str(text).strip())
+        except (ValueError, ZeroDivisionError):
+            raise UsageError(f"not a frame rate: {text!r}") from None
+    if rate <= 0:
+        raise UsageError(f"not a frame rate: {text!r}")
+    ntsc = Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)
+    if rate.denominator != 1001 and rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 100):
+        return ntsc
+    return rate
+
+
+def format_rate(rate: Fraction) -> str:
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
+
+
+def is_drop_frame(rate: Fraction) -> bool:
+    return rate in DROP_FRAME_RATES
+
+
+def nominal(rate: Fraction) -> int:
+    """Frames per timecode second: 30 for 29.97, 24 for 23.976."""
+    return round(rate)
+
+
+def frame_to_ms(frame: int, rate: Fraction) -> int:
+    """Start of ``frame`` in whole milliseconds (rounded half up)."""
+    return math.floor(Fraction(frame * 1000) / rate + Fraction(1, 2))
+
+
+def ms_to_frame(ms: int, rate: Fraction) -> int:
+    """The last frame that starts at or before ``ms`` (see the module rule)."""
+    frame = math.floor(Fraction(ms) * rate / 1000)
+    while frame_to_ms(frame + 1, rate) <= ms:
+        frame += 1
+    while frame > 0 and frame_to_ms(frame, rate) > ms:
+        frame -= 1
+    return frame
+
+
+def snap_ms(ms: int, rate: Fraction) -> int:
+    """``ms`` moved back to the start of its frame."""
+    return frame_to_ms(ms_to_frame(ms, rate), rate)
+
+
+def _drop_per_minute(rate: Fraction) -> int:
+    return nominal(rate) // 15 if is_drop_frame(rate) else 0
+
+
+def frames_to_tc(frame: int, rate: Fraction) -> str:
+    """Frame count -> ``HH:MM:SS:FF`` (``HH:MM:SS;FF`` drop-frame at 29.97/59.94)."""
+    fps, drop = nominal(rate), _drop_per_minute(rate)
+    if drop:
+        per_10min = fps * 600 - drop * 9
+        per_min = fps * 60 - drop
+        tens, rest = divmod(frame, per_10min)
+        frame += drop * 9 * tens + (drop * ((rest - drop) // per_min) if rest > drop else 0)
+    ff, seconds = frame % fps, frame // fps
+    hh, mm, ss = (seconds // 3600) % 24, (seconds // 60) % 60, seconds % 60
+    return f"{hh:02d}:{mm:02d}:{ss:02d}{';' if drop else ':'}{ff:02d}"
+
+
+def tc_to_frames(tc: str, rate: Fraction) -> int:
+    """``HH:MM:SS:FF`` or ``HH:MM:SS;FF`` -> frame count at ``rate``."""
+    match = _TC.match(tc.strip())
+    if not match:
+        raise UsageError(f"not a timecode: {tc!r} (expected HH:MM:SS:FF)")
+    hh, mm, ss, _, ff = match.groups()
+    fps, drop = nominal(rate), _drop_per_minute(rate)
+    if int(mm) > 59 or int(ss) > 59 or int(ff) >= fps:
+        raise UsageError(f"not a timecode at {format_rate(rate)} fps: {tc!r}")
+    minutes = int(hh) * 60 + int(mm)
+    return (minutes * 60 + int(ss)) * fps + int(ff) - drop * (minutes - minutes // 10)
+
+
+def ms_to_tc(ms: int, rate: Fraction, start_frame: int = 0) -> str:
+    return frames_to_tc(start_frame + ms_to_frame(ms, rate), rate)
