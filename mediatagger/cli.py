@@ -69,10 +69,10 @@ def check_device(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 class Progress:
-    """tqdm bars on stderr, one per stage; silent when quiet."""
+    """tqdm bars on stderr, one per stage; only on a terminal, and never with --quiet."""
 
     def __init__(self, quiet: bool):
-        self.quiet, self.bar = quiet, None
+        self.quiet, self.bar = quiet or not sys.stderr.isatty(), None
 
     def stage(self, name: str, total: float, unit: str) -> Callable[[float], None]:
         self.close()
@@ -152,7 +152,8 @@ def cli() -> None:
               callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
 @click.option("--device", callback=check_device, help="cpu, cuda or cuda:N [default: cpu]")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars, no list of written files.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars (shown only on a terminal) and no "
+              "list of written files.")
 @click.option("--debug", is_flag=True, help="Show funasr's logs and full tracebacks.")
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,

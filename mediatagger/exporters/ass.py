@@ -28,8 +28,12 @@ def color(text: str) -> pysubs2.Color:
 
 
 def escape(text: str) -> str:
-    """Plain text -> ASS event text that shows as written (no override blocks, no escapes)."""
-    text = text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}")
+    r"""Plain text -> ASS event text that libass shows as written.
+
+    ``\{`` and ``\}`` are libass's literal braces; a word joiner after each backslash keeps it
+    from starting an escape such as ``\N``.
+    """
+    text = text.replace("\\", "\\\u2060").replace("{", "\\{").replace("}", "\\}")
     return "\\N".join(text.splitlines())
 
 

@@ -1,0 +1,175 @@
+"""The command line end to end: real ffmpeg, real silero-vad, funasr's SenseVoice path."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pysubs2
+import pytest
+
+from mediatagger.exporters import EXPORTERS
+from tests.conftest import TALK, TWO_TRACKS, ffmpeg, frame_count, run_cli, truth
+
+slow = pytest.mark.slow
+
+
+def one_line_error(done: subprocess.CompletedProcess, *needles: str) -> None:
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("mediatagger: error: ") and "Traceback" not in done.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_help_does_not_import_torch_or_funasr():
+    code = ("import sys, runpy; sys.argv = ['mediatagger', 'tag', '--help']\n"
+            "try:\n    runpy.run_module('mediatagger', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'funasr') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--track" in done.stdout and done.stdout.strip().endswith("[]")
+
+
+def test_export_choices_come_from_the_registry():
+    done = run_cli("tag", "--help")
+    assert f"Comma list of: {', '.join(EXPORTERS)}" in " ".join(done.stdout.split())
+    bad = run_cli("tag", TALK, "--export", "json,pdf")
+    assert bad.returncode == 2 and "unknown export format 'pdf'" in bad.stderr and "clips" in bad.stderr
+
+
+@slow
+def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
+    done = run_cli("tag", TALK, "--model", tiny_model, "--vad", "silero", "-o", tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "talk.analysis.json").read_text())
+    assert doc["schema"] == "mediatagger.analysis/1"
+    assert doc["source"]["fps"] == "30000/1001" and doc["model"]["vad"] == "silero"
+    (track,) = doc["tracks"]
+    speech = [i for i in truth(TALK) if i["label"] == "SPEECH"]
+    # every segment comes from a VAD region over real speech, and carries the model's tags
+    assert len(track["segments"]) >= 2
+    for seg in track["segments"]:
+        assert any(seg["start_ms"] < s["end_ms"] and s["start_ms"] < seg["end_ms"] for s in speech)
+        assert seg["raw"].startswith("<|en|><|HAPPY|><|Laughter|>") and seg["event"] == "LAUGHTER"
+    assert [e["label"] for e in track["events"]] == ["LAUGHTER"] * len(track["events"])
+    subs = pysubs2.load(str(tmp_path / "talk.ass"))
+    assert subs.info["PlayResY"] == "360" and any(e.style == "Badge" for e in subs)
+    edl = (tmp_path / "talk.edl").read_text()
+    assert edl.startswith("TITLE: talk\nFCM: DROP FRAME\n") and "|M:LAUGHTER |D:" in edl
+    clip_files = sorted((tmp_path / "clips").iterdir())
+    assert [p.name for p in clip_files] == \
+        [f"talk_{n:02d}_laughter.mp4" for n in range(1, len(track["events"]) + 1)]
+    assert all(frame_count(p)[0] > 0 for p in clip_files)
+    assert done.stdout.splitlines()[0] == str(tmp_path / "talk.analysis.json")
+
+
+@slow
+def test_existing_outputs_need_force(tiny_model, tmp_path):
+    args = ["tag", TALK, "--model", tiny_model, "--vad", "none", "--export", "json,edl", "-o", tmp_path]
+    assert run_cli(*args).returncode == 0
+    edl = tmp_path / "talk.edl"
+    edl.write_text("edited by hand")
+    again = run_cli(*args)
+    one_line_error(again, "already exists", "--force")
+    assert again.returncode == 1 and edl.read_text() == "edited by hand"
+    assert run_cli(*args, "--force", "-q").returncode == 0
+    assert edl.read_text().startswith("TITLE: talk")
+
+
+@slow
+def test_track_all_analyses_both_tracks_of_the_mov(tiny_model, tmp_path):
+    done = run_cli("tag", TWO_TRACKS, "--model", tiny_model, "--vad", "silero", "--track", "all",
+                   "--export", "json", "-o", tmp_path, "-q")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "two_tracks.analysis.json").read_text())
+    assert [t["index"] for t in doc["tracks"]] == [0, 1]
+    assert doc["source"]["start_timecode"] == "10:00:00:00"
+    assert all(s["track"] == 1 for s in doc["tracks"][1]["events"])
+
+
+@slow
+def test_unreachable_default_model_is_one_line(tmp_path):
+    done = run_cli("tag", TALK, "-o", tmp_path, "--vad", "none", env={"MEDIATAGGER_MODEL": ""})
+    one_line_error(done, "iic/SenseVoiceSmall", "--model DIR")
+    assert done.returncode == 1 and not any(tmp_path.iterdir())
+
+
+def bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
+    empty, text, silent = tmp / "empty.mp4", tmp / "notes.mp4", tmp / "silent.mp4"
+    empty.touch()
+    text.write_text("not a video")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", silent)
+    return {"missing": (tmp / "nope.mp4", [], "no such file"),
+            "zero-byte": (empty, [], "file is empty"),
+            "text as mp4": (text, [], "not a media file"),
+            "no audio": (silent, [], "has no audio stream"),
+            "track 5": (TALK, ["--track", "5"], "no audio track 5")}
+
+
+@pytest.mark.parametrize("case", ["missing", "zero-byte", "text as mp4", "no audio", "track 5"])
+def test_bad_input_one_line_nonzero_and_nothing_written(case, tmp_path):
+    path, extra, problem = bad_inputs(tmp_path / "in" if (tmp_path / "in").mkdir() is None else tmp_path)[case]
+    out = tmp_path / "out"
+    before = path.read_bytes() if path.exists() else None
+    done = run_cli("tag", path, "-o", out, "--vad", "none", *extra)
+    one_line_error(done, str(path), problem)
+    assert not out.exists()
+    assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_bad_preset_is_a_usage_error(tmp_path):
+    preset = tmp_path / "mine.yaml"
+    preset.write_text("vad: {treshold: 0.3}\n")
+    done = run_cli("tag", TALK, "--preset", preset, "-o", tmp_path / "out")
+    one_line_error(done, str(preset), "'vad.treshold'", "silero_threshold")
+    assert done.returncode == 2
+
+
+def test_version_and_module_entry():
+    done = run_cli("--version")
+    assert done.returncode == 0 and "mediatagger" in done.stdout
+
+
+@slow
+def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
+    """Progress goes to stderr on a terminal (a pty here) for extraction, VAD and tagging."""
+    import os
+    import pty
+    import threading
+
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a 100x30 terminal
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    done = subprocess.run([sys.executable, "-m", "mediatagger", "tag", str(TALK), "--model",
+                           str(tiny_model), "--vad", "none", "--export", "json", "-o", str(tmp_path)],
+                          stderr=slave, stdout=subprocess.PIPE, timeout=300)
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert done.returncode == 0
+    for stage in ("extract track 0", "vad track 0", "tag track 0", "100%"):
+        assert stage in shown
+    quiet = run_cli("tag", TALK, "--model", tiny_model, "--vad", "none", "--export", "json", "-o",
+                    tmp_path / "q", "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""

@@ -1,0 +1,73 @@
+"""The funasr seam: the tiny SenseVoice folder and the real VAD weights, through mediatagger.model."""
+
+import pytest
+
+from mediatagger import media, model, presets, vad
+from mediatagger.errors import ModelLoadError, UnknownChoiceError
+from tests.conftest import TALK, truth
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def talk_audio():
+    return media.extract_audio(media.probe(TALK), 0)
+
+
+def overlaps(region, item) -> bool:
+    return region[0] < item["end_ms"] and item["start_ms"] < region[1]
+
+
+def test_sensevoice_folder_loads_and_tags_each_region_in_order(tiny_model, talk_audio):
+    sv = model.load_sensevoice(str(tiny_model))
+    regions = [(500, 2700), (4000, 4400), (7000, 9100)]
+    seen = []
+    raws = sv.transcribe(talk_audio, regions, "auto", False, batch_seconds=3, progress=seen.append)
+    assert len(raws) == 3 and seen[-1] == 3
+    assert all(raw.startswith("<|en|><|HAPPY|><|Laughter|>") for raw in raws)  # what it was taught
+
+
+@pytest.mark.parametrize("kind", ["fsmn", "silero"])
+def test_real_vad_finds_the_speech(kind, talk_audio):
+    """Every speech item of the sample overlaps a region; the laugh-free silence does not."""
+    detector = vad.load(kind, presets.load().vad)
+    regions = vad.speech_regions(talk_audio, detector, presets.load().vad)
+    speech = [i for i in truth(TALK) if i["label"] == "SPEECH"]
+    assert all(any(overlaps(r, item) for r in regions) for item in speech)
+    assert all(e - s <= 15000 for s, e in regions)
+
+
+def test_no_vad_covers_the_track_in_pieces(talk_audio):
+    options = presets.VadOptions(max_segment_ms=8000)
+    end = len(talk_audio) // 16  # 20010 ms: AAC pads the end
+    assert vad.speech_regions(talk_audio, None, options) == \
+        [(0, end // 3), (end // 3, 2 * end // 3), (2 * end // 3, end)]
+
+
+def test_bundled_fsmn_folder_is_found():
+    folder = model.bundled_fsmn_folder()
+    assert folder is not None and (folder / "config.yaml").is_file()
+
+
+def test_unknown_vad_lists_choices():
+    with pytest.raises(UnknownChoiceError, match="fsmn, silero, none"):
+        vad.check_kind("webrtc")
+
+
+def test_incomplete_folder_is_a_clear_error(tiny_model, tmp_path):
+    (tmp_path / "config.yaml").write_text((tiny_model / "config.yaml").read_text())
+    with pytest.raises(ModelLoadError, match="lacks model.pt"):
+        model.load_sensevoice(str(tmp_path))
+
+
+def test_missing_local_path_is_not_sent_to_the_hub(tmp_path):
+    with pytest.raises(ModelLoadError, match="no such model folder"):
+        model.load_sensevoice(str(tmp_path / "nowhere"))
+
+
+def test_unreachable_hub_says_how_to_pass_a_folder():
+    """Model hubs are unreachable here, so this is the real offline failure of the default model."""
+    with pytest.raises(ModelLoadError) as err:
+        model.load_sensevoice("iic/SenseVoiceSmall")
+    assert "hub could not be reached" in str(err.value) and "--model DIR" in str(err.value)
+    assert "\n" not in str(err.value)
