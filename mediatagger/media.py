@@ -69,6 +69,12 @@ def find_ffmpeg() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+def file_arg(path: Path | str) -> str:
+    """A path as an ffmpeg file argument: ``file:`` + absolute path, so names that start with
+    ``-`` or hold ``:`` (``a:b.mp4`` reads as protocol ``a``) are taken literally."""
+    return "file:" + os.path.abspath(path)
+
+
 def run_ffmpeg(args: list[str], path: Path | str, what: str) -> subprocess.CompletedProcess[bytes]:
     """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure."""
     cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", *args]
@@ -132,7 +138,7 @@ def _duration_ms(text: str) -> int:
 
 def _exact_fps(path: Path) -> Fraction | None:
     """The first video stream's frame rate as ffmpeg's filter graph sees it (an exact fraction)."""
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path), "-map",
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path), "-map",
                            "0:v:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"],
                           capture_output=True, check=False)
     match = _SHOWINFO_RATE.search(done.stderr.decode("utf-8", "replace"))
@@ -145,7 +151,7 @@ def probe(path: Path | str) -> MediaInfo:
     """Streams, duration, frame rate, size and timecode of a media file, from ffmpeg's report."""
     path = Path(path)
     check_input(path)
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path)],
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path)],
                           capture_output=True, check=False)
     text = done.stderr.decode("utf-8", "replace")
     blocks = _stream_blocks(text)
@@ -182,7 +188,7 @@ def extract_audio(info: MediaInfo, track: int,
 
     ``progress`` is called with the seconds decoded so far.
     """
-    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", info.path,
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", file_arg(info.path),
            "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
            "-c:a", "pcm_f32le", "-f", "f32le", "-"]
     chunks = []

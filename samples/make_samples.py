@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from mediatagger.media import find_ffmpeg
+
 RATE = 48000
 VOICES = {"en": "en-us", "zh": "cmn"}
 # espeak-ng pitch (0-99), words per minute, amplitude (0-200) per emotion
@@ -190,7 +192,7 @@ def write_wav(path: Path, data: np.ndarray) -> None:
 
 
 def ffmpeg_args(layout: dict, wavs: list[Path], out: Path) -> list[str]:
-    args = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
+    args = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y"]
     video = layout.get("video")
     if video:
         args += ["-f", "lavfi", "-i",

@@ -111,7 +111,8 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
 
 @pytest.mark.parametrize("case", ["missing", "zero-byte", "text as mp4", "no audio", "track 5"])
 def test_bad_input_one_line_nonzero_and_nothing_written(case, tmp_path):
-    path, extra, problem = bad_inputs(tmp_path / "in" if (tmp_path / "in").mkdir() is None else tmp_path)[case]
+    (tmp_path / "in").mkdir()
+    path, extra, problem = bad_inputs(tmp_path / "in")[case]
     out = tmp_path / "out"
     before = path.read_bytes() if path.exists() else None
     done = run_cli("tag", path, "-o", out, "--vad", "none", *extra)
@@ -136,13 +137,12 @@ def test_version_and_module_entry():
 @slow
 def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
     """Progress goes to stderr on a terminal (a pty here) for extraction, VAD and tagging."""
+    import fcntl
     import os
     import pty
-    import threading
-
-    import fcntl
     import struct
     import termios
+    import threading
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a 100x30 terminal
@@ -173,3 +173,40 @@ def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
     quiet = run_cli("tag", TALK, "--model", tiny_model, "--vad", "none", "--export", "json", "-o",
                     tmp_path / "q", "--quiet")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+@slow
+def test_awkward_file_names_work_end_to_end(tiny_model, tmp_path):
+    """Names starting with '-' or holding ':', brackets, quotes, commas and non-ASCII reach ffmpeg intact."""
+    name = "-take 1: 'best' [final], café;.mp4"
+    src = tmp_path / name
+    src.write_bytes(TALK.read_bytes())
+    out = tmp_path / "out: [x]"
+    done = run_cli("tag", src, "--model", tiny_model, "--vad", "silero", "-o", out, "-q")
+    assert done.returncode == 0, done.stderr
+    stem = src.stem
+    assert {p.name for p in out.iterdir()} == {f"{stem}.analysis.json", f"{stem}.ass", f"{stem}.edl", "clips"}
+    clips = sorted((out / "clips").iterdir())
+    assert clips and all(p.name.startswith(f"{stem}_0") and frame_count(p)[0] > 0 for p in clips)
+    assert src.read_bytes() == TALK.read_bytes()
+
+
+@slow
+def test_flags_override_env_overrides_preset(tiny_model, tmp_path):
+    preset = tmp_path / "p.yaml"
+    preset.write_text("model: {name: /no/such/model, vad: silero, language: zh}\n")
+    done = run_cli("tag", TALK, "--preset", preset, "--vad", "none", "--export", "json", "-o", tmp_path, "-q",
+                   env={"MEDIATAGGER_MODEL": str(tiny_model)})
+    assert done.returncode == 0, done.stderr
+    model = json.loads((tmp_path / "talk.analysis.json").read_text())["model"]
+    assert model == {"name": str(tiny_model), "vad": "none", "language": "zh", "itn": True}
+
+
+@slow
+def test_one_bad_input_among_several(tiny_model, tmp_path):
+    missing = tmp_path / "gone.mov"
+    done = run_cli("tag", missing, TALK, "--model", tiny_model, "--vad", "none", "--export", "json",
+                   "-o", tmp_path / "out", "-q")
+    one_line_error(done, str(missing), "no such file")
+    assert done.returncode == 1
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["talk.analysis.json"]

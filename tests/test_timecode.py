@@ -6,8 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mediatagger.errors import UsageError
-from mediatagger.timecode import (frame_to_ms, frames_to_tc, is_drop_frame, ms_to_frame, parse_rate,
-                                  snap_ms, tc_to_frames)
+from mediatagger.timecode import (
+    frame_to_ms,
+    frames_to_tc,
+    is_drop_frame,
+    ms_to_frame,
+    parse_rate,
+    snap_ms,
+    tc_to_frames,
+)
 
 RATES = [Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
          Fraction(50), Fraction(60000, 1001), Fraction(60)]

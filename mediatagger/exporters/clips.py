@@ -55,13 +55,13 @@ def _seconds(ms: int | Fraction) -> str:
 def ffmpeg_args(source: str, cut: Cut, fps: Fraction | None, opts: ClipOptions, out: Path) -> list[str]:
     start = Fraction(ms_to_frame(cut.start_ms, fps), 1) / fps * 1000 if fps else Fraction(cut.start_ms)
     duration = Fraction(cut.frames) / fps * 1000 if fps and cut.frames else Fraction(cut.end_ms - cut.start_ms)
-    args = ["-y", "-loglevel", "error", "-ss", _seconds(start), "-i", source, "-t", _seconds(duration),
+    args = ["-y", "-loglevel", "error", "-ss", _seconds(start), "-i", media.file_arg(source), "-t", _seconds(duration),
             "-map", "0:v:0?", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1"]
     if cut.frames:
         args += ["-frames:v", str(cut.frames)]
     return args + ["-c:v", "libx264", "-preset", opts.x264_preset, "-crf", str(opts.crf),
                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", opts.audio_bitrate,
-                   "-movflags", "+faststart", str(out)]
+                   "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]
 
 
 def export(analysis: Analysis, out_dir: Path, preset: Preset) -> list[Path]:

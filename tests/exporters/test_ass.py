@@ -2,7 +2,7 @@ import pysubs2
 import pytest
 
 from mediatagger import presets
-from mediatagger.exporters import ass, get_exporter
+from mediatagger.exporters import ass
 
 
 @pytest.fixture
