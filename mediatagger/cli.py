@@ -32,7 +32,7 @@ def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
         try:
-            code = command(*args, **kwargs)
+            code = command(*args, debug=debug, **kwargs)
         except MediaTaggerError as exc:
             if debug:
                 raise
@@ -158,7 +158,7 @@ def cli() -> None:
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         language: str | None, itn: bool | None, track: int | str, exporters: list[Exporter],
-        device: str | None, force: bool, quiet: bool) -> int:
+        device: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files and write the chosen exports for each."""
     from mediatagger import vad as vad_module
 
@@ -167,7 +167,6 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         vad_module.check_kind(vad)
     options = presets.override(options, "model", name=model, vad=vad, language=language, itn=itn,
                                device=device)
-    debug = click.get_current_context().params["debug"]
     progress, code = Progress(quiet), 0
     models = Models(options, progress, debug)
     for path in inputs:
