@@ -34,14 +34,15 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy.signal import lfilter
 
 from mediatagger.media import find_ffmpeg
 
 RATE = 48000
 VOICES = {"en": "en-us", "zh": "cmn"}
 # espeak-ng pitch (0-99), words per minute, amplitude (0-200) per emotion
-PROSODY = {"NEUTRAL": (45, 150, 110), "HAPPY": (80, 185, 150),
-           "SAD": (20, 110, 70), "ANGRY": (55, 210, 200)}
+PROSODY = {"NEUTRAL": (40, 150, 100), "HAPPY": (85, 190, 140),
+           "SAD": (10, 100, 50), "ANGRY": (60, 240, 200)}
 LABELS = {"speech": "SPEECH", "laughter": "LAUGHTER", "applause": "APPLAUSE", "bgm": "BGM",
           "cry": "CRY", "cough": "COUGH"}
 
@@ -62,18 +63,26 @@ def voiced(f0: np.ndarray, rng: np.random.Generator, harmonics: int = 8) -> np.n
     return tone + 0.3 * rng.standard_normal(len(f0))
 
 
+def formant(x: np.ndarray, freq: float, bandwidth: float) -> np.ndarray:
+    """A two-pole resonator: shapes a glottal tone into a vowel."""
+    r, theta = np.exp(-np.pi * bandwidth / RATE), 2 * np.pi * freq / RATE
+    return lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], x)
+
+
 def laughter(n: int, rng: np.random.Generator) -> np.ndarray:
-    """'ha-ha-ha': voiced syllables every ~0.2 s with falling pitch and breathy onsets."""
+    """'ha-ha-ha': /a/ syllables every ~0.2 s with falling pitch and breathy onsets."""
     out = np.zeros(n)
     t = 0
     while t < n:
-        syl = int(RATE * rng.uniform(0.09, 0.14))
-        f0 = np.full(syl, rng.uniform(220, 320)) * np.linspace(1.0, 0.85, syl)
-        s = voiced(f0, rng) * envelope(syl, syl // 5, syl // 2)
-        s[: syl // 4] += rng.standard_normal(syl // 4) * 0.8
+        syl = int(RATE * rng.uniform(0.10, 0.16))
+        f0 = np.full(syl, rng.uniform(200, 300)) * np.linspace(1.0, 0.85, syl)
+        tone = voiced(f0, rng, harmonics=30)
+        s = formant(tone, 800, 90) + 0.7 * formant(tone, 1250, 110) + 0.3 * formant(tone, 2600, 160)
+        s = s / (np.abs(s).max() + 1e-9) * envelope(syl, syl // 5, syl // 2)
+        s[: syl // 4] += rng.standard_normal(syl // 4) * 0.3
         out[t:t + syl] += s[: n - t]
-        t += syl + int(RATE * rng.uniform(0.06, 0.12))
-    return 0.25 * out
+        t += syl + int(RATE * rng.uniform(0.05, 0.10))
+    return 0.3 * out
 
 
 def applause(n: int, rng: np.random.Generator) -> np.ndarray:

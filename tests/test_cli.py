@@ -39,6 +39,29 @@ def test_export_choices_come_from_the_registry():
     assert bad.returncode == 2 and "unknown export format 'pdf'" in bad.stderr and "clips" in bad.stderr
 
 
+def best_truth(seg: dict, items: list[dict]) -> dict:
+    """The ground-truth item a segment matches best (intersection over union: speech over a music bed
+    matches the speech, not the longer bed)."""
+    def iou(item: dict) -> float:
+        inter = min(seg["end_ms"], item["end_ms"]) - max(seg["start_ms"], item["start_ms"])
+        union = max(seg["end_ms"], item["end_ms"]) - min(seg["start_ms"], item["start_ms"])
+        return inter / union
+    return max(items, key=iou)
+
+
+def tagged_right(seg: dict, item: dict) -> bool:
+    if item["label"] == "SPEECH":
+        return (seg["language"], seg["emotion"]) == (item["language"], item["emotion"]) \
+            and seg["event"] in ("SPEECH", "BGM") and bool(seg["text"])
+    return seg["event"] == item["label"] and seg["emotion"] is None
+
+
+def assert_tagged_right(segments: list[dict], items: list[dict], misses: int = 0) -> None:
+    """Whatever the VAD passed on is tagged as what is really there (up to ``misses`` mistakes)."""
+    wrong = [(seg, best_truth(seg, items)) for seg in segments if not tagged_right(seg, best_truth(seg, items))]
+    assert len(wrong) <= misses, wrong
+
+
 @slow
 def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     done = run_cli("tag", TALK, "--model", tiny_model, "--vad", "silero", "-o", tmp_path)
@@ -47,21 +70,30 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     assert doc["schema"] == "mediatagger.analysis/1"
     assert doc["source"]["fps"] == "30000/1001" and doc["model"]["vad"] == "silero"
     (track,) = doc["tracks"]
-    speech = [i for i in truth(TALK) if i["label"] == "SPEECH"]
-    # every segment comes from a VAD region over real speech, and carries the model's tags
-    assert len(track["segments"]) >= 2
-    for seg in track["segments"]:
-        assert any(seg["start_ms"] < s["end_ms"] and s["start_ms"] < seg["end_ms"] for s in speech)
-        assert seg["raw"].startswith("<|en|><|HAPPY|><|Laughter|>") and seg["event"] == "LAUGHTER"
-    assert [e["label"] for e in track["events"]] == ["LAUGHTER"] * len(track["events"])
+    items = truth(TALK)
+    assert_tagged_right(track["segments"], items)
+    speech = [s for s in track["segments"] if s["event"] != "LAUGHTER"]
+    assert len(speech) == 3 and [s["emotion"] for s in speech] == ["HAPPY", "NEUTRAL", "HAPPY"]
+    laugh = next(i for i in items if i["label"] == "LAUGHTER")
+    (event,) = [e for e in track["events"] if e["label"] == "LAUGHTER"]
+    # silero passes on only the laugh's first syllables; the window scan (issue 4) is what times it fully
+    assert laugh["start_ms"] - 300 < event["start_ms"] < event["end_ms"] <= laugh["end_ms"] + 300
+    assert [e["label"] for e in track["emotions"]] == ["HAPPY", "NEUTRAL", "HAPPY"]
+
     subs = pysubs2.load(str(tmp_path / "talk.ass"))
-    assert subs.info["PlayResY"] == "360" and any(e.style == "Badge" for e in subs)
+    assert subs.info["PlayResY"] == "360"
+    badge = next(e for e in subs if e.style == "Badge")
+    assert badge.plaintext == "[Laughter]" and abs(badge.start - laugh["start_ms"]) < 300
+    assert [e.style for e in subs if e.style != "Badge"] == ["HAPPY", "NEUTRAL", "HAPPY"]
     edl = (tmp_path / "talk.edl").read_text()
-    assert edl.startswith("TITLE: talk\nFCM: DROP FRAME\n") and "|M:LAUGHTER |D:" in edl
-    clip_files = sorted((tmp_path / "clips").iterdir())
-    assert [p.name for p in clip_files] == \
-        [f"talk_{n:02d}_laughter.mp4" for n in range(1, len(track["events"]) + 1)]
-    assert all(frame_count(p)[0] > 0 for p in clip_files)
+    assert edl.startswith("TITLE: talk\nFCM: DROP FRAME\n")
+    assert edl.count("|M:LAUGHTER |D:") == 1 and edl.count("|M:HAPPY |D:") == 2
+    (clip,) = sorted((tmp_path / "clips").iterdir())
+    assert clip.name == "talk_01_laughter.mp4"
+    frames, _ = frame_count(clip)
+    # 4 s pre-roll and 1 s post-roll around the laugh, in 29.97 fps frames
+    expected = (min(event["end_ms"] + 1000, 20000) - max(event["start_ms"] - 4000, 0)) * 30000 / 1001 / 1000
+    assert abs(frames - expected) <= 2
     assert done.stdout.splitlines()[0] == str(tmp_path / "talk.analysis.json")
 
 
@@ -86,7 +118,14 @@ def test_track_all_analyses_both_tracks_of_the_mov(tiny_model, tmp_path):
     doc = json.loads((tmp_path / "two_tracks.analysis.json").read_text())
     assert [t["index"] for t in doc["tracks"]] == [0, 1]
     assert doc["source"]["start_timecode"] == "10:00:00:00"
-    assert all(s["track"] == 1 for s in doc["tracks"][1]["events"])
+    items = truth(TWO_TRACKS)
+    dialogue, audience = doc["tracks"]
+    # the tiny model hears "good evening everyone" as zh over music: one miss allowed on this track
+    assert_tagged_right(dialogue["segments"], [i for i in items if i["track"] == 0], misses=1)
+    assert len(dialogue["segments"]) == 2 and dialogue["segments"][1]["language"] == "zh"
+    assert_tagged_right(audience["segments"], [i for i in items if i["track"] == 1])
+    assert [(e["label"], e["track"]) for e in audience["events"]] == [("LAUGHTER", 1)]
+    assert "LAUGHTER" not in {e["label"] for e in dialogue["events"]}  # the laugh is the audience's
 
 
 @slow

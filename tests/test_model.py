@@ -18,13 +18,18 @@ def overlaps(region, item) -> bool:
     return region[0] < item["end_ms"] and item["start_ms"] < region[1]
 
 
-def test_sensevoice_folder_loads_and_tags_each_region_in_order(tiny_model, talk_audio):
+def test_sensevoice_tags_each_region_and_keeps_their_order(tiny_model, talk_audio):
+    """Regions run longest first in several batches; each result must come back to its region."""
     sv = model.load_sensevoice(str(tiny_model))
-    regions = [(500, 2700), (4000, 4400), (7000, 9100)]
+    items = truth(TALK)[:4]  # speech HAPPY, laughter, speech NEUTRAL, applause
     seen = []
-    raws = sv.transcribe(talk_audio, regions, "auto", False, batch_seconds=3, progress=seen.append)
-    assert len(raws) == 3 and seen[-1] == 3
-    assert all(raw.startswith("<|en|><|HAPPY|><|Laughter|>") for raw in raws)  # what it was taught
+    raws = sv.transcribe(talk_audio, [(i["start_ms"], i["end_ms"]) for i in items], "auto", False,
+                         batch_seconds=3, progress=seen.append)
+    assert seen == [1, 2, 3, 4]  # one region per batch at this budget
+    assert raws[0].startswith("<|en|><|HAPPY|><|Speech|><|woitn|>") and len(raws[0]) > 34  # and some text
+    assert raws[1] == "<|nospeech|><|EMO_UNKNOWN|><|Laughter|><|woitn|>"
+    assert raws[2].startswith("<|en|><|NEUTRAL|><|Speech|><|woitn|>")
+    assert raws[3] == "<|nospeech|><|EMO_UNKNOWN|><|Applause|><|woitn|>"
 
 
 @pytest.mark.parametrize("kind", ["fsmn", "silero"])
