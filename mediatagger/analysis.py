@@ -5,20 +5,29 @@ media -> (vad, model) -> Analysis -> exporters; nothing downstream calls the mod
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mediatagger import media, tags, vad
+from mediatagger import media, scan, tags, vad
 from mediatagger.errors import AnalysisError
 from mediatagger.media import AudioTrack, MediaInfo
 from mediatagger.presets import Preset, SpanOptions
 from mediatagger.timecode import parse_rate
-from mediatagger.timeline import Span, drop_short, merge
+from mediatagger.timeline import Span
 
 SCHEMA = "mediatagger.analysis/1"
+
+
+@dataclass(frozen=True)
+class Word:
+    start_ms: int
+    end_ms: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,9 @@ class Segment:
     event: str | None
     text: str
     raw: str
+    emotion_score: float | None = None   # probability of ``emotion`` at its query position
+    event_score: float | None = None
+    words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,8 @@ class TrackResult:
     segments: tuple[Segment, ...] = ()
     events: tuple[Span, ...] = ()
     emotions: tuple[Span, ...] = ()
+    curves: scan.Curves | None = None     # per-class probabilities over the track
+    duration_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class Analysis:
     source: MediaInfo
     model: ModelInfo
     tracks: tuple[TrackResult, ...] = field(default_factory=tuple)
+    settings: dict[str, Any] = field(default_factory=dict)  # scan and span options that made it
+    cache_key: str | None = None                              # input content + model + scan settings
 
     @property
     def stem(self) -> str:
@@ -72,25 +88,31 @@ class Analysis:
                       key=lambda ts: (ts[1].start_ms, ts[0]))
 
 
-# --- spans from segments ---------------------------------------------------------------------
+# --- spans from curves ----------------------------------------------------------------------
 
-def spans_from_segments(track: int, segments: Iterable[Segment], kind: str,
-                        options: SpanOptions) -> tuple[Span, ...]:
-    """Event or emotion spans from per-segment tags: joined across short gaps, short ones dropped."""
-    attr = "event" if kind == "events" else "emotion"
-    raw = [Span(s.start_ms, s.end_ms, getattr(s, attr), None, track) for s in segments
-           if getattr(s, attr) not in (None, tags.SPEECH)]
-    return tuple(drop_short(merge(raw, options.merge_gap_ms), options.min_duration_ms))
-
-
-def segment_from_raw(start_ms: int, end_ms: int, raw: str) -> Segment:
-    rich = tags.parse_rich(raw)
-    return Segment(start_ms, end_ms, rich.language, rich.emotion, rich.event, rich.text, raw)
+def derive(track: TrackResult, options: SpanOptions) -> TrackResult:
+    """Event and emotion spans from the track's probability curves (no model needed)."""
+    if track.curves is None:
+        return track
+    return replace(track, events=scan.spans(track.curves, tags.EVENTS, options, track.index, track.duration_ms),
+                   emotions=scan.spans(track.curves, tags.EMOTIONS, options, track.index, track.duration_ms))
 
 
-def track_result(index: int, segments: list[Segment], options: SpanOptions) -> TrackResult:
-    return TrackResult(index, tuple(segments), spans_from_segments(index, segments, "events", options),
-                       spans_from_segments(index, segments, "emotions", options))
+def rederive(analysis: Analysis, options: SpanOptions) -> Analysis:
+    """The same analysis with spans re-thresholded by ``options``."""
+    settings = {**analysis.settings, "spans": asdict(options)}
+    return replace(analysis, tracks=tuple(derive(t, options) for t in analysis.tracks), settings=settings)
+
+
+def segment_from(start_ms: int, end_ms: int, tagged: Any) -> Segment:
+    rich = tags.parse_rich(tagged.raw)
+    words = tuple(Word(start_ms + s, start_ms + e, w) for s, e, w in tagged.words)
+    return Segment(start_ms, end_ms, rich.language, rich.emotion, rich.event, rich.text, tagged.raw,
+                   _score(tagged.probs, rich.emotion), _score(tagged.probs, rich.event), words)
+
+
+def _score(probs: dict[str, float], label: str | None) -> float | None:
+    return round(probs[label], 3) if label in probs else None
 
 
 # --- the pipeline ----------------------------------------------------------------------------
@@ -104,26 +126,77 @@ def no_progress(name: str, total: float, unit: str) -> Callable[[float], None]:
 
 
 def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Callable[[], Any],
-            stage: Stage = no_progress) -> Analysis:
-    """Extract each track, find speech, run SenseVoice on it, and gather segments and spans.
+            stage: Stage = no_progress, cache_key: str | None = None) -> Analysis:
+    """Extract each track, find speech, tag it, scan the rest, and derive spans from the curves.
 
     ``load_models`` returns ``(sensevoice, vad_or_None)``; it is called once audio is in hand, so a
     bad input never pays for loading the model.
     """
     opts = preset.model
-    results = []
-    for index in tracks:
-        step = stage(f"extract track {index}", info.duration_ms / 1000, "s")
-        audio = media.extract_audio(info, index, step)
-        sensevoice, detector = load_models()
-        vad_done = stage(f"vad track {index}", 1, "")
-        regions = vad.speech_regions(audio, detector, preset.vad)
-        vad_done(1)
-        step = stage(f"tag track {index}", len(regions), "seg")
-        raws = sensevoice.transcribe(audio, regions, opts.language, opts.itn, opts.batch_seconds, step)
-        segments = [segment_from_raw(s, e, raw) for (s, e), raw in zip(regions, raws)]
-        results.append(track_result(index, segments, preset.spans))
-    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn), tuple(results))
+    results = tuple(derive(analyse_track(info, index, preset, load_models, stage), preset.spans)
+                    for index in tracks)
+    settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
+    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn), results, settings, cache_key)
+
+
+def analyse_track(info: MediaInfo, index: int, preset: Preset, load_models: Callable[[], Any],
+                  stage: Stage) -> TrackResult:
+    opts = preset.model
+    audio = media.extract_audio(info, index, stage(f"extract track {index}", info.duration_ms / 1000, "s"))
+    duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
+    sensevoice, detector = load_models()
+    vad_done = stage(f"vad track {index}", 1, "")
+    regions = vad.speech_regions(audio, detector, preset.vad)
+    vad_done(1)
+
+    step = stage(f"tag track {index}", len(regions), "seg")
+    tagged = sensevoice.tag(audio, regions, opts.language, opts.itn, opts.batch_seconds, step, words=True)
+    segments = tuple(segment_from(s, e, t) for (s, e), t in zip(regions, tagged))
+    windows = [scan.Window(s, e, t.probs) for (s, e), t in zip(regions, tagged)]
+    coarse: list[scan.Window] = []
+    fine: list[scan.Window] = []
+    if preset.scan.enabled:
+        coarse, fine = scan_gaps(sensevoice, audio, windows, preset,
+                                 lambda name, n: stage(f"{name} track {index}", n, "win"))
+    grid = preset.scan.grid_ms
+    # fine windows place event boundaries; a half-second of speech is too little to judge a feeling
+    events = scan.curves(windows + coarse + fine, duration_ms, grid, (*tags.EVENTS, tags.SPEECH))
+    emotions = scan.curves(windows + coarse, duration_ms, grid, tags.EMOTIONS)
+    curves = scan.Curves(grid, {**events.values, **emotions.values})
+    return TrackResult(index, segments, curves=curves, duration_ms=duration_ms)
+
+
+def scan_gaps(sensevoice: Any, audio: Any, segments: list[scan.Window], preset: Preset,
+              stage: Callable[[str, int], Callable[[float], None]]) -> tuple[list[scan.Window], list[scan.Window]]:
+    """Coarse windows over the gaps between speech segments, then fine windows around the event
+    boundaries the coarse pass shows; returns both, with their probabilities."""
+    opts, duration_ms = preset.model, len(audio) * 1000 // media.SAMPLE_RATE
+
+    def tag(name: str, spans: list[tuple[int, int]]) -> list[scan.Window]:
+        out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage(name, len(spans)))
+        return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
+
+    covered = [(w.start_ms, w.end_ms) for w in segments]
+    coarse = tag("scan", scan.tile(scan.gaps(duration_ms, covered), preset.scan.window_ms))
+    curve = scan.curves(segments + coarse, duration_ms, preset.scan.grid_ms, tags.EVENTS)
+    edges = scan.crossings(curve, tags.EVENTS, preset.spans.on_level)
+    return coarse, tag("refine", scan.fine_windows(edges, duration_ms, preset.scan))
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_key(path: Path, preset: Preset, tracks: list[int]) -> str:
+    """What makes an analysis reusable: the input's bytes, the model, VAD and scan settings, the tracks.
+    Span thresholds are left out: spans are re-derived from the stored curves."""
+    parts = {"content": content_hash(path), "model": asdict(preset.model), "vad": asdict(preset.vad),
+             "scan": asdict(preset.scan), "tracks": tracks, "schema": SCHEMA}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -141,11 +214,26 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
                    "start_timecode": src.start_timecode, "width": src.width, "height": src.height,
                    "audio_tracks": [vars(t) for t in src.audio_tracks]},
         "model": vars(analysis.model),
-        "tracks": [{"index": t.index,
-                    "segments": [vars(s) for s in t.segments],
-                    "events": [_span_dict(s) for s in t.events],
-                    "emotions": [_span_dict(s) for s in t.emotions]} for t in analysis.tracks],
+        "settings": analysis.settings,
+        "cache_key": analysis.cache_key,
+        "tracks": [_track_dict(t) for t in analysis.tracks],
     }
+
+
+def _track_dict(track: TrackResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": track.index,
+                           "segments": [asdict(s) for s in track.segments],
+                           "events": [_span_dict(s) for s in track.events],
+                           "emotions": [_span_dict(s) for s in track.emotions]}
+    if track.curves is not None:
+        out["duration_ms"] = track.duration_ms
+        out["curves"] = track.curves.to_dict()
+    return out
+
+
+def _segment(d: dict[str, Any]) -> Segment:
+    words = tuple(Word(**w) for w in d.get("words", ()))
+    return Segment(**{**d, "words": words})
 
 
 def _span(d: dict[str, Any], track: int) -> Span:
@@ -160,11 +248,13 @@ def from_dict(data: dict[str, Any]) -> Analysis:
                      width=src.get("width"), height=src.get("height"),
                      start_timecode=src.get("start_timecode"),
                      audio_tracks=tuple(AudioTrack(**t) for t in src["audio_tracks"]))
-    tracks = tuple(TrackResult(t["index"], tuple(Segment(**s) for s in t["segments"]),
+    tracks = tuple(TrackResult(t["index"], tuple(_segment(s) for s in t["segments"]),
                                tuple(_span(s, t["index"]) for s in t["events"]),
-                               tuple(_span(s, t["index"]) for s in t["emotions"]))
+                               tuple(_span(s, t["index"]) for s in t["emotions"]),
+                               scan.Curves.from_dict(t["curves"]) if "curves" in t else None,
+                               int(t.get("duration_ms", src["duration_ms"])))
                    for t in data["tracks"])
-    return Analysis(info, ModelInfo(**data["model"]), tracks)
+    return Analysis(info, ModelInfo(**data["model"]), tracks, data.get("settings", {}), data.get("cache_key"))
 
 
 def to_json(analysis: Analysis) -> str:
@@ -181,5 +271,5 @@ def load(path: Path) -> Analysis:
         raise AnalysisError(path, f"not a {SCHEMA} document")
     try:
         return from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise AnalysisError(path, f"malformed analysis: {exc!r}") from None

@@ -116,15 +116,36 @@ class Models:
         return self.loaded
 
 
+def check_free(exporters: list[Exporter], out_dir: Path, stem: str) -> None:
+    for exporter in exporters:
+        for existing in exporter.existing(out_dir, stem):
+            raise OutputExistsError(existing)
+
+
+def reusable(json_path: Path, key: str) -> analysis.Analysis | None:
+    """The analysis already at ``json_path`` if it was made from the same content and settings."""
+    if not json_path.is_file():
+        return None
+    try:
+        previous = analysis.load(json_path)
+    except MediaTaggerError:
+        return None
+    return previous if previous.cache_key == key else None
+
+
 def tag_one(path: Path, out_dir: Path, track: int | str, exporters: list[Exporter],
             preset: presets.Preset, models: Models, force: bool, progress: Progress) -> list[Path]:
     info = media.probe(path)
     tracks = media.select_tracks(info, track)
-    if not force:
-        for exporter in exporters:
-            for existing in exporter.existing(out_dir, path.stem):
-                raise OutputExistsError(existing)
-    result = analysis.analyse(info, tracks, preset, models, progress.stage)
+    key = analysis.cache_key(path, preset, tracks)
+    previous = None if force else reusable(out_dir / f"{path.stem}.analysis.json", key)
+    if previous is not None:  # analyse once: keep what exists, write only what is missing
+        result = analysis.rederive(previous, preset.spans)
+        exporters = [e for e in exporters if not e.existing(out_dir, path.stem)]
+    else:
+        if not force:
+            check_free(exporters, out_dir, path.stem)
+        result = analysis.analyse(info, tracks, preset, models, progress.stage, key)
     progress.close()
     return [p for exporter in exporters for p in exporter.export(result, out_dir, preset)]
 
@@ -181,6 +202,36 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
             click.echo(f"mediatagger: error: {exc}", err=True)
             code = max(code, exc.exit_code)
     return code
+
+
+@cli.command("export")
+@click.argument("analysis_path", metavar="ANALYSIS.json", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
+              help="Folder for the outputs [default: the analysis file's folder].")
+@click.option("--preset", default="default", show_default=True,
+              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
+@click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
+              callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@click.option("-q", "--quiet", is_flag=True, help="No list of written files.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@reports_errors
+def export_command(analysis_path: Path, out_dir: Path | None, preset: str, exporters: list[Exporter],
+                   force: bool, quiet: bool, debug: bool) -> int:
+    """Re-derive spans from an analysis with a preset's thresholds and write exports, without the model."""
+    options = presets.load(preset)
+    doc = analysis.rederive(analysis.load(analysis_path), options.spans)
+    out_dir = out_dir if out_dir is not None else analysis_path.parent
+    json_target = out_dir / f"{doc.stem}.analysis.json"
+    if json_target.resolve() == analysis_path.resolve():  # never write over the input
+        exporters = [e for e in exporters if e.name != "json"]
+    if not force:
+        check_free(exporters, out_dir, doc.stem)
+    for exporter in exporters:
+        for written in exporter.export(doc, out_dir, options):
+            if not quiet:
+                click.echo(str(written))
+    return 0
 
 
 def main() -> None:

@@ -162,7 +162,7 @@ def probe(path: Path | str) -> MediaInfo:
     size = _SIZE.search(video[0][0].group(4)) if video else None
     timecodes = [meta["timecode"] for _, meta in blocks if "timecode" in meta]
     return MediaInfo(
-        path=str(path), duration_ms=_duration_ms(text),
+        path=os.path.abspath(path), duration_ms=_duration_ms(text),
         fps=_exact_fps(path) if video else None,
         width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
         start_timecode=timecodes[0] if timecodes else None,

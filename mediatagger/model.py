@@ -12,12 +12,13 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mediatagger import tags
 from mediatagger.errors import ModelLoadError
 
 SAMPLE_RATE = 16000
@@ -77,34 +78,92 @@ def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any)
                              + hint) from None
 
 
+@dataclass(frozen=True)
+class Tagged:
+    """SenseVoice's answer for one stretch of audio."""
+
+    raw: str                                   # <|lang|><|EMOTION|><|Event|><|itn|>text
+    probs: dict[str, float]                    # event and emotion class -> softmax at its query position
+    words: tuple[tuple[int, int, str], ...] = ()  # (start_ms, end_ms, text) from the region's start
+
+
 @dataclass
 class SenseVoice:
     """A loaded SenseVoiceSmall (through funasr's AutoModel) and how to call it."""
 
     auto: Any
     name: str
+    _ids: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def transcribe(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str,
-                   itn: bool, batch_seconds: float = 60.0,
-                   progress: Callable[[int], None] | None = None) -> list[str]:
-        """Rich text (``<|en|><|HAPPY|><|Speech|><|withitn|>...``) for each region, in order.
+    def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
+            batch_seconds: float = 60.0, progress: Callable[[int], None] | None = None,
+            words: bool = False) -> list[Tagged]:
+        """Rich text, event/emotion probabilities and (optionally) word times for each region, in order.
 
-        Regions are run longest first in batches of about ``batch_seconds`` of audio, so padding
-        within a batch stays small; each result goes back to its region's place.
+        Regions run longest first in batches of about ``batch_seconds`` of audio, so padding within a
+        batch stays small; each result goes back to its region's place. The probabilities are the
+        softmax of the CTC logits at the emotion and event query positions -- what funasr decodes
+        with argmax and throws away -- caught with a forward hook on the CTC output layer.
         """
         order = sorted(range(len(regions)), key=lambda i: regions[i][1] - regions[i][0], reverse=True)
-        results: list[str] = [""] * len(regions)
+        results: list[Tagged | None] = [None] * len(regions)
         done = 0
         for batch in _batches(order, regions, batch_seconds * 1000):
             clips = [audio[regions[i][0] * 16:regions[i][1] * 16] for i in batch]
-            out = self.auto.generate(input=clips, batch_size=len(clips), language=language,
-                                     use_itn=itn, disable_pbar=True)
-            for i, item in zip(batch, out):
-                results[i] = item.get("text", "")
+            for i, tagged in zip(batch, self._run(clips, language, itn, words)):
+                results[i] = tagged
             done += len(batch)
             if progress:
                 progress(done)
-        return results
+        return [r for r in results if r is not None]
+
+    def _run(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> list[Tagged]:
+        try:
+            out, logits = self._generate(clips, language, itn, words)
+        except IndexError:  # funasr's timestamp alignment fails when text re-tokenises differently
+            if len(clips) > 1:
+                return [t for clip in clips for t in self._run([clip], language, itn, words)]
+            out, logits = self._generate(clips, language, itn, False)
+        probs = self._probs(logits)
+        return [Tagged(item.get("text", ""), p, _words(item)) for item, p in zip(out, probs)]
+
+    def _generate(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> tuple[list, Any]:
+        captured: list[Any] = []
+        hook = self.auto.model.ctc.ctc_lo.register_forward_hook(lambda m, i, o: captured.append(o.detach()))
+        try:
+            out = self.auto.generate(input=clips, batch_size=len(clips), language=language, use_itn=itn,
+                                     disable_pbar=True, output_timestamp=words)
+        finally:
+            hook.remove()
+        return out, captured[0]
+
+    def _probs(self, logits: Any) -> list[dict[str, float]]:
+        """Per batch row: each class's share of the softmax at its query position."""
+        import torch
+
+        ids = self._class_ids()
+        soft = torch.softmax(logits[:, 1:3].float(), dim=-1)  # positions 1 (emotion) and 2 (event)
+        out = []
+        for row in soft:
+            probs: dict[str, float] = {}
+            for position, table in ((0, ids["emotion"]), (1, ids["event"])):
+                values = row[position, list(table.values())]
+                values = values / values.sum().clamp_min(1e-12)
+                probs.update(zip(table, (float(v) for v in values)))
+            out.append(probs)
+        return out
+
+    def _class_ids(self) -> dict[str, dict[str, int]]:
+        if not self._ids:
+            piece = self.auto.kwargs["tokenizer"].sp.PieceToId
+            self._ids["emotion"] = {label: piece(f"<|{tok}|>") for tok, label in tags.EMOTION_CLASSES.items()}
+            self._ids["event"] = {label: piece(f"<|{tok}|>") for tok, label in tags.EVENT_CLASSES.items()}
+        return self._ids
+
+
+def _words(item: dict[str, Any]) -> tuple[tuple[int, int, str], ...]:
+    stamps, texts = item.get("timestamp") or [], item.get("words") or []
+    return tuple((int(s), int(e), str(w)) for (s, e), w in zip(stamps, texts))
 
 
 def _batches(order: list[int], regions: Sequence[tuple[int, int]], budget_ms: float) -> Iterator[list[int]]:

@@ -40,9 +40,27 @@ class VadOptions:
 
 
 @dataclass(frozen=True)
+class ScanOptions:
+    enabled: bool = True               # scan the non-speech gaps too (else: tags of speech segments only)
+    window_ms: int = 1000              # coarse windows tile the gaps between speech segments
+    fine_window_ms: int = 500          # finer windows around each event boundary the coarse pass finds
+    fine_hop_ms: int = 100
+    grid_ms: int = 50                  # stored probability curves are sampled every grid_ms
+
+
+@dataclass(frozen=True)
 class SpanOptions:
-    merge_gap_ms: int = 500            # same-label spans closer than this are joined
-    min_duration_ms: int = 200         # shorter spans are dropped
+    on_level: float = 0.5              # a span starts where a class's probability reaches this ...
+    off_level: float = 0.35            # ... and lasts while it stays at or above this (hysteresis)
+    on_by_label: dict[str, float] = field(default_factory=dict)   # per-label on thresholds
+    off_by_label: dict[str, float] = field(default_factory=dict)  # per-label off thresholds
+    merge_gap_ms: int = 300            # same-label spans closer than this are joined
+    min_duration_ms: int = 300         # shorter spans are dropped
+    pad_ms: int = 0                    # widen every span by this much on both sides
+
+    def thresholds(self, label: str) -> tuple[float, float]:
+        on = self.on_by_label.get(label, self.on_level)
+        return on, min(on, self.off_by_label.get(label, self.off_level))
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,7 @@ class AssOptions:
 class Preset:
     model: ModelOptions = field(default_factory=ModelOptions)
     vad: VadOptions = field(default_factory=VadOptions)
+    scan: ScanOptions = field(default_factory=ScanOptions)
     spans: SpanOptions = field(default_factory=SpanOptions)
     clips: ClipOptions = field(default_factory=ClipOptions)
     edl: EdlOptions = field(default_factory=EdlOptions)
@@ -161,7 +180,8 @@ def validate(preset: Preset, source: str) -> None:
         if color not in RESOLVE_COLORS:
             raise PresetError(source, f"edl colour {color!r} for {label} is not one of Resolve's: "
                               + ", ".join(RESOLVE_COLORS))
-    for label in [*preset.clips.labels, *preset.edl.colors]:
+    spans = preset.spans
+    for label in [*preset.clips.labels, *preset.edl.colors, *spans.on_by_label, *spans.off_by_label]:
         if label not in EVENTS + EMOTIONS:
             raise PresetError(source, f"unknown label {label!r} (labels: {', '.join(EVENTS + EMOTIONS)})")
     for emotion in preset.ass.emotion_styles:
@@ -169,6 +189,10 @@ def validate(preset: Preset, source: str) -> None:
             raise PresetError(source, f"unknown emotion {emotion!r} (emotions: {', '.join(EMOTIONS)})")
     if preset.model.language not in LANGUAGES:
         raise PresetError(source, f"model.language {preset.model.language!r} is not one of {', '.join(LANGUAGES)}")
+    for name, value in [("on_level", spans.on_level), ("off_level", spans.off_level), *spans.on_by_label.items(),
+                        *spans.off_by_label.items()]:
+        if not 0.0 <= value <= 1.0:
+            raise PresetError(source, f"spans threshold {name} = {value} is not within [0, 1]")
     if preset.ass.label_lang not in ("en", "zh"):
         raise PresetError(source, f"ass.label_lang {preset.ass.label_lang!r} is not one of en, zh")
 

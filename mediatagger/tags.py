@@ -18,6 +18,11 @@ EMOTION_TOKENS = {**{e: e for e in EMOTIONS}, "EMO_UNKNOWN": None}
 LANGUAGE_TOKENS = {"zh": "zh", "en": "en", "yue": "yue", "ja": "ja", "ko": "ko", "nospeech": None}
 ITN_TOKENS = {"withitn": True, "woitn": False}
 
+# the classes at SenseVoice's event and emotion query positions, as our labels (the "unknown"
+# tokens keep names of their own so every position's distribution is complete)
+EVENT_CLASSES = {**{token: label or "EVENT_UNK" for token, label in EVENT_TOKENS.items()}}
+EMOTION_CLASSES = {**{token: label or "EMO_UNKNOWN" for token, label in EMOTION_TOKENS.items()}}
+
 LABEL_NAMES = {
     "en": {"LAUGHTER": "Laughter", "APPLAUSE": "Applause", "BGM": "Music", "CRY": "Crying",
            "COUGH": "Cough", "SNEEZE": "Sneeze", "BREATH": "Breath", "HAPPY": "Happy",

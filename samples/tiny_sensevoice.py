@@ -98,6 +98,7 @@ def write_tokenizer(folder: Path, vocab_size: int = 300) -> None:
         model_prefix=str(folder / "tiny.bpe"),
         vocab_size=vocab_size, model_type="bpe", user_defined_symbols=SPECIAL_TOKENS,
         character_coverage=1.0, hard_vocab_limit=False, minloglevel=2,
+        add_dummy_prefix=False,  # "<|en|>" is the first piece, as funasr's timestamp code assumes
     )
     (folder / "tiny.bpe.vocab").unlink()
 
@@ -162,24 +163,35 @@ class Example:
     text: str = ""
 
 
-def through_codec(clips48: list[np.ndarray]) -> list[np.ndarray]:
-    """All clips through what media goes through: AAC in MP4, then ffmpeg's 16 kHz mono decode."""
+def _codec_round_trip(audio48: np.ndarray, tmp: Path, name: str) -> np.ndarray:
     import subprocess
-    import tempfile
 
     from mediatagger.media import find_ffmpeg
     from samples import make_samples as ms
 
-    bounds = np.cumsum([0] + [len(c) for c in clips48])
-    with tempfile.TemporaryDirectory() as tmp:
-        wav, m4a = Path(tmp) / "all.wav", Path(tmp) / "all.mp4"
-        ms.write_wav(wav, np.clip(np.concatenate(clips48), -1, 1))
-        subprocess.run([find_ffmpeg(), "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "64k",
-                        "-ac", "2", str(m4a)], check=True)
-        pcm = subprocess.run([find_ffmpeg(), "-loglevel", "error", "-i", str(m4a), "-ac", "1", "-ar", "16000",
-                              "-f", "f32le", "-"], check=True, capture_output=True).stdout
-    audio = np.frombuffer(pcm, dtype="<f4")
-    return [audio[a // 3:b // 3].copy() for a, b in zip(bounds[:-1], bounds[1:])]
+    wav, mp4 = tmp / f"{name}.wav", tmp / f"{name}.mp4"
+    ms.write_wav(wav, np.clip(audio48, -1, 1))
+    subprocess.run([find_ffmpeg(), "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "64k",
+                    "-ac", "2", str(mp4)], check=True)
+    pcm = subprocess.run([find_ffmpeg(), "-loglevel", "error", "-i", str(mp4), "-ac", "1", "-ar", "16000",
+                          "-f", "f32le", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(pcm, dtype="<f4")
+
+
+def through_codec(clips48: list[np.ndarray]) -> list[np.ndarray]:
+    """All clips through what media goes through: AAC in MP4 as make_samples.py writes it, then
+    ffmpeg's 16 kHz mono decode -- in two halves at once, one per core."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = [clips48[: len(clips48) // 2], clips48[len(clips48) // 2:]]
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pool:
+        decoded = list(pool.map(lambda k: _codec_round_trip(np.concatenate(parts[k]), Path(tmp), str(k)), (0, 1)))
+    out = []
+    for part, audio in zip(parts, decoded):
+        bounds = np.cumsum([0] + [len(c) for c in part]) // 3
+        out += [audio[a:b].copy() for a, b in zip(bounds[:-1], bounds[1:])]
+    return out
 
 
 def synth_examples(count: int, seed: int, speech: bool = True) -> list[Example]:
@@ -189,26 +201,48 @@ def synth_examples(count: int, seed: int, speech: bool = True) -> list[Example]:
     rng = np.random.default_rng(seed)
     if speech:
         _speak_all(("en", "zh"))
-    kinds = ["laughter", "applause", "bgm", "cry", "cough", "silence"] + (["speech"] * 4 if speech else [])
+    kinds = EVENT_KINDS + ["transition"] * 5 + (["speech"] * 7 if speech else [])
     out = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
-        out.append(_speech_example(rng, ms) if kind == "speech" else _event_example(kind, rng, ms))
+        if kind == "speech":
+            out.append(_speech_example(rng, ms))
+        elif kind == "transition":
+            out.append(_transition_example(rng, ms))
+        else:
+            out.append(_event_example(kind, rng, ms))
     for example, audio in zip(out, through_codec([e.audio for e in out])):
         example.audio = audio
     return out
 
 
+EVENT_KINDS = ["laughter", "applause", "bgm", "cry", "cough", "silence"]
+EVENT_NAMES = {"laughter": "Laughter", "applause": "Applause", "bgm": "BGM", "cry": "Cry", "cough": "Cough",
+               "silence": "Event_UNK"}
+
+
+def _noise_floor(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return audio + rng.standard_normal(len(audio)) * 10 ** rng.uniform(-5, -3)
+
+
 def _event_example(kind: str, rng: np.random.Generator, ms) -> Example:
-    length = rng.uniform(0.6, 3.0)
+    length = rng.uniform(0.4, 3.0)
     item = {"kind": kind, "start": 0.0, "end": length, "gain_db": rng.uniform(-12, 3)}
     sound = ms.render_item(item, rng)
     lead, tail = (int(len(sound) * rng.uniform(0, 0.3)) for _ in range(2))  # room around the event
-    audio = np.concatenate([np.zeros(lead), sound, np.zeros(tail)])
-    audio += rng.standard_normal(len(audio)) * 10 ** rng.uniform(-5, -3)
-    event = {"laughter": "Laughter", "applause": "Applause", "bgm": "BGM", "cry": "Cry",
-             "cough": "Cough", "silence": "Event_UNK"}[kind]
-    return Example(audio, "nospeech", "EMO_UNKNOWN", event)
+    audio = _noise_floor(np.concatenate([np.zeros(lead), sound, np.zeros(tail)]), rng)
+    return Example(audio, "nospeech", "EMO_UNKNOWN", EVENT_NAMES[kind])
+
+
+def _transition_example(rng: np.random.Generator, ms) -> Example:
+    """A window across a boundary between two kinds (or a kind and silence), labelled by the kind
+    that fills most of it: what the window scan needs to place boundaries."""
+    first, second = rng.choice(EVENT_KINDS, size=2, replace=False)
+    length, share = rng.uniform(0.4, 1.6), rng.uniform(0.05, 0.95)
+    parts = [ms.render_item({"kind": k, "start": 0.0, "end": length * f, "gain_db": rng.uniform(-9, 3)}, rng)
+             for k, f in ((first, share), (second, 1 - share))]
+    audio = _noise_floor(np.concatenate(parts), rng)
+    return Example(audio, "nospeech", "EMO_UNKNOWN", EVENT_NAMES[first if share >= 0.5 else second])
 
 
 @functools.cache
@@ -340,7 +374,7 @@ def save_model(model, folder: Path) -> None:
     torch.save(model.state_dict(), folder / "model.pt")
 
 
-def build(folder: Path, clips: int = 1400, seconds: float = 150.0, seed: int = 0, speech: bool = True,
+def build(folder: Path, clips: int = 1800, seconds: float = 150.0, seed: int = 0, speech: bool = True,
           steps: int | None = None) -> Path:
     """Synthesise clips, fit CMVN, train, and write a complete model folder."""
     import torch
@@ -372,7 +406,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for `samples.make_samples`
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--clips", type=int, default=1400, help="synthetic training clips")
+    parser.add_argument("--clips", type=int, default=1800, help="synthetic training clips")
     parser.add_argument("--seconds", type=float, default=150.0, help="training time budget")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -23,8 +23,9 @@ def test_sensevoice_tags_each_region_and_keeps_their_order(tiny_model, talk_audi
     sv = model.load_sensevoice(str(tiny_model))
     items = truth(TALK)[:4]  # speech HAPPY, laughter, speech NEUTRAL, applause
     seen = []
-    raws = sv.transcribe(talk_audio, [(i["start_ms"], i["end_ms"]) for i in items], "auto", False,
-                         batch_seconds=3, progress=seen.append)
+    tagged = sv.tag(talk_audio, [(i["start_ms"], i["end_ms"]) for i in items], "auto", False,
+                    batch_seconds=3, progress=seen.append)
+    raws = [t.raw for t in tagged]
     assert seen == [1, 2, 3, 4]  # one region per batch at this budget
     assert raws[0].startswith("<|en|><|HAPPY|><|Speech|><|woitn|>") and len(raws[0]) > 34  # and some text
     assert raws[1] == "<|nospeech|><|EMO_UNKNOWN|><|Laughter|><|woitn|>"
