@@ -114,7 +114,7 @@ def main() -> None:
         t_vad, regions = timed(lambda: vad.speech_regions(audio, detector, preset.vad))
         t_tag, tagged = timed(lambda: sv.tag(audio, regions, "auto", True, preset.model.batch_seconds,
                                              words=True))
-        segments = [analysis.scan.Window(s, e, t.probs) for (s, e), t in zip(regions, tagged)]
+        segments = [analysis.scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
         t_scan, (coarse, fine) = timed(lambda: analysis.scan_gaps(sv, audio, segments, preset, lambda n, k: None))
         windows = coarse + fine
         t_encoder = bare_encoder(sv, audio)
@@ -123,7 +123,8 @@ def main() -> None:
     rows = [("funasr pipeline (speech only)", t_funasr), ("mediatagger speech pass", speech),
             ("mediatagger scan", t_scan), ("speech pass + scan", speech + t_scan), ("bare encoder", t_encoder)]
     print(f"{args.minutes:g} min of audio, {'tiny' if args.tiny else 'full-size'} model, "
-          f"{len(regions)} speech segments, {len(windows)} scan windows ({scanned:.0f} s of audio)")
+          f"{len(regions)} speech segments, {len(windows)} scan windows ({scanned:.0f} s of audio); "
+          f"speech pass = VAD {t_vad:.1f} s + tagging {t_tag:.1f} s")
     for name, seconds in rows:
         print(f"  {name:32s} {seconds:8.1f} s   {seconds / t_funasr:5.2f}x funasr")
     print(json.dumps({name: round(seconds / t_funasr, 3) for name, seconds in rows}))

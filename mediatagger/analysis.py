@@ -152,7 +152,7 @@ def analyse_track(info: MediaInfo, index: int, preset: Preset, load_models: Call
     step = stage(f"tag track {index}", len(regions), "seg")
     tagged = sensevoice.tag(audio, regions, opts.language, opts.itn, opts.batch_seconds, step, words=True)
     segments = tuple(segment_from(s, e, t) for (s, e), t in zip(regions, tagged))
-    windows = [scan.Window(s, e, t.probs) for (s, e), t in zip(regions, tagged)]
+    windows = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
     coarse: list[scan.Window] = []
     fine: list[scan.Window] = []
     if preset.scan.enabled:
@@ -176,11 +176,12 @@ def scan_gaps(sensevoice: Any, audio: Any, segments: list[scan.Window], preset: 
         out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage(name, len(spans)))
         return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
 
-    covered = [(w.start_ms, w.end_ms) for w in segments]
-    coarse = tag("scan", scan.tile(scan.gaps(duration_ms, covered), preset.scan.window_ms))
+    gaps = scan.gaps(duration_ms, [(w.start_ms, w.end_ms) for w in segments])
+    coarse = tag("scan", scan.tile(gaps, preset.scan.window_ms))
     curve = scan.curves(segments + coarse, duration_ms, preset.scan.grid_ms, tags.EVENTS)
     edges = scan.crossings(curve, tags.EVENTS, preset.spans.on_level)
-    return coarse, tag("refine", scan.fine_windows(edges, duration_ms, preset.scan))
+    fine = scan.within(scan.fine_windows(edges, duration_ms, preset.scan), gaps, preset.scan.fine_window_ms // 2)
+    return coarse, tag("refine", fine)
 
 
 def content_hash(path: Path) -> str:

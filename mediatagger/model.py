@@ -118,24 +118,37 @@ class SenseVoice:
         return [r for r in results if r is not None]
 
     def _run(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> list[Tagged]:
-        try:
-            out, logits = self._generate(clips, language, itn, words)
-        except IndexError:  # funasr's timestamp alignment fails when text re-tokenises differently
-            if len(clips) > 1:
-                return [t for clip in clips for t in self._run([clip], language, itn, words)]
-            out, logits = self._generate(clips, language, itn, False)
+        out, logits = self._generate(clips, language, itn)
         probs = self._probs(logits)
-        return [Tagged(item.get("text", ""), p, _words(item)) for item, p in zip(out, probs)]
+        times = [self._words(row, _frames(len(clip))) if words else () for row, clip in zip(logits, clips)]
+        return [Tagged(item.get("text", ""), p, w) for item, p, w in zip(out, probs, times)]
 
-    def _generate(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> tuple[list, Any]:
+    def _generate(self, clips: list[np.ndarray], language: str, itn: bool) -> tuple[list, Any]:
         captured: list[Any] = []
         hook = self.auto.model.ctc.ctc_lo.register_forward_hook(lambda m, i, o: captured.append(o.detach()))
         try:
             out = self.auto.generate(input=clips, batch_size=len(clips), language=language, use_itn=itn,
-                                     disable_pbar=True, output_timestamp=words)
+                                     disable_pbar=True)
         finally:
             hook.remove()
         return out, captured[0]
+
+    def _words(self, logits: Any, frames: int) -> tuple[tuple[int, int, str], ...]:
+        """Word times from the CTC path: each emitted token spans the frames of its run in the
+        best path (60 ms a frame, as funasr's timestamps), and pieces join into words as funasr's
+        ``output_timestamp`` joins them. The greedy path is what forced alignment of the greedy text
+        finds, without funasr's re-tokenising step (which raises IndexError when text re-tokenises
+        differently) or its per-item pass over the whole batch's logits."""
+        best = logits[4:frames].argmax(-1).tolist()
+        piece = self.auto.kwargs["tokenizer"].sp.IdToPiece
+        blank = self.auto.model.blank_id
+        runs: list[list[Any]] = []
+        for frame, token in enumerate(best):
+            if runs and runs[-1][0] == token and runs[-1][2] == frame - 1:
+                runs[-1][2] = frame
+            elif token != blank:
+                runs.append([token, frame, frame])
+        return _join_pieces([(piece(t), max(0, a * 60 - 30), (b + 1) * 60 - 30) for t, a, b in runs])
 
     def _probs(self, logits: Any) -> list[dict[str, float]]:
         """Per batch row: each class's share of the softmax at its query position."""
@@ -161,9 +174,26 @@ class SenseVoice:
         return self._ids
 
 
-def _words(item: dict[str, Any]) -> tuple[tuple[int, int, str], ...]:
-    stamps, texts = item.get("timestamp") or [], item.get("words") or []
-    return tuple((int(s), int(e), str(w)) for (s, e), w in zip(stamps, texts))
+def _frames(samples: int) -> int:
+    """Encoder output length for a clip: 4 query positions + LFR frames (25 ms fbank every 10 ms,
+    stacked 6 at a time)."""
+    fbank = max(0, (samples - 400) // 160 + 1)
+    return 4 + -(-fbank // 6)
+
+
+def _join_pieces(pieces: list[tuple[str, int, int]]) -> tuple[tuple[int, int, str], ...]:
+    words: list[list[Any]] = []
+    for text, start, end in pieces:
+        if text.startswith("<|") and text.endswith("|>"):
+            continue
+        glued = not text.startswith("\u2581") and words and words[-1][2][-1:].isascii() \
+            and words[-1][2][-1:].isalnum() and text[:1].isascii() and text[:1].isalnum()
+        text = text.lstrip("\u2581")
+        if glued:
+            words[-1][1], words[-1][2] = end, words[-1][2] + text
+        elif text:
+            words.append([start, end, text])
+    return tuple((a, b, w) for a, b, w in words)
 
 
 def _batches(order: list[int], regions: Sequence[tuple[int, int]], budget_ms: float) -> Iterator[list[int]]:

@@ -26,6 +26,7 @@ class Window:
     start_ms: int
     end_ms: int
     probs: dict[str, float]
+    rank: int = 1  # 0: a speech segment, whose tags win over scan windows inside it; 1: a scan window
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,19 @@ def tile(stretches: Iterable[tuple[int, int]], window_ms: int, min_ms: int = 200
 
 
 def curves(windows: Sequence[Window], duration_ms: int, grid_ms: int, labels: Iterable[str]) -> Curves:
-    """Sample every class at each grid point from the shortest window that covers the point, and of
-    those the one centred nearest to it."""
+    """Sample every class at each grid point from the window that covers it: a speech segment if one
+    does (the VAD placed it), else the shortest scan window, and of those the one centred nearest."""
     points = max(1, -(-duration_ms // grid_ms))
     centres = (np.arange(points) + 0.5) * grid_ms
-    best = np.full((points, 2), np.inf)  # (window length, distance to its centre) per point
+    best = np.full((points, 3), np.inf)  # (rank, window length, distance to its centre) per point
     source = np.full(points, -1)
     for k, w in enumerate(windows):
-        length, distance = w.end_ms - w.start_ms, np.abs(centres - (w.start_ms + w.end_ms) / 2)
-        better = (length < best[:, 0]) | ((length == best[:, 0]) & (distance < best[:, 1]))
+        key = np.column_stack([np.full(points, w.rank), np.full(points, w.end_ms - w.start_ms),
+                               np.abs(centres - (w.start_ms + w.end_ms) / 2)])
+        better = (key[:, 0] < best[:, 0]) | ((key[:, 0] == best[:, 0]) & (
+            (key[:, 1] < best[:, 1]) | ((key[:, 1] == best[:, 1]) & (key[:, 2] < best[:, 2]))))
         inside = (centres >= w.start_ms) & (centres < w.end_ms) & better
-        best[inside, 0], best[inside, 1], source[inside] = length, distance[inside], k
+        best[inside], source[inside] = key[inside], k
     values = {}
     for label in labels:
         probs = np.array([w.probs.get(label, 0.0) for w in windows] + [0.0])
@@ -111,6 +114,19 @@ def fine_windows(boundaries: Iterable[int], duration_ms: int, options: ScanOptio
     centres = sorted({b + k for b in boundaries for k in range(-reach, reach + 1, options.fine_hop_ms)})
     return [(max(0, c - half), min(duration_ms, c + half)) for c in centres if 0 <= c <= duration_ms
             and min(duration_ms, c + half) - max(0, c - half) >= half]
+
+
+def within(windows: Iterable[tuple[int, int]], stretches: Sequence[tuple[int, int]],
+           min_ms: int) -> list[tuple[int, int]]:
+    """Windows cut to the stretch their centre lies in (speech segments already speak for themselves),
+    dropping what is left shorter than ``min_ms``."""
+    out = []
+    for start, end in windows:
+        centre = (start + end) // 2
+        for a, b in stretches:
+            if a <= centre < b and min(end, b) - max(start, a) >= min_ms:
+                out.append((max(start, a), min(end, b)))
+    return sorted(set(out))
 
 
 def hysteresis(values: np.ndarray, on: float, off: float) -> list[tuple[int, int]]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mediatagger import media, model, presets, vad
+from mediatagger import media, model, presets, tags, vad
 from mediatagger.errors import ModelLoadError, UnknownChoiceError
 from tests.conftest import TALK, truth
 
@@ -85,3 +85,24 @@ def test_batches_are_longest_first_and_within_budget():
     batches = list(model._batches(order, regions, budget_ms=6000))
     assert batches == [[1], [2, 3], [0, 4]]  # padded to the longest: 5000, 2 x 3000, 2 x 1000
     assert sorted(i for b in batches for i in b) == [0, 1, 2, 3, 4]
+
+
+def test_word_times_come_from_the_ctc_path(tiny_model, talk_audio):
+    sv = model.load_sensevoice(str(tiny_model))
+    speech = [i for i in truth(TALK) if i["label"] == "SPEECH"]
+    for item, tagged in zip(speech, sv.tag(talk_audio, [(i["start_ms"], i["end_ms"]) for i in speech], "auto",
+                                            False, words=True)):
+        length = item["end_ms"] - item["start_ms"]
+        assert tagged.words, tagged.raw
+        assert all(0 <= s < e <= length + 60 for s, e, _ in tagged.words)
+        assert [w[0] for w in tagged.words] == sorted(w[0] for w in tagged.words)
+        assert " ".join(w for _, _, w in tagged.words) == tags.parse_rich(tagged.raw).text
+
+
+def test_query_probabilities_are_distributions(tiny_model, talk_audio):
+    sv = model.load_sensevoice(str(tiny_model))
+    (tagged,) = sv.tag(talk_audio, [(4000, 6500)], "auto", True)  # the laugh
+    events = {k: v for k, v in tagged.probs.items() if k in (*tags.EVENTS, "SPEECH", "EVENT_UNK")}
+    emotions = {k: v for k, v in tagged.probs.items() if k in (*tags.EMOTIONS, "EMO_UNKNOWN")}
+    assert sum(events.values()) == pytest.approx(1.0) and sum(emotions.values()) == pytest.approx(1.0)
+    assert max(events, key=events.get) == "LAUGHTER" and max(emotions, key=emotions.get) == "EMO_UNKNOWN"

@@ -18,6 +18,8 @@ def test_curves_take_the_shortest_covering_window():
     curve = scan.curves(windows, 5000, 500, ["LAUGHTER"])
     assert list(np.round(curve.probability("LAUGHTER"), 2)) == [0.2, 0.2, 0.9, 0.2, 0.2, 0.2, 0.2, 0.2, 0.0, 0.0]
     assert scan.crossings(curve, ["LAUGHTER"], 0.5) == [1000, 1500]
+    segment = scan.Window(0, 4000, {"LAUGHTER": 0.2}, rank=0)  # a speech segment wins inside it
+    assert scan.curves([segment, windows[1]], 5000, 500, ["LAUGHTER"]).probability("LAUGHTER").max() < 0.3
 
 
 def test_curves_round_trip_through_json():
@@ -30,6 +32,11 @@ def test_fine_windows_surround_each_boundary():
     opts = ScanOptions(window_ms=1000, fine_window_ms=500, fine_hop_ms=250)
     wins = scan.fine_windows([2000], 10000, opts)
     assert wins == [(1250, 1750), (1500, 2000), (1750, 2250), (2000, 2500), (2250, 2750)]
+
+
+def test_fine_windows_stay_inside_the_gaps():
+    assert scan.within([(700, 1200), (1900, 2400)], [(0, 1000), (2000, 5000)], 200) == [(700, 1000), (2000, 2400)]
+    assert scan.within([(1200, 1700)], [(0, 1000), (2000, 5000)], 200) == []  # centre in speech
 
 
 def test_hysteresis():
