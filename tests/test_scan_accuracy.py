@@ -54,6 +54,16 @@ def test_no_false_spans_over_silence(scanned):
             assert quiet < 500, span
 
 
+def test_spans_of_a_label_never_overlap_on_a_track(scanned):
+    doc, _ = scanned
+    for track in doc["tracks"]:
+        for kind in ("events", "emotions"):
+            for label in {s["label"] for s in track[kind]}:
+                mine = sorted((s["start_ms"], s["end_ms"]) for s in track[kind] if s["label"] == label)
+                assert all(a[1] <= b[0] for a, b in zip(mine, mine[1:])), (label, mine)
+                assert all(s["track"] == track["index"] for s in track[kind])
+
+
 def test_scores_and_stored_curves(scanned):
     doc, _ = scanned
     assert all(0.0 <= e["score"] <= 1.0 for t in doc["tracks"] for e in t["events"] + t["emotions"])
