@@ -33,10 +33,13 @@ def test_generator_composes_numeric_kinds_with_exact_truth(tmp_path):
         [(0, "LAUGHTER", 500, 2000), (0, "COUGH", 3000, 3600), (1, "BGM", 0, 6000)]
 
 
+COMPOSED = [TALK, TWO_TRACKS, *sorted((SAMPLES / "heldout").glob("*.mp4"))]
+
+
 @pytest.mark.skipif(not shutil.which("espeak-ng"), reason="regenerating speech needs espeak-ng")
-@pytest.mark.parametrize("sample", [TALK, TWO_TRACKS])
+@pytest.mark.parametrize("sample", COMPOSED, ids=lambda p: p.name)
 def test_committed_truth_regenerates_from_its_layout(sample, tmp_path):
-    layout = SAMPLES / f"{sample.stem}.layout.yaml"
+    layout = sample.with_name(f"{sample.stem}.layout.yaml")
     out = tmp_path / sample.name
     subprocess.run([sys.executable, str(SAMPLES / "make_samples.py"), str(layout), "-o", str(out)], check=True)
     assert truth(out) == truth(sample)
