@@ -168,9 +168,12 @@ class SenseVoice:
 
     def _class_ids(self) -> dict[str, dict[str, int]]:
         if not self._ids:
-            piece = self.auto.kwargs["tokenizer"].sp.PieceToId
-            self._ids["emotion"] = {label: piece(f"<|{tok}|>") for tok, label in tags.EMOTION_CLASSES.items()}
-            self._ids["event"] = {label: piece(f"<|{tok}|>") for tok, label in tags.EVENT_CLASSES.items()}
+            sp = self.auto.kwargs["tokenizer"].sp
+            for name, table in (("emotion", tags.EMOTION_CLASSES), ("event", tags.EVENT_CLASSES)):
+                self._ids[name] = {label: sp.PieceToId(f"<|{tok}|>") for tok, label in table.items()}
+                missing = [label for label, i in self._ids[name].items() if i == sp.unk_id()]
+                if missing:
+                    raise ModelLoadError(self.name, f"its tokenizer lacks SenseVoice's tokens for {missing}")
         return self._ids
 
 
