@@ -20,8 +20,8 @@ ITN_TOKENS = {"withitn": True, "woitn": False}
 
 # the classes at SenseVoice's event and emotion query positions, as our labels (the "unknown"
 # tokens keep names of their own so every position's distribution is complete)
-EVENT_CLASSES = {**{token: label or "EVENT_UNK" for token, label in EVENT_TOKENS.items()}}
-EMOTION_CLASSES = {**{token: label or "EMO_UNKNOWN" for token, label in EMOTION_TOKENS.items()}}
+EVENT_CLASSES = {token: label or "EVENT_UNK" for token, label in EVENT_TOKENS.items()}
+EMOTION_CLASSES = {token: label or "EMO_UNKNOWN" for token, label in EMOTION_TOKENS.items()}
 
 LABEL_NAMES = {
     "en": {"LAUGHTER": "Laughter", "APPLAUSE": "Applause", "BGM": "Music", "CRY": "Crying",

@@ -292,7 +292,7 @@ def features(frontend, examples: list[Example]):
     return [extract_fbank([e.audio], data_type="sound", frontend=frontend)[0][0] for e in examples]
 
 
-def targets(tokenizer, model, examples: list[Example]):
+def targets(tokenizer, examples: list[Example]):
     """Query-position token ids (language, emotion, event, text-norm) and CTC text ids."""
     import torch
 
@@ -390,7 +390,7 @@ def build(folder: Path, clips: int = 1800, seconds: float = 150.0, seed: int = 0
     mean, std = cmvn_stats(raw)
     write_cmvn(folder / "am.mvn", mean, std)
     feats = [(f - torch.from_numpy(mean)) / torch.from_numpy(std) for f in raw]
-    queries, texts = targets(tokenizer, model, examples)
+    queries, texts = targets(tokenizer, examples)
     held = max(1, len(feats) // 10)
     itn_ids = {n: tokenizer.sp.PieceToId(f"<|{n}|>") for n in ("withitn", "woitn")}
     done = train(model, feats[held:], queries[held:], texts[held:], examples[held:], itn_ids, seconds, seed,

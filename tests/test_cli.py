@@ -101,13 +101,14 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
 
 @slow
 def test_existing_outputs_need_force(tiny_model, tmp_path):
-    args = ["tag", TALK, "--model", tiny_model, "--vad", "none", "--export", "json,edl", "-o", tmp_path]
+    common = ["tag", TALK, "--model", tiny_model, "--export", "json,edl", "-o", tmp_path]
+    args = [*common, "--vad", "none"]
     assert run_cli(*args).returncode == 0
     edl = tmp_path / "talk.edl"
     edl.write_text("edited by hand")
     same = run_cli(*args, "-q")  # same input and settings: the analysis is reused, the edit is kept
     assert same.returncode == 0 and edl.read_text() == "edited by hand"
-    other = run_cli(*args[:-4], "--vad", "silero", *args[-4:])  # other settings would overwrite
+    other = run_cli(*common, "--vad", "silero")  # other settings would overwrite
     one_line_error(other, "already exists", "--force")
     assert other.returncode == 1 and edl.read_text() == "edited by hand"
     assert run_cli(*args, "--force", "-q").returncode == 0
