@@ -40,9 +40,10 @@ def text_exporter(name: str, suffix: str, description: str,
 
 
 def _registry() -> dict[str, Exporter]:
-    from mediatagger.exporters import ass, clips, edl, json
+    from mediatagger.exporters import ass, clips, csv, edl, json, srt, vtt
 
-    return {e.name: e for e in (json.EXPORTER, ass.EXPORTER, edl.EXPORTER, clips.EXPORTER)}
+    return {e.name: e for e in (json.EXPORTER, ass.EXPORTER, srt.EXPORTER, vtt.EXPORTER, edl.EXPORTER,
+                                csv.EXPORTER, clips.EXPORTER)}
 
 
 EXPORTERS: dict[str, Exporter] = _registry()

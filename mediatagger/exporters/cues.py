@@ -1,0 +1,48 @@
+"""Timed text cues shared by the SRT and VTT exporters: transcript lines plus SDH event cues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediatagger.analysis import Analysis
+from mediatagger.tags import label_name
+from mediatagger.timecode import snap_ms
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]   # plain text, one entry per line, never empty
+
+
+def sdh_label(label: str, lang: str) -> str:
+    """``[laughter]`` / ``[笑声]``; music is ``♪``."""
+    if label == "BGM":
+        return "♪"
+    name = label_name(label, lang)
+    return f"[{name.lower() if lang == 'en' else name}]"
+
+
+def clean_lines(text: str) -> tuple[str, ...]:
+    """Text as cue lines: no empty lines (they end a cue), no ``-->`` (it starts a timing line)."""
+    lines = (" ".join(line.split()).replace("-->", "→") for line in text.splitlines())
+    return tuple(line for line in lines if line)
+
+
+def cues(analysis: Analysis, lang: str = "en") -> list[Cue]:
+    """Transcript cues and event cues, in time order, on frame starts when the source has a frame rate."""
+    fps = analysis.source.fps
+
+    def snap(ms: int) -> int:
+        return snap_ms(ms, fps) if fps else ms
+
+    out = [Cue(snap(s.start_ms), snap(s.end_ms), clean_lines(s.text)) for _, s in analysis.segments()]
+    out += [Cue(snap(e.start_ms), snap(e.end_ms), (sdh_label(e.label, lang),)) for e in analysis.spans("events")]
+    return sorted((c for c in out if c.lines and c.end_ms > c.start_ms), key=lambda c: (c.start_ms, c.end_ms))
+
+
+def clock(ms: int, separator: str) -> str:
+    """``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (VTT)."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{separator}{millis:03d}"

@@ -1,0 +1,21 @@
+"""WebVTT subtitles: transcript cues plus SDH event cues; text escaped as WebVTT requires."""
+
+from __future__ import annotations
+
+from mediatagger.analysis import Analysis
+from mediatagger.exporters import text_exporter
+from mediatagger.exporters.cues import clock, cues
+from mediatagger.presets import Preset
+
+
+def escape(line: str) -> str:
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_string(analysis: Analysis, preset: Preset) -> str:
+    blocks = [f"{clock(c.start_ms, '.')} --> {clock(c.end_ms, '.')}\n" + "\n".join(map(escape, c.lines)) + "\n"
+              for c in cues(analysis, preset.ass.label_lang)]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+EXPORTER = text_exporter("vtt", ".vtt", "WebVTT transcript with SDH event cues", to_string)
