@@ -12,40 +12,31 @@ length in frames (at least 1). Drop-frame only at 29.97 and 59.94.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
+from mediatagger.exporters.markers import AUDIO_ONLY_FPS, Marker, markers
 from mediatagger.presets import Preset
-from mediatagger.timecode import frames_to_tc, is_drop_frame, ms_to_frame, tc_to_frames
+from mediatagger.timecode import is_drop_frame
 from mediatagger.timeline import Span
-
-AUDIO_ONLY_FPS = Fraction(25)
 
 
 def marker_name(span: Span, tracks: int) -> str:
     return span.label if tracks == 1 else f"{span.label} (track {span.track})"
 
 
-def event(number: int, span: Span, fps: Fraction, start_frame: int, color: str, tracks: int) -> str:
-    first = ms_to_frame(span.start_ms, fps)
-    frames = max(1, ms_to_frame(span.end_ms, fps) - first)
-    tc_in, tc_out = frames_to_tc(start_frame + first, fps), frames_to_tc(start_frame + first + 1, fps)
+def event(number: int, marker: Marker, color: str, tracks: int) -> str:
+    tc_in, tc_out = marker.tc(), marker.tc(1)
     return (f"{number:03d}  001      V     C        {tc_in} {tc_out} {tc_in} {tc_out}  \n"
-            f" |C:ResolveColor{color} |M:{marker_name(span, tracks)} |D:{frames}\n")
+            f" |C:ResolveColor{color} |M:{marker_name(marker.span, tracks)} |D:{marker.frames}\n")
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
-    fps = analysis.source.fps or AUDIO_ONLY_FPS
-    start = tc_to_frames(preset.edl.start_tc, fps)
-    spans = sorted(analysis.spans("events") + analysis.spans("emotions"))
-    fcm = "DROP FRAME" if is_drop_frame(fps) else "NON-DROP FRAME"
+    fcm = "DROP FRAME" if is_drop_frame(analysis.source.fps or AUDIO_ONLY_FPS) else "NON-DROP FRAME"
     title = " ".join(analysis.stem.split())
     lines = [f"TITLE: {title}\n", f"FCM: {fcm}\n", "\n"]
-    tracks = len(analysis.tracks)
-    for number, span in enumerate(spans, 1):
-        color = preset.edl.colors.get(span.label, preset.edl.default_color)
-        lines.append(event(number, span, fps, start, color, tracks) + "\n")
+    for number, marker in enumerate(markers(analysis, preset), 1):
+        color = preset.edl.colors.get(marker.span.label, preset.edl.default_color)
+        lines.append(event(number, marker, color, len(analysis.tracks)) + "\n")
     return "".join(lines)
 
 
