@@ -28,6 +28,8 @@ class Cut:
     end_ms: int            # padded, frame-snapped out point
     frames: int | None     # exact video frame count (None for audio-only sources)
     path: Path
+    seek: Fraction         # exact in point in seconds (a frame's start, not its rounded ms)
+    length: Fraction       # exact length in seconds
 
 
 def plan(analysis: Analysis, out_dir: Path, opts: ClipOptions) -> list[Cut]:
@@ -39,24 +41,24 @@ def plan(analysis: Analysis, out_dir: Path, opts: ClipOptions) -> list[Cut]:
         path = out_dir / "clips" / f"{analysis.stem}_{number:02d}_{span.label.lower()}.mp4"
         if fps:
             first, last = ms_to_frame(wide.start_ms, fps), ms_to_frame(wide.end_ms, fps)
-            cuts.append(Cut(span, frame_to_ms(first, fps), frame_to_ms(last, fps), last - first, path))
+            cuts.append(Cut(span, frame_to_ms(first, fps), frame_to_ms(last, fps), last - first, path,
+                            first / fps, (last - first) / fps))
         else:
-            cuts.append(Cut(span, wide.start_ms, wide.end_ms, None, path))
+            cuts.append(Cut(span, wide.start_ms, wide.end_ms, None, path, Fraction(wide.start_ms, 1000),
+                            Fraction(wide.duration_ms, 1000)))
     return cuts
 
 
-def _seconds(ms: int | Fraction) -> str:
-    """Milliseconds -> seconds for ffmpeg, floored to the microsecond so that a seek to a frame's
-    start never lands just after it."""
-    micros = math.floor(Fraction(ms) * 1000)
+def _seconds(seconds: Fraction) -> str:
+    """Exact seconds for ffmpeg, floored to the microsecond so that a seek to a frame's start never
+    lands just after it."""
+    micros = math.floor(seconds * 1_000_000)
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
-def ffmpeg_args(source: str, cut: Cut, fps: Fraction | None, opts: ClipOptions, out: Path) -> list[str]:
-    start = Fraction(ms_to_frame(cut.start_ms, fps), 1) / fps * 1000 if fps else Fraction(cut.start_ms)
-    duration = Fraction(cut.frames) / fps * 1000 if fps and cut.frames else Fraction(cut.end_ms - cut.start_ms)
-    args = ["-y", "-loglevel", "error", "-ss", _seconds(start), "-i", media.file_arg(source), "-t", _seconds(duration),
-            "-map", "0:v:0?", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1"]
+def ffmpeg_args(source: str, cut: Cut, opts: ClipOptions, out: Path) -> list[str]:
+    args = ["-y", "-loglevel", "error", "-ss", _seconds(cut.seek), "-i", media.file_arg(source),
+            "-t", _seconds(cut.length), "-map", "0:v:0?", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1"]
     if cut.frames:
         args += ["-frames:v", str(cut.frames)]
     return args + ["-c:v", "libx264", "-preset", opts.x264_preset, "-crf", str(opts.crf),
@@ -70,7 +72,7 @@ def export(analysis: Analysis, out_dir: Path, preset: Preset) -> list[Path]:
     written = []
     for cut in plan(analysis, out_dir, preset.clips):
         with files.atomic_path(cut.path) as tmp:
-            args = ffmpeg_args(analysis.source.path, cut, analysis.source.fps, preset.clips, tmp)
+            args = ffmpeg_args(analysis.source.path, cut, preset.clips, tmp)
             media.run_ffmpeg(args, analysis.source.path, f"cannot cut clip {cut.path.name}")
         written.append(cut.path)
     return written

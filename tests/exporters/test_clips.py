@@ -23,6 +23,8 @@ def test_plan_pads_and_snaps_to_frames(fixed_analysis, tmp_path):
     assert laugh.frames == 224 and laugh.end_ms == frame_to_ms(224, NTSC)
     applause = cuts[1]
     assert applause.start_ms == frame_to_ms(194, NTSC)  # 6500 ms lies in frame 194
+    assert applause.seek == Fraction(194 * 1001, 30000)  # ffmpeg seeks to the exact frame start
+    assert clips._seconds(applause.seek) == "6.473133"  # floored, never just after the frame
 
 
 def test_clips_hold_exactly_the_planned_frames(fixed_analysis, tmp_path):
