@@ -15,7 +15,7 @@ import click
 
 from mediatagger import __version__, analysis, media, presets
 from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
-from mediatagger.exporters import EXPORTERS, Exporter, parse_list
+from mediatagger.exporters import EXPORTERS, Exporter, parse_list, write_all
 from mediatagger.tags import LANGUAGES
 
 DEFAULT_EXPORTS = "json,ass,edl,clips"
@@ -66,6 +66,13 @@ def check_device(ctx: click.Context, param: click.Parameter, value: str | None) 
             (value.startswith("cuda:") and value[5:].isdigit()):
         return value
     raise click.BadParameter(f"{value!r} is not cpu, cuda or cuda:N")
+
+
+def check_start_tc(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return None if value is None else presets.check_start_tc(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 class Progress:
@@ -147,7 +154,7 @@ def tag_one(path: Path, out_dir: Path, track: int | str, exporters: list[Exporte
             check_free(exporters, out_dir, path.stem)
         result = analysis.analyse(info, tracks, preset, models, progress.stage, key)
     progress.close()
-    return [p for exporter in exporters for p in exporter.export(result, out_dir, preset)]
+    return write_all(exporters, result, out_dir, preset)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -171,6 +178,8 @@ def cli() -> None:
               help="Audio track to analyse, counted from 0 among audio streams, or 'all'.")
 @click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
               callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
+@click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
+              "exports: HH:MM:SS:FF, or 'source' for the file's own [default: the preset's, 01:00:00:00]")
 @click.option("--device", callback=check_device, help="cpu, cuda or cuda:N [default: cpu]")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars (shown only on a terminal) and no "
@@ -179,7 +188,7 @@ def cli() -> None:
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         language: str | None, itn: bool | None, track: int | str, exporters: list[Exporter],
-        device: str | None, force: bool, quiet: bool, debug: bool) -> int:
+        start_tc: str | None, device: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files and write the chosen exports for each."""
     from mediatagger import vad as vad_module
 
@@ -188,6 +197,7 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         vad_module.check_kind(vad)
     options = presets.override(options, "model", name=model, vad=vad, language=language, itn=itn,
                                device=device)
+    options = presets.override(options, "edl", start_tc=start_tc)
     progress, code = Progress(quiet), 0
     models = Models(options, progress, debug)
     for path in inputs:
@@ -212,14 +222,16 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
               help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
 @click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
               callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
+@click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
+              "exports: HH:MM:SS:FF, or 'source' for the file's own [default: the preset's, 01:00:00:00]")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("-q", "--quiet", is_flag=True, help="No list of written files.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @reports_errors
 def export_command(analysis_path: Path, out_dir: Path | None, preset: str, exporters: list[Exporter],
-                   force: bool, quiet: bool, debug: bool) -> int:
+                   start_tc: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Re-derive spans from an analysis with a preset's thresholds and write exports, without the model."""
-    options = presets.load(preset)
+    options = presets.override(presets.load(preset), "edl", start_tc=start_tc)
     doc = analysis.rederive(analysis.load(analysis_path), options.spans)
     out_dir = out_dir if out_dir is not None else analysis_path.parent
     json_target = out_dir / f"{doc.stem}.analysis.json"
@@ -227,10 +239,9 @@ def export_command(analysis_path: Path, out_dir: Path | None, preset: str, expor
         exporters = [e for e in exporters if e.name != "json"]
     if not force:
         check_free(exporters, out_dir, doc.stem)
-    for exporter in exporters:
-        for written in exporter.export(doc, out_dir, options):
-            if not quiet:
-                click.echo(str(written))
+    for written in write_all(exporters, doc, out_dir, options):
+        if not quiet:
+            click.echo(str(written))
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from mediatagger.errors import PresetError, UnknownChoiceError
+from mediatagger.errors import PresetError, UnknownChoiceError, UsageError
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
 RESOLVE_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose",
@@ -172,6 +172,15 @@ def load(name_or_path: str = "default") -> Preset:
     return preset
 
 
+def check_start_tc(text: str) -> str:
+    """``source`` or a timecode such as ``01:00:00:00`` / ``01:00:00;00`` (frames are checked per rate later)."""
+    from mediatagger.timecode import TIMECODE
+
+    if text != "source" and not TIMECODE.match(text):
+        raise UsageError(f"start timecode {text!r} is not HH:MM:SS:FF or 'source'")
+    return text
+
+
 def validate(preset: Preset, source: str) -> None:
     """Checks that cross fields: colour names, label names, languages."""
     from mediatagger.tags import EMOTIONS, EVENTS, LANGUAGES
@@ -193,6 +202,10 @@ def validate(preset: Preset, source: str) -> None:
                         *spans.off_by_label.items()]:
         if not 0.0 <= value <= 1.0:
             raise PresetError(source, f"spans threshold {name} = {value} is not within [0, 1]")
+    try:
+        check_start_tc(preset.edl.start_tc)
+    except UsageError as exc:
+        raise PresetError(source, f"edl.{exc}") from None
     if preset.ass.label_lang not in ("en", "zh"):
         raise PresetError(source, f"ass.label_lang {preset.ass.label_lang!r} is not one of en, zh")
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from mediatagger.errors import UsageError
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
-_TC = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
+TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
 
 
 def parse_rate(text: str | int | float | Fraction) -> Fraction:
@@ -70,34 +70,40 @@ def snap_ms(ms: int, rate: Fraction) -> int:
     return frame_to_ms(ms_to_frame(ms, rate), rate)
 
 
-def _drop_per_minute(rate: Fraction) -> int:
-    return nominal(rate) // 15 if is_drop_frame(rate) else 0
+def _drop_per_minute(rate: Fraction, drop: bool | None) -> int:
+    """Frame numbers skipped each minute: 2 at 29.97 DF, 4 at 59.94 DF, else 0.
+
+    ``drop=None`` means drop-frame exactly when the rate is 29.97 or 59.94; ``drop=False`` counts
+    those rates non-drop-frame (what a reader that knows only ``:`` needs).
+    """
+    use = is_drop_frame(rate) and drop is not False
+    return nominal(rate) // 15 if use else 0
 
 
-def frames_to_tc(frame: int, rate: Fraction) -> str:
+def frames_to_tc(frame: int, rate: Fraction, drop: bool | None = None) -> str:
     """Frame count -> ``HH:MM:SS:FF`` (``HH:MM:SS;FF`` drop-frame at 29.97/59.94)."""
-    fps, drop = nominal(rate), _drop_per_minute(rate)
-    if drop:
-        per_10min = fps * 600 - drop * 9
-        per_min = fps * 60 - drop
+    fps, skip = nominal(rate), _drop_per_minute(rate, drop)
+    if skip:
+        per_10min = fps * 600 - skip * 9
+        per_min = fps * 60 - skip
         tens, rest = divmod(frame, per_10min)
-        frame += drop * 9 * tens + (drop * ((rest - drop) // per_min) if rest > drop else 0)
+        frame += skip * 9 * tens + (skip * ((rest - skip) // per_min) if rest > skip else 0)
     ff, seconds = frame % fps, frame // fps
     hh, mm, ss = (seconds // 3600) % 24, (seconds // 60) % 60, seconds % 60
-    return f"{hh:02d}:{mm:02d}:{ss:02d}{';' if drop else ':'}{ff:02d}"
+    return f"{hh:02d}:{mm:02d}:{ss:02d}{';' if skip else ':'}{ff:02d}"
 
 
-def tc_to_frames(tc: str, rate: Fraction) -> int:
-    """``HH:MM:SS:FF`` or ``HH:MM:SS;FF`` -> frame count at ``rate``."""
-    match = _TC.match(tc.strip())
+def tc_to_frames(tc: str, rate: Fraction, drop: bool | None = None) -> int:
+    """``HH:MM:SS:FF`` or ``HH:MM:SS;FF`` -> frame count at ``rate`` (``drop`` as in ``frames_to_tc``)."""
+    match = TIMECODE.match(tc.strip())
     if not match:
         raise UsageError(f"not a timecode: {tc!r} (expected HH:MM:SS:FF)")
     hh, mm, ss, _, ff = match.groups()
-    fps, drop = nominal(rate), _drop_per_minute(rate)
+    fps, skip = nominal(rate), _drop_per_minute(rate, drop)
     if int(mm) > 59 or int(ss) > 59 or int(ff) >= fps:
         raise UsageError(f"not a timecode at {format_rate(rate)} fps: {tc!r}")
     minutes = int(hh) * 60 + int(mm)
-    return (minutes * 60 + int(ss)) * fps + int(ff) - drop * (minutes - minutes // 10)
+    return (minutes * 60 + int(ss)) * fps + int(ff) - skip * (minutes - minutes // 10)
 
 
 def ms_to_tc(ms: int, rate: Fraction, start_frame: int = 0) -> str:

@@ -32,6 +32,10 @@ def tiny_model() -> Path:
 
 @pytest.fixture
 def fixed_analysis() -> analysis.Analysis:
+    return load_fixed()
+
+
+def load_fixed() -> analysis.Analysis:
     """A hand-written analysis of samples/talk.mp4 (29.97 fps, one track)."""
     doc = analysis.load(DATA / "talk.analysis.json")
     return analysis.from_dict({**analysis.to_dict(doc), "source": {

@@ -72,3 +72,11 @@ def test_frame_ms_round_trip(frame, rate):
 def test_ms_lands_in_its_frame(ms, rate):
     frame = ms_to_frame(ms, rate)
     assert frame_to_ms(frame, rate) <= ms < frame_to_ms(frame + 1, rate)
+
+
+@pytest.mark.parametrize("rate", [r for r in RATES if is_drop_frame(r)], ids=str)
+def test_non_drop_counting_at_drop_frame_rates_matches_opentimelineio(rate):
+    for n in [*range(0, 2000), *range(107800, 108100)]:
+        expected = otio_time.to_timecode(otio_time.RationalTime(n, float(rate)), float(rate), drop_frame=False)
+        assert frames_to_tc(n, rate, drop=False) == expected
+        assert tc_to_frames(expected, rate, drop=False) == n

@@ -40,10 +40,11 @@ def text_exporter(name: str, suffix: str, description: str,
 
 
 def _registry() -> dict[str, Exporter]:
-    from mediatagger.exporters import ass, clips, csv, edl, json, srt, vtt
+    from mediatagger.exporters import ass, clips, csv, edl, edl_loc, fcpxml, json, otio, srt, vtt, xmeml
 
     return {e.name: e for e in (json.EXPORTER, ass.EXPORTER, srt.EXPORTER, vtt.EXPORTER, edl.EXPORTER,
-                                csv.EXPORTER, clips.EXPORTER)}
+                                edl_loc.EXPORTER, fcpxml.EXPORTER, xmeml.EXPORTER, otio.EXPORTER, csv.EXPORTER,
+                                clips.EXPORTER)}
 
 
 EXPORTERS: dict[str, Exporter] = _registry()
@@ -54,6 +55,14 @@ def get_exporter(name: str) -> Exporter:
         return EXPORTERS[name]
     except KeyError:
         raise UnknownChoiceError("export format", name, EXPORTERS) from None
+
+
+def write_all(exporters: list[Exporter], analysis: Analysis, out_dir: Path, preset: Preset) -> list[Path]:
+    """Write every export, after checking what could fail part-way (the start timecode at this rate)."""
+    from mediatagger.exporters.markers import clock
+
+    clock(analysis, preset.edl.start_tc)
+    return [path for exporter in exporters for path in exporter.export(analysis, out_dir, preset)]
 
 
 def parse_list(text: str) -> list[Exporter]:

@@ -1,4 +1,4 @@
-"""A marker list for spreadsheets: name, start TC, end TC, duration, label, score, track."""
+"""A marker list for spreadsheets: name, start TC, end TC, duration, label, score, track, what was said."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ import io
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import markers
+from mediatagger.exporters.markers import clock, markers, one_line
 from mediatagger.presets import Preset
 from mediatagger.tags import label_name
 
-COLUMNS = ["name", "start_tc", "end_tc", "duration_frames", "label", "score", "track"]
+COLUMNS = ["name", "start_tc", "end_tc", "duration_frames", "label", "score", "track", "text"]
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for m in markers(analysis, preset):
-        writer.writerow([label_name(m.span.label), m.tc(), m.tc(m.frames), m.frames, m.span.label,
-                         "" if m.span.score is None else m.span.score, m.span.track])
+    at = clock(analysis, preset.edl.start_tc)
+    for m in markers(analysis):
+        writer.writerow([label_name(m.span.label), at.tc(m.frame), at.tc(m.frame + m.frames), m.frames,
+                         m.span.label, "" if m.span.score is None else m.span.score, m.span.track, one_line(m.text)])
     return out.getvalue()
 
 

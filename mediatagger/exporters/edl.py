@@ -3,40 +3,39 @@
     TITLE: talk
     FCM: DROP FRAME
 
-    001  001      V     C        01:00:04;00 01:00:04;01 01:00:04;00 01:00:04;01
-     |C:ResolveColorYellow |M:LAUGHTER |D:75
+    001  001      V     C        01:00:03;29 01:00:04;00 01:00:03;29 01:00:04;00
+    score 0.93 |C:ResolveColorYellow |M:LAUGHTER |D:75
 
-Record timecode counts from the preset's ``edl.start_tc`` (01:00:00:00); ``|D:`` is the span's
-length in frames (at least 1). Drop-frame only at 29.97 and 59.94.
+Record timecode counts from the preset's ``edl.start_tc`` (01:00:00:00, or ``source`` for the
+file's own timecode); ``|D:`` is the span's length in frames (at least 1); the note before
+``|C:`` holds what was said and the score. Drop-frame only at 29.97 and 59.94. Resolve reads
+``|`` as a field separator, so names and notes carry ``¦`` instead.
 """
 
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import AUDIO_ONLY_FPS, Marker, markers
+from mediatagger.exporters.markers import Clock, Marker, clock, markers, resolve_color
 from mediatagger.presets import Preset
-from mediatagger.timecode import is_drop_frame
-from mediatagger.timeline import Span
 
 
-def marker_name(span: Span, tracks: int) -> str:
-    return span.label if tracks == 1 else f"{span.label} (track {span.track})"
+def field(text: str) -> str:
+    return text.replace("|", "¦")
 
 
-def event(number: int, marker: Marker, color: str, tracks: int) -> str:
-    tc_in, tc_out = marker.tc(), marker.tc(1)
+def event(number: int, marker: Marker, color: str, at: Clock) -> str:
+    tc_in, tc_out = at.tc(marker.frame), at.tc(marker.frame + 1)
     return (f"{number:03d}  001      V     C        {tc_in} {tc_out} {tc_in} {tc_out}  \n"
-            f" |C:ResolveColor{color} |M:{marker_name(marker.span, tracks)} |D:{marker.frames}\n")
+            f"{field(marker.note)} |C:ResolveColor{color} |M:{field(marker.name)} |D:{marker.frames}\n")
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
-    fcm = "DROP FRAME" if is_drop_frame(analysis.source.fps or AUDIO_ONLY_FPS) else "NON-DROP FRAME"
+    at = clock(analysis, preset.edl.start_tc)
     title = " ".join(analysis.stem.split())
-    lines = [f"TITLE: {title}\n", f"FCM: {fcm}\n", "\n"]
-    for number, marker in enumerate(markers(analysis, preset), 1):
-        color = preset.edl.colors.get(marker.span.label, preset.edl.default_color)
-        lines.append(event(number, marker, color, len(analysis.tracks)) + "\n")
+    lines = [f"TITLE: {title}\n", f"FCM: {'DROP FRAME' if at.is_drop else 'NON-DROP FRAME'}\n", "\n"]
+    for number, marker in enumerate(markers(analysis), 1):
+        lines.append(event(number, marker, resolve_color(preset, marker.span.label), at) + "\n")
     return "".join(lines)
 
 

@@ -1,53 +1,70 @@
+"""Resolve marker EDL: line format, colours, notes, frame count, start timecode, FCM per rate."""
+
 import dataclasses
-import re
+
+import pytest
 
 from mediatagger import analysis, presets
+from mediatagger.errors import UsageError
 from mediatagger.exporters import edl
+from mediatagger.presets import RESOLVE_COLORS
+from mediatagger.timecode import is_drop_frame
+from tests.exporters.test_markers import at_rate
+from tests.readers import resolve_edl
+from tests.test_timecode import RATES
 
-EVENT = re.compile(r"^(\d{3})  001      V     C        (\S+) (\S+) (\S+) (\S+)  $")
-MARKER = re.compile(r"^ \|C:ResolveColor(\w+) \|M:([^|\n]+) \|D:(\d+)$")
 
-
-def parse(text: str) -> list[tuple]:
-    lines = text.splitlines()
-    out = []
-    for i, line in enumerate(lines):
-        if m := EVENT.match(line):
-            marker = MARKER.match(lines[i + 1])
-            assert marker, lines[i + 1]
-            assert lines[i + 2] == ""
-            out.append((*m.groups(), *marker.groups()))
-    return out
+def with_start(start_tc: str) -> presets.Preset:
+    preset = presets.load()
+    return dataclasses.replace(preset, edl=dataclasses.replace(preset.edl, start_tc=start_tc))
 
 
 def test_resolve_marker_format_drop_frame(fixed_analysis):
-    text = edl.to_string(fixed_analysis, presets.load())
-    assert text.startswith("TITLE: talk\nFCM: DROP FRAME\n\n")
-    events = parse(text)
+    header, events = resolve_edl(edl.to_string(fixed_analysis, presets.load()))
+    assert header == {"TITLE": "talk", "FCM": "DROP FRAME"}
     assert len(events) == 6  # 3 events + 3 emotions, in time order
-    number, src_in, src_out, rec_in, rec_out, color, name, frames = events[1]
+    laugh = events[1]
     # the laugh at 4000 ms is frame 119 of 29.97: 01:00:00;00 + 119 frames = 01:00:03;29
-    assert (number, src_in, src_out, rec_in, rec_out) == \
+    assert (laugh.number, laugh.tc_in, laugh.tc_out, laugh.rec_in, laugh.rec_out) == \
         ("002", "01:00:03;29", "01:00:04;00", "01:00:03;29", "01:00:04;00")
-    assert (color, name, frames) == ("Yellow", "LAUGHTER", str(194 - 119))
-    assert [e[6] for e in events] == ["HAPPY", "LAUGHTER", "NEUTRAL", "APPLAUSE", "BGM", "HAPPY"]
-    assert all(int(e[7]) >= 1 for e in events)
+    assert (laugh.color, laugh.name, laugh.frames, laugh.note) == ("Yellow", "LAUGHTER", 194 - 119, "score 0.93")
+    assert [e.name for e in events] == ["HAPPY", "LAUGHTER", "NEUTRAL", "APPLAUSE", "BGM", "HAPPY"]
+    assert events[0].note == "So I told him no, {absolutely} not. — score 0.81"
+    assert all(e.color in RESOLVE_COLORS for e in events)
+
+
+@pytest.mark.parametrize("fps", RATES, ids=str)
+def test_fcm_and_separator_follow_the_rate(fixed_analysis, fps):
+    header, events = resolve_edl(edl.to_string(at_rate(fixed_analysis, fps), presets.load()))
+    drop = is_drop_frame(fps)
+    assert header["FCM"] == ("DROP FRAME" if drop else "NON-DROP FRAME")
+    assert all((";" in e.rec_in) == drop for e in events)
+    assert events[0].rec_in.startswith("01:00:00")
 
 
 def test_non_drop_rate_and_custom_start(fixed_analysis):
-    doc = analysis.to_dict(fixed_analysis)
-    doc["source"]["fps"] = "25"
-    preset = presets.load()
-    preset = dataclasses.replace(preset, edl=dataclasses.replace(preset.edl, start_tc="00:00:10:00"))
-    text = edl.to_string(analysis.from_dict(doc), preset)
-    assert "FCM: NON-DROP FRAME" in text
-    first = parse(text)[0]
-    assert first[1] == "00:00:10:12" and first[7] == "55"  # frames 12 (500 ms) to 67 (2700 ms)
+    text = edl.to_string(at_rate(fixed_analysis, 25), with_start("00:00:10:00"))
+    first = resolve_edl(text)[1][0]
+    assert first.rec_in == "00:00:10:12" and first.frames == 55  # frames 12 (500 ms) to 67 (2700 ms)
+
+
+def test_start_tc_source_uses_the_files_own_timecode(fixed_analysis):
+    doc = at_rate(fixed_analysis, 25)
+    doc = dataclasses.replace(doc, source=dataclasses.replace(doc.source, start_timecode="10:00:00:00"))
+    assert resolve_edl(edl.to_string(doc, with_start("source")))[1][0].rec_in == "10:00:00:12"
+    no_tc = at_rate(fixed_analysis, 25)
+    assert resolve_edl(edl.to_string(no_tc, with_start("source")))[1][0].rec_in == "00:00:00:12"
+
+
+def test_start_tc_that_does_not_fit_the_rate_is_a_usage_error(fixed_analysis):
+    with pytest.raises(UsageError, match="start timecode.*01:00:00:29"):
+        edl.to_string(at_rate(fixed_analysis, 25), with_start("01:00:00:29"))
 
 
 def test_one_frame_minimum_duration(fixed_analysis):
     doc = analysis.to_dict(fixed_analysis)
     doc["tracks"][0]["events"] = [{"start_ms": 1000, "end_ms": 1010, "label": "COUGH", "score": None}]
     doc["tracks"][0]["emotions"] = []
-    (event,) = parse(edl.to_string(analysis.from_dict(doc), presets.load()))
-    assert event[5:] == ("Sand", "COUGH", "1")
+    (event,) = resolve_edl(edl.to_string(analysis.from_dict(doc), presets.load()))[1]
+    assert (event.color, event.name, event.frames) == ("Sand", "COUGH", 1)
+    assert event.note == "So I told him no, {absolutely} not."  # said during the cough; no score

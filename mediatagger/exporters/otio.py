@@ -1,0 +1,47 @@
+"""An OpenTimelineIO timeline: one clip referencing the source, a coloured marker per span.
+
+Markers sit in the clip's source time (from the file's own timecode) and carry
+``metadata["mediatagger"] = {label, score, track, text}``; the timeline starts at ``edl.start_tc``.
+opentimelineio is imported only when this format is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediatagger.analysis import Analysis
+from mediatagger.exporters import text_exporter
+from mediatagger.exporters.markers import clock, markers, media_frames, media_url, otio_color, resolve_color
+from mediatagger.presets import Preset
+from mediatagger.timecode import format_rate
+
+
+def to_string(analysis: Analysis, preset: Preset) -> str:
+    import opentimelineio as otio
+
+    record, source = clock(analysis, preset.edl.start_tc), clock(analysis, "source")
+    rate = float(record.fps)
+
+    def time_range(frame: int, frames: int) -> Any:
+        return otio.opentime.TimeRange(otio.opentime.RationalTime(frame, rate),
+                                       otio.opentime.RationalTime(frames, rate))
+
+    available = time_range(source.start, media_frames(analysis))
+    clip = otio.schema.Clip(name=analysis.stem, source_range=available, media_reference=otio.schema.ExternalReference(
+        target_url=media_url(analysis), available_range=available))
+    for m in markers(analysis):
+        span = m.span
+        clip.markers.append(otio.schema.Marker(
+            name=m.name, marked_range=time_range(source.start + m.frame, m.frames), comment=m.note,
+            color=otio_color(resolve_color(preset, span.label)),
+            metadata={"mediatagger": {"label": span.label, "score": span.score, "track": span.track,
+                                      "text": m.text}}))
+    kind = otio.schema.TrackKind.Video if analysis.source.fps else otio.schema.TrackKind.Audio
+    timeline = otio.schema.Timeline(name=analysis.stem, global_start_time=otio.opentime.RationalTime(
+        record.start, rate), metadata={"mediatagger": {"fps": format_rate(record.fps)}})
+    timeline.tracks.append(otio.schema.Track(name="V1" if analysis.source.fps else "A1", kind=kind,
+                                             children=[clip]))
+    return otio.adapters.write_to_string(timeline, "otio_json") + "\n"
+
+
+EXPORTER = text_exporter("otio", ".otio", "OpenTimelineIO timeline with coloured markers", to_string)

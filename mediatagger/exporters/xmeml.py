@@ -1,0 +1,96 @@
+"""FCP7 XML (xmeml), Premiere Pro's file route for markers: a sequence holding the source and its markers.
+
+Sequence markers carry ``name`` (the label), ``comment`` (what was said and the score) and
+``in``/``out`` in frames from the sequence start, which is ``edl.start_tc``. One video clip (when
+the source has video) and one audio clip per audio track reference the same file.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+from mediatagger.analysis import Analysis
+from mediatagger.exporters import text_exporter
+from mediatagger.exporters.markers import Clock, clock, markers, media_frames, media_url
+from mediatagger.exporters.xmldoc import child, document
+from mediatagger.presets import Preset
+from mediatagger.timecode import is_drop_frame, nominal
+
+
+def rate(parent: ET.Element, fps: Fraction) -> None:
+    element = child(parent, "rate")
+    child(element, "timebase", nominal(fps))
+    child(element, "ntsc", "TRUE" if fps.denominator == 1001 else "FALSE")
+
+
+def timecode(parent: ET.Element, at: Clock) -> None:
+    element = child(parent, "timecode")
+    rate(element, at.fps)
+    child(element, "string", at.tc(0))
+    child(element, "frame", at.start)
+    child(element, "displayformat", "DF" if is_drop_frame(at.fps) else "NDF")
+
+
+def file_element(parent: ET.Element, analysis: Analysis, frames: int) -> None:
+    src = analysis.source
+    element = child(parent, "file", id="file-1")
+    child(element, "name", src.path.replace("\\", "/").rsplit("/", 1)[-1])
+    child(element, "pathurl", media_url(analysis, host="localhost"))
+    rate(element, clock(analysis, "source").fps)
+    child(element, "duration", frames)
+    timecode(element, clock(analysis, "source"))
+    media = child(element, "media")
+    if src.fps:
+        video = child(child(media, "video"), "samplecharacteristics")
+        child(video, "width", src.width or 1920)
+        child(video, "height", src.height or 1080)
+    for track in src.audio_tracks:
+        audio = child(media, "audio")
+        child(audio, "channelcount", track.channels)
+
+
+def clipitem(track: ET.Element, analysis: Analysis, number: int, frames: int, audio_track: int | None) -> None:
+    item = child(track, "clipitem", id=f"clipitem-{number}")
+    child(item, "name", analysis.stem)
+    child(item, "duration", frames)
+    rate(item, clock(analysis, "source").fps)
+    for tag, value in (("start", 0), ("end", frames), ("in", 0), ("out", frames)):
+        child(item, tag, value)
+    if number == 1:
+        file_element(item, analysis, frames)
+    else:
+        child(item, "file", id="file-1")
+    if audio_track is not None:
+        source = child(item, "sourcetrack")
+        child(source, "mediatype", "audio")
+        child(source, "trackindex", audio_track + 1)
+
+
+def to_string(analysis: Analysis, preset: Preset) -> str:
+    at, frames = clock(analysis, preset.edl.start_tc), media_frames(analysis)
+    root = ET.Element("xmeml", version="4")
+    sequence = child(root, "sequence", id="sequence-1")
+    child(sequence, "name", analysis.stem)
+    child(sequence, "duration", frames)
+    rate(sequence, at.fps)
+    timecode(sequence, at)
+    media = child(sequence, "media")
+    number = 1
+    if analysis.source.fps:
+        clipitem(child(child(media, "video"), "track"), analysis, number, frames, None)
+        number += 1
+    audio = child(media, "audio")
+    for index in range(len(analysis.source.audio_tracks)):
+        clipitem(child(audio, "track"), analysis, number, frames, index)
+        number += 1
+    for m in markers(analysis):
+        marker = child(sequence, "marker")
+        child(marker, "name", m.name)
+        child(marker, "comment", m.note)
+        child(marker, "in", m.frame)
+        child(marker, "out", m.frame + m.frames)
+    return document(root, "xmeml")
+
+
+EXPORTER = text_exporter("xmeml", ".xml", "FCP7 XML sequence markers for Premiere Pro", to_string)
