@@ -254,3 +254,37 @@ def test_one_bad_input_among_several(tiny_model, tmp_path):
     one_line_error(done, str(missing), "no such file")
     assert done.returncode == 1
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["talk.analysis.json"]
+
+
+def write_analysis(tmp_path: Path, fps: str, start_timecode: str | None) -> Path:
+    from mediatagger import analysis
+    from tests.conftest import load_fixed
+
+    doc = analysis.to_dict(load_fixed())
+    doc["source"].update(fps=fps, start_timecode=start_timecode)
+    path = tmp_path / "talk.analysis.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_export_every_marker_format_from_the_files_own_timecode(tmp_path):
+    from tests.readers import resolve_edl
+
+    doc = write_analysis(tmp_path, "25", "10:00:00:00")
+    out = tmp_path / "out"
+    done = run_cli("export", doc, "-o", out, "--export", "edl,edl-loc,fcpxml,xmeml,otio,csv", "--start-tc", "source")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["talk.analysis.json", "talk.edl", "talk.fcpxml",
+                                                    "talk.loc.edl", "talk.markers.csv", "talk.otio", "talk.xml"]
+    assert resolve_edl((out / "talk.edl").read_text())[1][0].rec_in == "10:00:00:12"
+    assert "* LOC: 10:00:00:12 " in (out / "talk.loc.edl").read_text()
+
+
+def test_start_tc_errors_are_one_line_and_write_nothing(tmp_path):
+    doc = write_analysis(tmp_path, "25", None)
+    out = tmp_path / "out"
+    done = run_cli("export", doc, "-o", out, "--export", "edl,fcpxml", "--start-tc", "01:00:00:29")
+    one_line_error(done, "start timecode", "01:00:00:29", "25 fps")
+    assert done.returncode == 2 and not out.exists()
+    bad = run_cli("export", doc, "-o", out, "--start-tc", "1 hour")
+    assert bad.returncode == 2 and "'1 hour' is not HH:MM:SS:FF or 'source'" in bad.stderr and not out.exists()

@@ -13,6 +13,7 @@ import pysubs2
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
+from mediatagger.exporters.text import clean_lines, one_line
 from mediatagger.presets import AssOptions, Preset
 from mediatagger.tags import EMOTIONS, label_name
 from mediatagger.timecode import snap_ms
@@ -28,13 +29,13 @@ def color(text: str) -> pysubs2.Color:
 
 
 def escape(text: str) -> str:
-    r"""Plain text -> ASS event text that libass shows as written.
+    r"""Plain text -> ASS event text that libass shows as written (empty when it shows nothing).
 
     ``\{`` and ``\}`` are libass's literal braces; a word joiner after each backslash keeps it
-    from starting an escape such as ``\N``.
+    from starting an escape such as ``\N``. Lines are cleaned as for every subtitle format.
     """
-    text = text.replace("\\", "\\\u2060").replace("{", "\\{").replace("}", "\\}")
-    return "\\N".join(text.splitlines())
+    return "\\N".join(line.replace("\\", "\\\u2060").replace("{", "\\{").replace("}", "\\}")
+                       for line in clean_lines(text))
 
 
 def cue_ms(ms: int, fps: Fraction | None) -> int:
@@ -72,14 +73,15 @@ def build(analysis: Analysis, preset: Preset) -> pysubs2.SSAFile:
     subs.styles = styles(opts, height or DEFAULT_SIZE[1])
     for _, seg in analysis.segments():
         start, end = cue_ms(seg.start_ms, fps), cue_ms(seg.end_ms, fps)
-        if seg.text and end > start:
+        text = escape(seg.text)
+        if text and end > start:
             style = seg.emotion if seg.emotion in subs.styles else "Default"
-            subs.append(pysubs2.SSAEvent(start=start, end=end, text=escape(seg.text), style=style))
+            subs.append(pysubs2.SSAEvent(start=start, end=end, text=text, style=style))
     fade = f"{{\\fad({opts.fade_ms},{opts.fade_ms})}}"
     for span in analysis.spans("events"):
         start, end = cue_ms(span.start_ms, fps), cue_ms(span.end_ms, fps)
         if end > start:
-            badge = f"{fade}[{escape(label_name(span.label, opts.label_lang))}]"
+            badge = f"{fade}[{escape(one_line(label_name(span.label, opts.label_lang)))}]"
             subs.append(pysubs2.SSAEvent(start=start, end=end, text=badge, style="Badge", layer=1))
     subs.sort()
     return subs

@@ -7,7 +7,8 @@ import io
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import clock, markers, one_line
+from mediatagger.exporters.markers import clock, markers
+from mediatagger.exporters.text import one_line
 from mediatagger.presets import Preset
 from mediatagger.tags import label_name
 
@@ -16,11 +17,11 @@ COLUMNS = ["name", "start_tc", "end_tc", "duration_frames", "label", "score", "t
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # RFC 4180: CRLF rows, fields with CR, LF, comma or quote quoted
     writer.writerow(COLUMNS)
     at = clock(analysis, preset.edl.start_tc)
     for m in markers(analysis):
-        writer.writerow([label_name(m.span.label), at.tc(m.frame), at.tc(m.frame + m.frames), m.frames,
+        writer.writerow([one_line(label_name(m.span.label)), at.tc(m.frame), at.tc(m.frame + m.frames), m.frames,
                          m.span.label, "" if m.span.score is None else m.span.score, m.span.track, one_line(m.text)])
     return out.getvalue()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mediatagger.analysis import Analysis
+from mediatagger.exporters.text import clean_lines
 from mediatagger.tags import label_name
 from mediatagger.timecode import snap_ms
 
@@ -24,10 +25,9 @@ def sdh_label(label: str, lang: str) -> str:
     return f"[{name.lower() if lang == 'en' else name}]"
 
 
-def clean_lines(text: str) -> tuple[str, ...]:
+def cue_lines(text: str) -> tuple[str, ...]:
     """Text as cue lines: no empty lines (they end a cue), no ``-->`` (it starts a timing line)."""
-    lines = (" ".join(line.split()).replace("-->", "→") for line in text.splitlines())
-    return tuple(line for line in lines if line)
+    return tuple(line.replace("-->", "→") for line in clean_lines(text))
 
 
 def cues(analysis: Analysis, lang: str = "en") -> list[Cue]:
@@ -37,8 +37,9 @@ def cues(analysis: Analysis, lang: str = "en") -> list[Cue]:
     def snap(ms: int) -> int:
         return snap_ms(ms, fps) if fps else ms
 
-    out = [Cue(snap(s.start_ms), snap(s.end_ms), clean_lines(s.text)) for _, s in analysis.segments()]
-    out += [Cue(snap(e.start_ms), snap(e.end_ms), (sdh_label(e.label, lang),)) for e in analysis.spans("events")]
+    out = [Cue(snap(s.start_ms), snap(s.end_ms), cue_lines(s.text)) for _, s in analysis.segments()]
+    out += [Cue(snap(e.start_ms), snap(e.end_ms), cue_lines(sdh_label(e.label, lang)))
+            for e in analysis.spans("events")]
     return sorted((c for c in out if c.lines and c.end_ms > c.start_ms), key=lambda c: (c.start_ms, c.end_ms))
 
 

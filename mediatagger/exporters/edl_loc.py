@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import Marker, avid_color, clock, markers, media_frames, one_line, resolve_color
+from mediatagger.exporters.markers import Marker, avid_color, clock, markers, media_frames, resolve_color
+from mediatagger.exporters.text import one_line
 from mediatagger.presets import Preset
 
 

@@ -7,7 +7,6 @@ each format then escapes what it must.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -15,6 +14,7 @@ from urllib.parse import quote
 
 from mediatagger.analysis import Analysis
 from mediatagger.errors import UsageError
+from mediatagger.exporters.text import one_line
 from mediatagger.presets import Preset
 from mediatagger.timecode import frames_to_tc, is_drop_frame, ms_to_frame, tc_to_frames
 from mediatagger.timeline import Span
@@ -73,13 +73,6 @@ def clock(analysis: Analysis, start_tc: str, drop: bool | None = None) -> Clock:
         return Clock(fps, tc_to_frames(tc, fps, drop), drop)
     except UsageError as exc:
         raise UsageError(f"start timecode: {exc}") from None
-
-
-def one_line(text: str) -> str:
-    """Printable text on one line: control characters and line breaks become single spaces."""
-    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
-                   if unicodedata.category(c) not in ("Cs", "Cn", "Co"))
-    return " ".join(kept.split())
 
 
 def _note(score: float | None, text: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from mediatagger import analysis, presets
 from mediatagger.exporters import csv as csv_export
-from mediatagger.exporters import get_exporter, srt, vtt
+from mediatagger.exporters import srt, vtt
 from tests.conftest import DATA
 
 HOSTILE = "a & b < c > d --> e\n\nsecond | line {brace} \\N مرحبا 你好 \"quoted\""
@@ -18,13 +18,6 @@ HOSTILE = "a & b < c > d --> e\n\nsecond | line {brace} \\N مرحبا 你好 \"
 @pytest.fixture
 def golden_doc() -> analysis.Analysis:
     return analysis.load(DATA / "talk.analysis.json")
-
-
-@pytest.mark.parametrize("name,suffix", [("srt", "srt"), ("vtt", "vtt"), ("csv", "markers.csv")])
-def test_golden_files(golden_doc, name, suffix):
-    module = {"srt": srt, "vtt": vtt, "csv": csv_export}[name]
-    assert module.to_string(golden_doc, presets.load()) == (DATA / f"talk.{suffix}").read_text(encoding="utf-8")
-    assert get_exporter(name).name == name
 
 
 @pytest.mark.parametrize("module,fmt,braces", [(srt, "srt", "｛absolutely｝"), (vtt, "vtt", "")])

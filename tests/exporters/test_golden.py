@@ -1,0 +1,31 @@
+"""A golden file per export format, all from one fixed analysis document (tests/data/talk.analysis.json).
+
+After a deliberate change of output, rewrite them with ``MEDIATAGGER_REGOLD=1 python -m pytest
+tests/exporters/test_golden.py`` and review the diff.
+"""
+
+import os
+
+import pytest
+
+from mediatagger import analysis, presets
+from mediatagger.exporters import EXPORTERS
+from tests.conftest import DATA
+
+TEXT_FORMATS = [name for name in EXPORTERS if name not in ("json", "clips")]
+
+
+@pytest.mark.parametrize("name", TEXT_FORMATS)
+def test_golden_file(name, tmp_path):
+    doc = analysis.load(DATA / "talk.analysis.json")
+    (written,) = EXPORTERS[name].export(doc, tmp_path, presets.load())
+    golden = DATA / written.name
+    if os.environ.get("MEDIATAGGER_REGOLD"):
+        golden.write_bytes(written.read_bytes())
+    assert written.read_bytes() == golden.read_bytes(), f"{name} output differs from {golden}"
+
+
+def test_json_export_round_trips_the_document(tmp_path):
+    doc = analysis.load(DATA / "talk.analysis.json")
+    (written,) = EXPORTERS["json"].export(doc, tmp_path, presets.load())
+    assert analysis.load(written) == doc
