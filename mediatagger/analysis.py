@@ -234,7 +234,8 @@ def _track_dict(track: TrackResult) -> dict[str, Any]:
 
 def _segment(d: dict[str, Any]) -> Segment:
     words = tuple(Word(**w) for w in d.get("words", ()))
-    return Segment(**{**d, "words": words})
+    fields = {k: v for k, v in d.items() if k != "rich"}  # "rich" is derived text, written by the json export
+    return Segment(**{**fields, "words": words})
 
 
 def _span(d: dict[str, Any], track: int) -> Span:
@@ -258,8 +259,9 @@ def from_dict(data: dict[str, Any]) -> Analysis:
     return Analysis(info, ModelInfo(**data["model"]), tracks, data.get("settings", {}), data.get("cache_key"))
 
 
-def to_json(analysis: Analysis) -> str:
-    return json.dumps(to_dict(analysis), indent=1, ensure_ascii=False) + "\n"
+def dumps(doc: dict[str, Any]) -> str:
+    """An analysis document (``to_dict``) as the JSON text we write."""
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 def load(path: Path) -> Analysis:

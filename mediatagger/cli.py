@@ -16,7 +16,7 @@ import click
 from mediatagger import __version__, analysis, media, presets
 from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
 from mediatagger.exporters import EXPORTERS, Exporter, parse_list, write_all
-from mediatagger.tags import LANGUAGES
+from mediatagger.tags import LANGUAGES, RICH_FORMS
 
 DEFAULT_EXPORTS = "json,ass,edl,clips"
 
@@ -73,6 +73,27 @@ def check_start_tc(ctx: click.Context, param: click.Parameter, value: str | None
         return None if value is None else presets.check_start_tc(value)
     except UsageError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def with_output_flags(options: presets.Preset, rich_text: str | None, label_lang: str | None,
+                      karaoke: bool | None, start_tc: str | None) -> presets.Preset:
+    """The preset with the export flags that were given laid over it."""
+    options = presets.override(options, "text", rich=rich_text, label_lang=label_lang)
+    options = presets.override(options, "ass", karaoke=karaoke)
+    return presets.override(options, "edl", start_tc=start_tc)
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags that shape exports (shared by ``tag`` and ``export``); see ``with_output_flags``."""
+    for option in reversed([
+        click.option("--rich-text", type=click.Choice(RICH_FORMS), help="How subtitles and the JSON show "
+                     "SenseVoice's tags: plain, raw <|HAPPY|>, labels [Happy], emoji, html [default: plain]"),
+        click.option("--label-lang", type=click.Choice(["en", "zh"]), help="Language of labels: [Laughter] / [笑声]."),
+        click.option("--karaoke/--no-karaoke", default=None, help="ASS: highlight each word as it is spoken."),
+        click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
+                     "exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]")]):
+        command = option(command)
+    return command
 
 
 class Progress:
@@ -178,8 +199,7 @@ def cli() -> None:
               help="Audio track to analyse, counted from 0 among audio streams, or 'all'.")
 @click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
               callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
-@click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
-              "exports: HH:MM:SS:FF, or 'source' for the file's own [default: the preset's, 01:00:00:00]")
+@output_options
 @click.option("--device", callback=check_device, help="cpu, cuda or cuda:N [default: cpu]")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars (shown only on a terminal) and no "
@@ -188,7 +208,8 @@ def cli() -> None:
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         language: str | None, itn: bool | None, track: int | str, exporters: list[Exporter],
-        start_tc: str | None, device: str | None, force: bool, quiet: bool, debug: bool) -> int:
+        rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
+        device: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files and write the chosen exports for each."""
     from mediatagger import vad as vad_module
 
@@ -197,7 +218,7 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         vad_module.check_kind(vad)
     options = presets.override(options, "model", name=model, vad=vad, language=language, itn=itn,
                                device=device)
-    options = presets.override(options, "edl", start_tc=start_tc)
+    options = with_output_flags(options, rich_text, label_lang, karaoke, start_tc)
     progress, code = Progress(quiet), 0
     models = Models(options, progress, debug)
     for path in inputs:
@@ -222,16 +243,16 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
               help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
 @click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
               callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
-@click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
-              "exports: HH:MM:SS:FF, or 'source' for the file's own [default: the preset's, 01:00:00:00]")
+@output_options
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("-q", "--quiet", is_flag=True, help="No list of written files.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @reports_errors
 def export_command(analysis_path: Path, out_dir: Path | None, preset: str, exporters: list[Exporter],
-                   start_tc: str | None, force: bool, quiet: bool, debug: bool) -> int:
+                   rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
+                   force: bool, quiet: bool, debug: bool) -> int:
     """Re-derive spans from an analysis with a preset's thresholds and write exports, without the model."""
-    options = presets.override(presets.load(preset), "edl", start_tc=start_tc)
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
     doc = analysis.rederive(analysis.load(analysis_path), options.spans)
     out_dir = out_dir if out_dir is not None else analysis_path.parent
     json_target = out_dir / f"{doc.stem}.analysis.json"

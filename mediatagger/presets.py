@@ -91,10 +91,16 @@ class AssOptions:
     font: str = "Arial"
     font_size: int = 0                 # 0: 5 % of the video height
     margin_v: int = 0                  # 0: 5 % of the video height
-    label_lang: str = "en"             # en | zh, for badges such as [Laughter] / [笑声]
     badge_color: str = "&H0000FFFF"
     fade_ms: int = 150
+    karaoke: bool = False              # \k word highlighting from the segments' word times
     emotion_styles: dict[str, AssStyle] = field(default_factory=dict)  # emotion -> style
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    rich: str = "plain"                # plain | raw | labels | emoji | html (tags.rich_text)
+    label_lang: str = "en"             # en | zh: [Laughter] / [笑声]
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class Preset:
     clips: ClipOptions = field(default_factory=ClipOptions)
     edl: EdlOptions = field(default_factory=EdlOptions)
     ass: AssOptions = field(default_factory=AssOptions)
+    text: TextOptions = field(default_factory=TextOptions)
 
 
 SCALARS: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str, "bool": bool}
@@ -183,7 +190,7 @@ def check_start_tc(text: str) -> str:
 
 def validate(preset: Preset, source: str) -> None:
     """Checks that cross fields: colour names, label names, languages."""
-    from mediatagger.tags import EMOTIONS, EVENTS, LANGUAGES
+    from mediatagger.tags import EMOTIONS, EVENTS, LANGUAGES, RICH_FORMS
 
     for label, color in {**preset.edl.colors, "default_color": preset.edl.default_color}.items():
         if color not in RESOLVE_COLORS:
@@ -206,8 +213,10 @@ def validate(preset: Preset, source: str) -> None:
         check_start_tc(preset.edl.start_tc)
     except UsageError as exc:
         raise PresetError(source, f"edl.{exc}") from None
-    if preset.ass.label_lang not in ("en", "zh"):
-        raise PresetError(source, f"ass.label_lang {preset.ass.label_lang!r} is not one of en, zh")
+    if preset.text.label_lang not in ("en", "zh"):
+        raise PresetError(source, f"text.label_lang {preset.text.label_lang!r} is not one of en, zh")
+    if preset.text.rich not in RICH_FORMS:
+        raise PresetError(source, f"text.rich {preset.text.rich!r} is not one of {', '.join(RICH_FORMS)}")
 
 
 def override(preset: Preset, section: str, **changes: Any) -> Preset:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,11 @@ LABEL_NAMES = {
            "SNEEZE": "喷嚏", "BREATH": "呼吸", "HAPPY": "开心", "SAD": "伤心", "ANGRY": "生气",
            "NEUTRAL": "中性", "FEARFUL": "恐惧", "DISGUSTED": "厌恶", "SURPRISED": "惊讶"},
 }
+
+RICH_FORMS = ("plain", "raw", "labels", "emoji", "html")
+# SenseVoice's own emoji for its tags (funasr's rich-text post-processing); neutral and speech have none
+EMOJI = {"HAPPY": "😊", "SAD": "😔", "ANGRY": "😡", "FEARFUL": "😰", "DISGUSTED": "🤢", "SURPRISED": "😮",
+         "BGM": "🎼", "APPLAUSE": "👏", "LAUGHTER": "😀", "CRY": "😭", "SNEEZE": "🤧", "COUGH": "🤧"}
 
 _TOKEN = re.compile(r"<\|([^|<>]*)\|>")
 
@@ -69,3 +75,31 @@ def parse_rich(raw: str) -> RichText:
 def label_name(label: str, lang: str = "en") -> str:
     """A human name for a label (``LAUGHTER`` -> ``Laughter`` / ``笑声``)."""
     return LABEL_NAMES.get(lang, LABEL_NAMES["en"]).get(label, label.title())
+
+
+def rich_text(text: str, emotion: str | None, event: str | None, form: str = "labels", lang: str = "en") -> str:
+    """A segment's text with its emotion before it and its event (other than speech) after it.
+
+    ``raw``: ``<|HAPPY|>你好啊<|Laughter|>``; ``labels``: ``[开心] 你好啊 [笑声]`` (``lang="zh"``) or
+    ``[Happy] 你好啊 [Laughter]``; ``emoji``: ``😊 你好啊 😀``; ``html``: ``<span class="emotion happy">你好啊</span>
+    <span class="event laughter">Laughter</span>`` (text escaped); ``plain``: the text alone.
+    """
+    event = None if event == SPEECH else event
+    if form == "plain":
+        return text
+    if form == "raw":
+        tokens = {label: token for token, label in EVENT_TOKENS.items() if label}
+        return (f"<|{emotion}|>" if emotion else "") + text + (f"<|{tokens.get(event, event)}|>" if event else "")
+    if form == "html":
+        body = html.escape(text)
+        if emotion:
+            body = f'<span class="emotion {emotion.lower()}">{body}</span>'
+        if event:
+            body += f' <span class="event {event.lower()}">{html.escape(label_name(event, lang))}</span>'
+        return body
+    if form == "emoji":
+        parts = [EMOJI.get(emotion or "", ""), text, EMOJI.get(event or "", "")]
+    else:
+        parts = [f"[{label_name(emotion, lang)}]" if emotion else "", text,
+                 f"[{label_name(event, lang)}]" if event else ""]
+    return " ".join(p for p in parts if p)

@@ -288,3 +288,16 @@ def test_start_tc_errors_are_one_line_and_write_nothing(tmp_path):
     assert done.returncode == 2 and not out.exists()
     bad = run_cli("export", doc, "-o", out, "--start-tc", "1 hour")
     assert bad.returncode == 2 and "'1 hour' is not HH:MM:SS:FF or 'source'" in bad.stderr and not out.exists()
+
+
+def test_rich_text_and_label_flags_reach_every_subtitle(tmp_path):
+    doc = write_analysis(tmp_path, "30000/1001", None)
+    out = tmp_path / "out"
+    done = run_cli("export", doc, "-o", out, "--export", "ass,srt,vtt", "--rich-text", "labels", "--label-lang", "zh")
+    assert done.returncode == 0, done.stderr
+    for name in ("talk.ass", "talk.srt", "talk.vtt"):
+        text = (out / name).read_text()
+        assert "[开心] So I told him no" in text and "[笑声]" in text, name
+    assert '"rich": "[开心] So I told him no, {absolutely} not."' in (out / "talk.analysis.json").read_text()
+    bad = run_cli("export", doc, "-o", tmp_path / "o2", "--rich-text", "bbcode")
+    assert bad.returncode == 2 and "bbcode" in bad.stderr and not (tmp_path / "o2").exists()

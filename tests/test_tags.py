@@ -1,3 +1,6 @@
+import pytest
+
+from mediatagger import tags
 from mediatagger.tags import label_name, parse_rich
 
 
@@ -25,3 +28,32 @@ def test_garbage_and_missing_tags_still_parse():
 def test_label_names():
     assert label_name("LAUGHTER") == "Laughter" and label_name("LAUGHTER", "zh") == "笑声"
     assert label_name("BGM") == "Music"
+
+
+# The seed's examples of SenseVoice rich text: <|HAPPY|>你好啊<|Laughter|> in each form
+@pytest.mark.parametrize("form,lang,expected", [
+    ("raw", "zh", "<|HAPPY|>你好啊<|Laughter|>"),
+    ("labels", "zh", "[开心] 你好啊 [笑声]"),
+    ("labels", "en", "[Happy] 你好啊 [Laughter]"),
+    ("emoji", "en", "😊 你好啊 😀"),
+    ("html", "en", '<span class="emotion happy">你好啊</span> <span class="event laughter">Laughter</span>'),
+    ("html", "zh", '<span class="emotion happy">你好啊</span> <span class="event laughter">笑声</span>'),
+    ("plain", "en", "你好啊"),
+])
+def test_rich_text_forms(form, lang, expected):
+    assert tags.rich_text("你好啊", "HAPPY", "LAUGHTER", form, lang) == expected
+
+
+def test_rich_text_round_trips_through_the_raw_parser():
+    raw = tags.rich_text("so I said", "SAD", "BGM", "raw")
+    assert raw == "<|SAD|>so I said<|BGM|>"
+    parsed = tags.parse_rich(raw)
+    assert (parsed.emotion, parsed.event, parsed.text) == ("SAD", "BGM", "so I said")
+
+
+def test_rich_text_leaves_out_speech_and_missing_tags_and_escapes_html():
+    assert tags.rich_text("hi", "NEUTRAL", "SPEECH", "labels") == "[Neutral] hi"
+    assert tags.rich_text("hi", None, None, "raw") == "hi"
+    assert tags.rich_text("hi", "NEUTRAL", "SPEECH", "emoji") == "hi"  # SenseVoice has no neutral emoji
+    assert tags.rich_text("a<b & c", None, "APPLAUSE", "html") == \
+        'a&lt;b &amp; c <span class="event applause">Applause</span>'

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mediatagger.analysis import Analysis
+from mediatagger.analysis import Analysis, Segment
 from mediatagger.exporters.text import clean_lines
-from mediatagger.tags import label_name
+from mediatagger.presets import TextOptions
+from mediatagger.tags import label_name, rich_text
 from mediatagger.timecode import snap_ms
 
 
@@ -25,20 +26,26 @@ def sdh_label(label: str, lang: str) -> str:
     return f"[{name.lower() if lang == 'en' else name}]"
 
 
+def segment_text(segment: Segment, opts: TextOptions) -> str:
+    """What a subtitle shows for a segment: its text in the preset's rich-text form."""
+    return rich_text(segment.text, segment.emotion, segment.event, opts.rich, opts.label_lang)
+
+
 def cue_lines(text: str) -> tuple[str, ...]:
     """Text as cue lines: no empty lines (they end a cue), no ``-->`` (it starts a timing line)."""
     return tuple(line.replace("-->", "→") for line in clean_lines(text))
 
 
-def cues(analysis: Analysis, lang: str = "en") -> list[Cue]:
-    """Transcript cues and event cues, in time order, on frame starts when the source has a frame rate."""
+def cues(analysis: Analysis, opts: TextOptions) -> list[Cue]:
+    """Transcript cues (in the preset's rich-text form) and event cues, in time order, on frame starts
+    when the source has a frame rate."""
     fps = analysis.source.fps
 
     def snap(ms: int) -> int:
         return snap_ms(ms, fps) if fps else ms
 
-    out = [Cue(snap(s.start_ms), snap(s.end_ms), cue_lines(s.text)) for _, s in analysis.segments()]
-    out += [Cue(snap(e.start_ms), snap(e.end_ms), cue_lines(sdh_label(e.label, lang)))
+    out = [Cue(snap(s.start_ms), snap(s.end_ms), cue_lines(segment_text(s, opts))) for _, s in analysis.segments()]
+    out += [Cue(snap(e.start_ms), snap(e.end_ms), cue_lines(sdh_label(e.label, opts.label_lang)))
             for e in analysis.spans("events")]
     return sorted((c for c in out if c.lines and c.end_ms > c.start_ms), key=lambda c: (c.start_ms, c.end_ms))
 

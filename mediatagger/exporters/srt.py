@@ -15,7 +15,7 @@ LOOK_ALIKES = str.maketrans({"{": "｛", "}": "｝", "<": "‹", ">": "›", "\\
 def to_string(analysis: Analysis, preset: Preset) -> str:
     blocks = [f"{n}\n{clock(c.start_ms, ',')} --> {clock(c.end_ms, ',')}\n"
               + "\n".join(line.translate(LOOK_ALIKES) for line in c.lines) + "\n"
-              for n, c in enumerate(cues(analysis, preset.ass.label_lang), 1)]
+              for n, c in enumerate(cues(analysis, preset.text), 1)]
     return "\n".join(blocks)
 
 

@@ -14,7 +14,7 @@ def escape(line: str) -> str:
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
     blocks = [f"{clock(c.start_ms, '.')} --> {clock(c.end_ms, '.')}\n" + "\n".join(map(escape, c.lines)) + "\n"
-              for c in cues(analysis, preset.ass.label_lang)]
+              for c in cues(analysis, preset.text)]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 

@@ -3,12 +3,14 @@
 import csv
 import html
 import io
+import json
 
 import pysubs2
 import pytest
 
 from mediatagger import analysis, presets
 from mediatagger.exporters import csv as csv_export
+from mediatagger.exporters import json as json_export
 from mediatagger.exporters import srt, vtt
 from tests.conftest import DATA
 
@@ -33,7 +35,7 @@ def test_subtitles_read_back_with_sdh_cues(golden_doc, module, fmt, braces):
 
 def test_chinese_sdh_labels(golden_doc):
     preset = presets.load()
-    preset = presets.override(preset, "ass", label_lang="zh")
+    preset = presets.override(preset, "text", label_lang="zh")
     assert "[笑声]" in srt.to_string(golden_doc, preset) and "[掌声]" in vtt.to_string(golden_doc, preset)
 
 
@@ -66,3 +68,16 @@ def test_csv_marker_list(golden_doc):
     assert (laugh["name"], laugh["start_tc"], laugh["duration_frames"], laugh["score"], laugh["track"]) == \
         ("Laughter", "01:00:03;29", "75", "0.93", "0")
     assert len(rows) == 6
+
+
+def test_rich_text_in_subtitles_and_json(golden_doc):
+    preset = presets.override(presets.load(), "text", rich="emoji")
+    assert srt.to_string(golden_doc, preset).split("\n\n")[0].endswith("😊 So I told him no, ｛absolutely｝ not.")
+    assert "😊 Thank you all so much. 🎼" in vtt.to_string(golden_doc, preset)
+    doc = json.loads(json_export.to_string(golden_doc, preset))
+    assert [s["rich"] for s in doc["tracks"][0]["segments"]] == [
+        "😊 So I told him no, {absolutely} not.", "And that is when the music started.",
+        "😊 Thank you all so much. 🎼"]
+    assert analysis.from_dict(doc) == golden_doc  # "rich" is derived: reading ignores it
+    plain = json.loads(json_export.to_string(golden_doc, presets.load()))
+    assert "rich" not in plain["tracks"][0]["segments"][0]
