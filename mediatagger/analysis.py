@@ -213,6 +213,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "schema": SCHEMA,
         "source": {"path": src.path, "duration_ms": src.duration_ms, "fps": src.fps_text,
                    "start_timecode": src.start_timecode, "width": src.width, "height": src.height,
+                   "variable_fps": src.variable_fps,
                    "audio_tracks": [vars(t) for t in src.audio_tracks]},
         "model": vars(analysis.model),
         "settings": analysis.settings,
@@ -248,7 +249,7 @@ def from_dict(data: dict[str, Any]) -> Analysis:
     info = MediaInfo(path=src["path"], duration_ms=int(src["duration_ms"]),
                      fps=parse_rate(src["fps"]) if src.get("fps") else None,
                      width=src.get("width"), height=src.get("height"),
-                     start_timecode=src.get("start_timecode"),
+                     start_timecode=src.get("start_timecode"), variable_fps=bool(src.get("variable_fps")),
                      audio_tracks=tuple(AudioTrack(**t) for t in src["audio_tracks"]))
     tracks = tuple(TrackResult(t["index"], tuple(_segment(s) for s in t["segments"]),
                                tuple(_span(s, t["index"]) for s in t["events"]),

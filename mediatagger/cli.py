@@ -266,5 +266,46 @@ def export_command(analysis_path: Path, out_dir: Path | None, preset: str, expor
     return 0
 
 
+@cli.command()
+@click.argument("source", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--subs", type=click.Path(path_type=Path), help="Subtitles to burn (ASS, SRT, VTT).")
+@click.option("--analysis", "analysis_path", metavar="ANALYSIS.json", type=click.Path(path_type=Path),
+              help="Burn the styled ASS made from this analysis (with --preset and the flags below).")
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+              help="The video to write (.mp4, .m4v, .mov or .mkv).")
+@click.option("--preset", default="default", show_default=True,
+              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
+@click.option("--fontsdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of font files for the subtitles [default: the bundled DejaVu Sans].")
+@output_options
+@click.option("--force", is_flag=True, help="Overwrite the output.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@reports_errors
+def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path, preset: str, fontsdir: Path | None,
+         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None, force: bool,
+         debug: bool) -> int:
+    """Burn subtitles into INPUT: a subtitle file, or the styled ASS of an analysis. Audio is copied."""
+    import tempfile
+
+    from mediatagger import burn as burning
+    from mediatagger.exporters import ass
+
+    if (subs is None) == (analysis_path is None):
+        raise UsageError("give exactly one of --subs FILE or --analysis ANALYSIS.json")
+    if out.exists() and not force:
+        raise OutputExistsError(out)
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
+    with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
+        if analysis_path is not None:
+            doc = analysis.rederive(analysis.load(analysis_path), options.spans)
+            subs = ass.EXPORTER.export(doc, Path(tmp), options)[0]
+        assert subs is not None
+        burning.check_subtitles(subs)
+        clips = options.clips
+        burning.burn(source, subs, out, clips.crf, clips.x264_preset, clips.audio_bitrate, fontsdir)
+    click.echo(str(out))
+    return 0
+
+
 def main() -> None:
     cli(prog_name="mediatagger")

@@ -23,6 +23,8 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _START = re.compile(r"start: (-?\d+(?:\.\d+)?)")
 _SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
 _RATE = re.compile(r"(\d+) Hz")
+_RATES = re.compile(r"([\d.]+)(k?) fps, ([\d.]+)(k?) tbr")
+_KEY_PTS = re.compile(r"pts_time:\s*(-?[\d.]+)")
 _SHOWINFO_RATE = re.compile(r"config in time_base: \S+, frame_rate: (\d+)/(\d+)")
 _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5,
             "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8, "downmix": 2}
@@ -48,6 +50,7 @@ class MediaInfo:
     height: int | None
     start_timecode: str | None
     audio_tracks: tuple[AudioTrack, ...]
+    variable_fps: bool = False     # average rate and frame rate differ (phone footage, screen recordings)
 
     @property
     def fps_text(self) -> str | None:
@@ -147,6 +150,28 @@ def _exact_fps(path: Path) -> Fraction | None:
     return parse_rate(f"{match.group(1)}/{match.group(2)}")
 
 
+def _is_variable(stream_desc: str) -> bool:
+    """``25.92 fps, 29.97 tbr``: the average rate differs from the stream's rate by more than 2 %."""
+    match = _RATES.search(stream_desc)
+    if not match:
+        return False
+    avg, tbr = (float(match.group(i)) * (1000 if match.group(i + 1) else 1) for i in (1, 3))
+    return tbr > 0 and abs(avg - tbr) / tbr > 0.02
+
+
+def keyframes(path: Path | str) -> list[Fraction]:
+    """Start times (seconds from the file's start) of the first video stream's keyframes, decoding
+    only the keyframes."""
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i", file_arg(path),
+                           "-map", "0:v:0", "-vf", "showinfo", "-fps_mode", "passthrough", "-f", "null", "-"],
+                          capture_output=True, check=False)
+    text = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        raise FFmpegError(path, "cannot list keyframes", text)
+    return sorted(Fraction(m) for line in text.splitlines() if "iskey:1" in line
+                  for m in _KEY_PTS.findall(line)[:1])
+
+
 def probe(path: Path | str) -> MediaInfo:
     """Streams, duration, frame rate, size and timecode of a media file, from ffmpeg's report."""
     path = Path(path)
@@ -167,6 +192,7 @@ def probe(path: Path | str) -> MediaInfo:
         width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
         start_timecode=timecodes[0] if timecodes else None,
         audio_tracks=tuple(_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)),
+        variable_fps=_is_variable(video[0][0].group(4)) if video else False,
     )
 
 

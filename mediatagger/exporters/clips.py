@@ -1,84 +1,86 @@
-"""Event clips: one frame-accurate, re-encoded file per event span, padded before and after.
+"""Highlight clips: one file per planned clip (``highlights.plan``) and the plan itself.
 
-``OUT/clips/<stem>_<NN>_<label>.mp4``, numbered in time order. The cut starts on the frame where
-the padded span starts (``-ss`` before ``-i`` with re-encoding is frame-exact) and holds exactly the
-frames up to the padded end; all audio streams come along.
+``OUT/clips/<stem>_<NN>_<label>.mp4`` in reel order, and ``OUT/<stem>.clips.json`` recording for
+each clip the source in/out in ms and frames (as cut: fast cuts move to keyframes), the spans it
+covers and its file. Accurate cuts (default) are frame-exact re-encodes; see ``cutting``.
 """
 
 from __future__ import annotations
 
-import math
+import json
 import re
-from dataclasses import dataclass
-from fractions import Fraction
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from mediatagger import files, media
+from mediatagger import files, highlights, media
 from mediatagger.analysis import Analysis
+from mediatagger.cutting import cut
 from mediatagger.exporters import Exporter
-from mediatagger.presets import ClipOptions, Preset
-from mediatagger.timecode import frame_to_ms, ms_to_frame
-from mediatagger.timeline import Span, pad
+from mediatagger.highlights import Clip
+from mediatagger.presets import Preset
+from mediatagger.timecode import format_rate
+
+PLAN_SCHEMA = "mediatagger.clips/1"
 
 
-@dataclass(frozen=True)
-class Cut:
-    span: Span             # the event span the clip was cut for
-    start_ms: int          # padded, frame-snapped in point on the source timeline
-    end_ms: int            # padded, frame-snapped out point
-    frames: int | None     # exact video frame count (None for audio-only sources)
-    path: Path
-    seek: Fraction         # exact in point in seconds (a frame's start, not its rounded ms)
-    length: Fraction       # exact length in seconds
+def clip_path(out_dir: Path, stem: str, number: int, clip: Clip) -> Path:
+    best = max(clip.spans, key=lambda s: (s.score or 0, s.duration_ms))
+    return out_dir / "clips" / f"{stem}_{number:02d}_{best.label.lower()}.mp4"
 
 
-def plan(analysis: Analysis, out_dir: Path, opts: ClipOptions) -> list[Cut]:
-    src, fps = analysis.source, analysis.source.fps
-    spans = analysis.spans("events", opts.labels)
-    padded = pad(spans, opts.pad_before_ms, opts.pad_after_ms, src.duration_ms)
-    cuts = []
-    for number, (span, wide) in enumerate(zip(spans, padded), 1):
-        path = out_dir / "clips" / f"{analysis.stem}_{number:02d}_{span.label.lower()}.mp4"
-        if fps:
-            first, last = ms_to_frame(wide.start_ms, fps), ms_to_frame(wide.end_ms, fps)
-            cuts.append(Cut(span, frame_to_ms(first, fps), frame_to_ms(last, fps), last - first, path,
-                            first / fps, (last - first) / fps))
-        else:
-            cuts.append(Cut(span, wide.start_ms, wide.end_ms, None, path, Fraction(wide.start_ms, 1000),
-                            Fraction(wide.duration_ms, 1000)))
-    return cuts
+def plan_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f"{stem}.clips.json"
 
 
-def _seconds(seconds: Fraction) -> str:
-    """Exact seconds for ffmpeg, floored to the microsecond so that a seek to a frame's start never
-    lands just after it."""
-    micros = math.floor(seconds * 1_000_000)
-    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+def plan_dict(analysis: Analysis, cut_clips: list[tuple[Clip, Path]], out_dir: Path, preset: Preset,
+              reel: Path | None = None) -> dict[str, Any]:
+    fps = analysis.source.fps
+    return {
+        "schema": PLAN_SCHEMA, "source": analysis.source.path, "fps": format_rate(fps) if fps else None,
+        "cut": preset.clips.cut, "reel": reel.relative_to(out_dir).as_posix() if reel else None,
+        "clips": [{"file": path.relative_to(out_dir).as_posix(), "in_ms": c.start_ms, "out_ms": c.end_ms,
+                   "in_frame": c.first_frame, "out_frame": None if c.first_frame is None else c.first_frame + (c.frames or 0),
+                   "frames": c.frames, "rank": round(c.rank, 3),
+                   "spans": [asdict(s) for s in c.spans]} for c, path in cut_clips],
+    }
 
 
-def ffmpeg_args(source: str, cut: Cut, opts: ClipOptions, out: Path) -> list[str]:
-    args = ["-y", "-loglevel", "error", "-ss", _seconds(cut.seek), "-i", media.file_arg(source),
-            "-t", _seconds(cut.length), "-map", "0:v:0?", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1"]
-    if cut.frames:
-        args += ["-frames:v", str(cut.frames)]
-    return args + ["-c:v", "libx264", "-preset", opts.x264_preset, "-crf", str(opts.crf),
-                   "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", opts.audio_bitrate,
-                   "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]
+def write_plan(analysis: Analysis, cut_clips: list[tuple[Clip, Path]], out_dir: Path, preset: Preset,
+               reel: Path | None = None) -> Path:
+    doc = plan_dict(analysis, cut_clips, out_dir, preset, reel)
+    return files.write_text(plan_path(out_dir, analysis.stem), json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+
+
+def cut_all(analysis: Analysis, out_dir: Path, preset: Preset) -> list[tuple[Clip, Path]]:
+    """Cut every planned clip (stale clips of this stem go first); returns them as cut."""
+    for stale in existing_clips(out_dir, analysis.stem):  # the CLI asked for --force to get here
+        stale.unlink()
+    opts, info = preset.clips, analysis.source
+    keys = media.keyframes(info.path) if opts.cut == "fast" and info.fps else None
+    done = []
+    with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
+        subs = burned_subtitles(analysis, Path(tmp), preset) if opts.burn_subtitles else None
+        for number, clip in enumerate(highlights.plan(analysis, opts), 1):
+            path = clip_path(out_dir, analysis.stem, number, clip)
+            with files.atomic_path(path) as part:
+                done.append((cut(info, clip, opts, part, subs, keys), path))
+    return done
+
+
+def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
+    from mediatagger.exporters import ass
+
+    return ass.EXPORTER.export(analysis, folder, preset)[0]
 
 
 def export(analysis: Analysis, out_dir: Path, preset: Preset) -> list[Path]:
-    for stale in existing(out_dir, analysis.stem):  # the CLI asked for --force to get here
-        stale.unlink()
-    written = []
-    for cut in plan(analysis, out_dir, preset.clips):
-        with files.atomic_path(cut.path) as tmp:
-            args = ffmpeg_args(analysis.source.path, cut, preset.clips, tmp)
-            media.run_ffmpeg(args, analysis.source.path, f"cannot cut clip {cut.path.name}")
-        written.append(cut.path)
-    return written
+    done = cut_all(analysis, out_dir, preset)
+    return [path for _, path in done] + [write_plan(analysis, done, out_dir, preset)]
 
 
-def existing(out_dir: Path, stem: str) -> list[Path]:
+def existing_clips(out_dir: Path, stem: str) -> list[Path]:
     """Clips a previous run cut from a source with this stem (no globbing: stems may hold ``[``)."""
     folder = out_dir / "clips"
     if not folder.is_dir():
@@ -87,4 +89,9 @@ def existing(out_dir: Path, stem: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
 
 
-EXPORTER = Exporter("clips", "one re-encoded clip per event span (preset clips.labels)", export, existing)
+def existing(out_dir: Path, stem: str) -> list[Path]:
+    plan = plan_path(out_dir, stem)
+    return existing_clips(out_dir, stem) + ([plan] if plan.exists() else [])
+
+
+EXPORTER = Exporter("clips", "highlight clips (preset clips:) and their plan <stem>.clips.json", export, existing)

@@ -1,0 +1,107 @@
+"""Burning subtitles into video with ffmpeg's ``subtitles`` filter (libass).
+
+Paths reach the filter through two levels of escaping (FFmpeg's "Quoting and escaping"): inside an
+option value ``\\ ' :`` are backslash-escaped, then in the filtergraph ``\\ ' [ ] , ;`` are; no
+shell is ever involved. The filter renders with the fonts of ``fontsdir`` (mediatagger's bundled
+DejaVu Sans by default) as well as the system's, and a subtitle font libass cannot find is an
+error rather than a video without subtitles.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from mediatagger import media
+from mediatagger.errors import MediaError, UsageError
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # what mp4/mov take without re-encoding
+MISSING_FONT = re.compile(r"fontselect: failed to find any fallback with glyph 0x([0-9A-Fa-f]+) for font: \((.*?), ")
+
+
+def escape_value(text: str) -> str:
+    """First level: an option value (``\\``, ``'`` and the ``:`` that separates options)."""
+    return re.sub(r"([\\':])", r"\\\1", text)
+
+
+def escape_graph(text: str) -> str:
+    """Second level: a whole filter description inside a filtergraph."""
+    return re.sub(r"([\\'\[\],;])", r"\\\1", text)
+
+
+def subtitles_filter(subs: Path, fontsdir: Path | None = None, shift: Fraction = Fraction(0)) -> str:
+    """The ``-vf`` graph that burns ``subs``; ``shift`` seconds are the source time of the first
+    frame (for a clip cut from the middle: the filter sees output times, the cues source times)."""
+    fonts = (fontsdir or FONTS).resolve()
+    burn = escape_graph(f"subtitles=filename={escape_value(str(subs.resolve()))}:fontsdir={escape_value(str(fonts))}")
+    if shift:
+        return f"setpts=PTS+{shift.numerator}/({shift.denominator}*TB),{burn},setpts=PTS-STARTPTS"
+    return burn
+
+
+def container(out: Path) -> str:
+    try:
+        return CONTAINERS[out.suffix.lower()]
+    except KeyError:
+        raise UsageError(f"{out}: the output must end in {', '.join(CONTAINERS)}") from None
+
+
+def audio_args(info: media.MediaInfo, muxer: str, bitrate: str) -> list[str]:
+    """Copy the audio when the container takes its codec, else encode AAC."""
+    if muxer == "matroska" or all(t.codec in MP4_AUDIO for t in info.audio_tracks):
+        return ["-c:a", "copy"]
+    return ["-c:a", "aac", "-b:a", bitrate]
+
+
+def check_fonts(stderr: str, subs: Path) -> None:
+    """libass only warns when no font can draw a character; make that an error naming the font."""
+    missing = MISSING_FONT.search(stderr)
+    if missing:
+        char = chr(int(missing.group(1), 16))
+        what = f"the character {char!r}" if char != "\x00" else "any text"
+        raise MediaError(subs, f"no font for {what} in font {missing.group(2)!r}: install it or pass "
+                               "--fontsdir with the font file")
+
+
+def check_subtitles(subs: Path) -> None:
+    """A subtitle file that exists and parses (pysubs2 reads what libass will be given)."""
+    import pysubs2
+
+    media.check_input(subs)
+    try:
+        pysubs2.load(str(subs))
+    except (UnicodeDecodeError, pysubs2.exceptions.Pysubs2Error, ValueError) as exc:
+        raise MediaError(subs, f"cannot read subtitles: {exc}") from None
+
+
+def check_paths(source: Path, subs: Path, out: Path) -> None:
+    media.check_input(subs)
+    if out.resolve() in (source.resolve(), subs.resolve()):
+        raise UsageError(f"{out}: the output would overwrite an input")
+
+
+def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, audio: list[str],
+              fontsdir: Path | None = None) -> list[str]:
+    return ["-y", "-loglevel", "warning", "-i", media.file_arg(source), "-map", "0:v:0", "-map", "0:a?",
+            "-vf", subtitles_filter(subs, fontsdir), "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf),
+            "-pix_fmt", "yuv420p", *audio, "-movflags", "+faststart", "-f", container(out), media.file_arg(out)]
+
+
+def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = "veryfast",
+         audio_bitrate: str = "192k", fontsdir: Path | None = None) -> Path:
+    """Write ``out``: ``source`` with ``subs`` burned in, audio copied; written to a temp file first."""
+    from mediatagger import files
+
+    check_paths(source, subs, out)
+    info = media.probe(source)
+    if not info.fps:
+        raise MediaError(source, "has no video to burn subtitles into")
+    audio = audio_args(info, container(out), audio_bitrate)
+    with files.atomic_path(out) as tmp:
+        done = media.run_ffmpeg(burn_args(source, subs, tmp, crf, x264_preset, audio, fontsdir), source,
+                                f"cannot burn {subs.name}")
+        check_fonts(done.stderr.decode("utf-8", "replace"), subs)
+    return out

@@ -1,0 +1,165 @@
+"""Cutting planned clips out of a source with ffmpeg, and joining them into a reel.
+
+``accurate`` (default) re-encodes: a coarse input seek to a few seconds before the in point, then
+an exact output seek, so the first frame is the planned one in any container (MPEG-TS included),
+``-t`` at the constant output rate holds the exact frame count, and the output is constant frame rate (variable-rate sources
+are normalised). ``fast`` copies streams: it starts on the keyframe at or before the in point and
+ends on the keyframe at or after the out point; the clip records those real points. Fast cuts of
+variable-frame-rate sources are refused (their keyframe times do not map to frames).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+from mediatagger import burn, media
+from mediatagger.errors import UsageError
+from mediatagger.highlights import Clip
+from mediatagger.media import MediaInfo
+from mediatagger.presets import ClipOptions
+from mediatagger.timecode import format_rate, frame_to_ms
+
+PREROLL = Fraction(3)   # seconds decoded before the in point by an accurate cut's exact seek
+_FRAME_COUNT = re.compile(r"frame=\s*(\d+)")
+
+
+def seconds(value: Fraction) -> str:
+    """Exact seconds for ffmpeg, floored to the microsecond so a seek to a frame's start never lands after it."""
+    micros = math.floor(value * 1_000_000)
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def floor_us(value: Fraction) -> Fraction:
+    return Fraction(math.floor(value * 1_000_000), 1_000_000)
+
+
+def encode_args(opts: ClipOptions) -> list[str]:
+    return ["-c:v", "libx264", "-preset", opts.x264_preset, "-crf", str(opts.crf), "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", opts.audio_bitrate, "-movflags", "+faststart", "-f", "mp4"]
+
+
+def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
+                  fontsdir: Path | None = None) -> list[str]:
+    coarse = floor_us(max(Fraction(0), clip.seek - PREROLL))
+    args = ["-y", "-loglevel", "warning", "-ss", seconds(coarse), "-i", media.file_arg(info.path),
+            "-ss", seconds(clip.seek - coarse), "-t", seconds(clip.length), "-map", "0:v:0?", "-map", "0:a?",
+            "-sn", "-dn", "-map_metadata", "-1"]
+    if clip.frames and info.fps:  # -t ends a constant-rate stream after exactly clip.frames frames
+        args += ["-fps_mode", "cfr", "-r", format_rate(info.fps)]  # (-frames:v ends the audio early in ffmpeg 5)
+    # audio from the clip's first instant (silence fills what a coarse packet boundary left out) to its last
+    args += ["-af", "aresample=async=1:first_pts=0,apad"]
+    if subs is not None:  # the filter sees times from the coarse seek; the output seek trims after it
+        args += ["-vf", burn.subtitles_filter(subs, fontsdir, shift=coarse)]
+    return args + encode_args(opts) + [media.file_arg(out)]
+
+
+def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip:
+    """The clip widened to keyframes: in on the last at or before it, out on the first at or after it."""
+    if info.variable_fps:
+        raise UsageError(f"{info.path}: variable frame rate: fast cuts cannot land on frames; use --cut accurate")
+    fps = info.fps
+    assert fps is not None
+    first = max((k for k in keys if k <= clip.seek), default=Fraction(0))
+    total = math.floor(Fraction(info.duration_ms, 1000) * fps)
+    last = min((k for k in keys if k >= clip.seek + clip.length), default=total / fps)
+    first_frame, last_frame = round(first * fps), min(total, round(last * fps))
+    return replace(clip, start_ms=frame_to_ms(first_frame, fps), end_ms=frame_to_ms(last_frame, fps),
+                   first_frame=first_frame, frames=last_frame - first_frame, seek=first_frame / fps,
+                   length=(last_frame - first_frame) / fps)
+
+
+def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
+    """Stream copy from a keyframe: seek half a frame past it (the demuxer goes back to it)."""
+    assert info.fps is not None and clip.frames is not None
+    return ["-y", "-loglevel", "error", "-ss", seconds(clip.seek + 1 / (2 * info.fps)), "-i",
+            media.file_arg(info.path), "-t", seconds(clip.length), "-frames:v", str(clip.frames),
+            "-map", "0:v:0", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1", "-c", "copy",
+            "-avoid_negative_ts", "make_zero", "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]
+
+
+def video_frames(path: Path) -> int:
+    """Video packets in a file, counted without decoding."""
+    done = media.run_ffmpeg(["-i", media.file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+                            path, "cannot count frames")
+    counts = _FRAME_COUNT.findall(done.stderr.decode("utf-8", "replace"))
+    return int(counts[-1]) if counts else 0
+
+
+def cut(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
+        keys: list[Fraction] | None = None) -> Clip:
+    """Write one clip to ``out``; returns the clip as actually cut (fast cuts move to keyframes)."""
+    if opts.cut == "fast" and info.fps:
+        if subs is not None:
+            raise UsageError("burned subtitles need re-encoding: use --cut accurate")
+        clip = snap_to_keyframes(clip, keys if keys is not None else media.keyframes(info.path), info)
+        media.run_ffmpeg(fast_args(info, clip, out), info.path, f"cannot cut {out.name}")
+        made = video_frames(out)
+        if made != clip.frames and info.fps:
+            clip = replace(clip, frames=made, length=made / info.fps,
+                           end_ms=frame_to_ms((clip.first_frame or 0) + made, info.fps))
+        return clip
+    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, f"cannot cut {out.name}")
+    if subs is not None:
+        burn.check_fonts(done.stderr.decode("utf-8", "replace"), subs)
+    return clip
+
+
+def overlap(clips: list[Clip], opts: ClipOptions, fps: Fraction | None) -> Fraction:
+    """The reel's crossfade in seconds: whole frames, at most half the shortest clip, 0 for one clip."""
+    if len(clips) < 2 or not opts.crossfade_ms:
+        return Fraction(0)
+    want = Fraction(opts.crossfade_ms, 1000)
+    if fps:
+        return min(round(want * fps), min(c.frames or 0 for c in clips) // 2) / fps
+    return min(want, min(c.length for c in clips) / 2)
+
+
+def audio_chain(i: int, clip: Clip, opts: ClipOptions, fades: bool) -> str:
+    """Clip ``i``'s first audio track, padded or trimmed to the clip's exact length (no drift)."""
+    chain = (f"[{i}:a:0]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=end={seconds(clip.length)},"
+             "asetpts=PTS-STARTPTS")
+    if fades and opts.audio_fade_ms:
+        fade = Fraction(opts.audio_fade_ms, 1000)
+        chain += f",afade=t=in:d={seconds(fade)},afade=t=out:st={seconds(clip.length - fade)}:d={seconds(fade)}"
+    return chain + f"[a{i}]"
+
+
+def reel_graph(clips: list[Clip], fps: Fraction | None, opts: ClipOptions) -> tuple[str, Fraction]:
+    """The filtergraph joining the clip files (inputs 0..n-1) into ``[v]``/``[a]``, and the overlap in seconds.
+
+    Each clip's audio is padded or trimmed to its exact length, so lengths add up without drift;
+    crossfades are xfade/acrossfade of whole frames, hard cuts get short audio fades instead.
+    """
+    cross = overlap(clips, opts, fps)
+    parts = []
+    for i, clip in enumerate(clips):
+        parts.append(audio_chain(i, clip, opts, fades=not cross))
+        if fps:
+            parts.append(f"[{i}:v:0]setpts=PTS-STARTPTS,fps={format_rate(fps)},format=yuv420p,setsar=1,"
+                         f"trim=end_frame={clip.frames},setpts=PTS-STARTPTS[v{i}]")
+    if not cross:
+        inputs = "".join((f"[v{i}]" if fps else "") + f"[a{i}]" for i in range(len(clips)))
+        parts.append(f"{inputs}concat=n={len(clips)}:v={1 if fps else 0}:a=1" + ("[v]" if fps else "") + "[a]")
+        return ";".join(parts), Fraction(0)
+    video, audio, offset = "v0", "a0", Fraction(0)
+    for i in range(1, len(clips)):
+        offset += clips[i - 1].length - cross
+        last = i == len(clips) - 1
+        if fps:
+            parts.append(f"[{video}][v{i}]xfade=transition=fade:duration={seconds(cross)}:offset={seconds(offset)}"
+                         + ("[v]" if last else f"[xv{i}]"))
+        parts.append(f"[{audio}][a{i}]acrossfade=d={seconds(cross)}:c1=tri:c2=tri" + ("[a]" if last else f"[xa{i}]"))
+        video, audio = f"xv{i}", f"xa{i}"
+    return ";".join(parts), cross
+
+
+def reel_args(clips: list[tuple[Clip, Path]], fps: Fraction | None, opts: ClipOptions, out: Path) -> list[str]:
+    graph, _ = reel_graph([c for c, _ in clips], fps, opts)
+    inputs = [arg for _, path in clips for arg in ("-i", media.file_arg(path))]
+    maps = (["-map", "[v]"] if fps else []) + ["-map", "[a]"]
+    return ["-y", "-loglevel", "error", *inputs, "-filter_complex", graph, *maps, *encode_args(opts),
+            media.file_arg(out)]
