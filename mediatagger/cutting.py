@@ -1,9 +1,9 @@
 """Cutting planned clips out of a source with ffmpeg, and joining them into a reel.
 
 ``accurate`` (default) re-encodes: a coarse input seek to a few seconds before the in point, then
-an exact output seek, so the first frame is the planned one in any container (MPEG-TS included),
-``-t`` at the constant output rate holds the exact frame count, and the output is constant frame rate (variable-rate sources
-are normalised). ``fast`` copies streams: it starts on the keyframe at or before the in point and
+an exact output seek, so the first frame is the planned one in any container (MPEG-TS included);
+``-t`` at the constant output rate holds the exact frame count, and variable-rate sources come out
+constant. ``fast`` copies streams: it starts on the keyframe at or before the in point and
 ends on the keyframe at or after the out point; the clip records those real points. Fast cuts of
 variable-frame-rate sources are refused (their keyframe times do not map to frames).
 """
