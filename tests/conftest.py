@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mediatagger import analysis, media
@@ -94,9 +95,7 @@ def ffprobe(path: Path) -> dict:
 
 
 def gray_frame(path: Path, index: int) -> np.ndarray:
-    """Frame ``index`` (counted from 0 in decode order of presentation) as a 160x90 grey image."""
-    import numpy as np
-
+    """Frame ``index`` (counted from 0, in presentation order) as a 160x90 grey image."""
     done = subprocess.run([media.find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map",
                            "0:v:0", "-vf", f"select=eq(n\\,{index}),scale=160:90", "-fps_mode", "passthrough",
                            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],

@@ -42,7 +42,8 @@ def plan_dict(analysis: Analysis, cut_clips: list[tuple[Clip, Path]], out_dir: P
         "cut": preset.clips.cut, "reel": reel.relative_to(out_dir).as_posix() if reel else None,
         "clips": [{"file": path.relative_to(out_dir).as_posix(), "in_ms": c.start_ms, "out_ms": c.end_ms,
                    "in_frame": c.first_frame, "frames": c.frames,
-                   "out_frame": None if c.first_frame is None else c.first_frame + (c.frames or 0), "rank": round(c.rank, 3),
+                   "out_frame": None if c.first_frame is None else c.first_frame + (c.frames or 0),
+                   "rank": round(c.rank, 3),
                    "spans": [asdict(s) for s in c.spans]} for c, path in cut_clips],
     }
 
