@@ -33,12 +33,13 @@ def escape_graph(text: str) -> str:
 
 
 def subtitles_filter(subs: Path, fontsdir: Path | None = None, shift: Fraction = Fraction(0)) -> str:
-    """The ``-vf`` graph that burns ``subs``; ``shift`` seconds are the source time of the first
-    frame (for a clip cut from the middle: the filter sees output times, the cues source times)."""
+    """The ``-vf`` graph that burns ``subs``; ``shift`` is the source time (seconds) of the filter's
+    time zero (for a clip cut from the middle: the filter sees times from the seek, cues are in source time)."""
     fonts = (fontsdir or FONTS).resolve()
     burn = escape_graph(f"subtitles=filename={escape_value(str(subs.resolve()))}:fontsdir={escape_value(str(fonts))}")
-    if shift:
-        return f"setpts=PTS+{shift.numerator}/({shift.denominator}*TB),{burn},setpts=PTS-STARTPTS"
+    if shift:  # to source time for the cues and back by the same whole number of ticks (setpts truncates;
+        ticks = f"round({shift.numerator}/({shift.denominator}*TB))"  # STARTPTS need not be the seek point)
+        return f"setpts=PTS+{ticks},{burn},setpts=PTS-{ticks}"
     return burn
 
 

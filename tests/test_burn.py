@@ -1,0 +1,148 @@
+"""Burning subtitles: two-level escaping, awkward paths, frames that show cues only while they last."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from mediatagger import burn, presets
+from mediatagger.timecode import ms_to_frame
+from tests.conftest import DATA, TALK, ffmpeg, gray_frame, load_fixed, run_cli
+from tests.test_cli import one_line_error
+
+NTSC = load_fixed().source.fps
+BOTTOM, TOP = slice(70, 90), slice(0, 20)   # rows of a 160x90 frame: dialogue and badge areas
+
+
+def test_escaping_follows_ffmpegs_two_levels():
+    # FFmpeg's "Quoting and escaping" example, level by level
+    value = "this is a 'string': may contain one, or more, special characters"
+    assert burn.escape_value(value) == r"this is a \'string\'\: may contain one, or more, special characters"
+    assert burn.escape_graph(burn.escape_value(value)) == \
+        r"this is a \\\'string\\\'\\: may contain one\, or more\, special characters"
+    graph = burn.subtitles_filter(DATA / "talk.ass")
+    assert graph.startswith("subtitles=filename=" + str(DATA / "talk.ass")) and "fontsdir=" in graph
+
+
+def area_diff(a, b, rows):
+    """Pixels of an area that differ by more than 40 grey levels: text, not re-encoding noise."""
+    return int((abs(a[rows] - b[rows]) > 40).sum())
+
+
+@pytest.fixture(scope="module")
+def short_talk(tmp_path_factory):
+    """The first 2 s of talk.mp4 (the first cue shows from 0.47 s)."""
+    path = tmp_path_factory.mktemp("short") / "talk.mp4"
+    ffmpeg("-i", TALK, "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("char", [" ", "'", '"', ":", "[", "]", ",", ";", "é", "\\"],
+                         ids=["space", "quote", "dquote", "colon", "lbracket", "rbracket", "comma", "semicolon",
+                              "non-ascii", "backslash"])
+def test_awkward_characters_in_every_path(short_talk, char, tmp_path):
+    folder = tmp_path / f"in{char}dir"
+    folder.mkdir()
+    source, subs, fonts = folder / f"a{char}b.mp4", folder / f"s{char}t.ass", folder / f"f{char}onts"
+    shutil.copy(short_talk, source)
+    shutil.copy(DATA / "talk.ass", subs)
+    shutil.copytree(burn.FONTS, fonts)
+    out = tmp_path / f"out{char}put" / f"o{char}k.mp4"
+    done = run_cli("burn", source, "--subs", subs, "-o", out, "--fontsdir", fonts)
+    assert done.returncode == 0, done.stderr
+    frame = ms_to_frame(1500, NTSC)
+    assert area_diff(gray_frame(out, frame), gray_frame(source, frame), BOTTOM) > 20  # the cue is there
+
+
+@pytest.fixture(scope="module")
+def burned(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("burned")
+    doc = folder / "talk.analysis.json"
+    shutil.copy(DATA / "talk.analysis.json", doc)
+    out = folder / "talk.burned.mp4"
+    done = run_cli("burn", TALK, "--analysis", doc, "-o", out)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ms,dialogue,badge", [(1500, True, False), (3300, False, False), (5000, False, True),
+                                              (8000, True, False), (9500, False, False), (11000, False, True)])
+def test_burned_frames_differ_only_during_cues(burned, ms, dialogue, badge):
+    frame = ms_to_frame(ms, NTSC)
+    ours, source = gray_frame(burned, frame), gray_frame(TALK, frame)
+    assert (area_diff(ours, source, BOTTOM) > 20) == dialogue
+    assert (area_diff(ours, source, TOP) > 20) == badge
+    assert area_diff(ours, source, slice(30, 60)) < 5  # the picture itself is untouched
+
+
+@pytest.mark.slow
+def test_audio_is_copied(burned):
+    probe = subprocess.run([shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-i", str(burned)],
+                           capture_output=True, text=True)
+    assert "Audio: aac" in probe.stderr
+    from tests.conftest import ffprobe
+
+    assert abs(float(ffprobe(burned)["audio"][0]["duration"]) - float(ffprobe(TALK)["audio"][0]["duration"])) < 0.03
+
+
+@pytest.mark.slow
+def test_burned_clip_from_the_middle_shows_its_own_cues(tmp_path):
+    from mediatagger.exporters import clips
+
+    preset = presets.override(presets.load(), "clips", labels=("APPLAUSE",), pad_before_ms=500, pad_after_ms=500,
+                              burn_subtitles=True, x264_preset="ultrafast")
+    plan = json.loads(clips.EXPORTER.export(load_fixed(), tmp_path, preset)[-1].read_text())
+    (entry,) = plan["clips"]
+    clip = tmp_path / entry["file"]
+    assert entry["in_ms"] > 9000  # cut from the middle: 10.5 s applause less 0.5 s pre-roll
+    first = gray_frame(clip, 0)  # burning keeps the cut on its frame
+    assert area_diff(first, gray_frame(TALK, entry["in_frame"]), slice(30, 60)) < 5
+    assert area_diff(first, gray_frame(TALK, entry["in_frame"] + 1), slice(30, 60)) > 20
+    for offset in (10, 30, 100):  # the [Applause] badge shows from source frame 314; none after 13.48 s
+        at = entry["in_frame"] + offset
+        shows = 314 <= at < ms_to_frame(13480, NTSC)
+        ours, source = gray_frame(clip, offset), gray_frame(TALK, at)
+        assert (area_diff(ours, source, TOP) > 20) == shows, (offset, at)
+        assert area_diff(ours, source, BOTTOM) < 5  # no dialogue then (an unshifted cue would show here)
+
+
+@pytest.mark.slow
+def test_a_machine_without_fonts_still_burns_with_the_bundled_font(short_talk, tmp_path):
+    empty = tmp_path / "nofonts"
+    empty.mkdir()
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"<?xml version='1.0'?><fontconfig><dir>{empty}</dir><cachedir>{tmp_path}/cache</cachedir>"
+                    "</fontconfig>")
+    env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
+    doc = tmp_path / "talk.analysis.json"
+    shutil.copy(DATA / "talk.analysis.json", doc)
+    ok = run_cli("burn", short_talk, "--analysis", doc, "-o", tmp_path / "ok.mp4", env=env)
+    assert ok.returncode == 0, ok.stderr
+    frame = ms_to_frame(1500, NTSC)
+    assert area_diff(gray_frame(tmp_path / "ok.mp4", frame), gray_frame(short_talk, frame), BOTTOM) > 20
+    arial = tmp_path / "arial.ass"
+    arial.write_text((DATA / "talk.ass").read_text().replace("DejaVu Sans", "Arial"))
+    bad = run_cli("burn", short_talk, "--subs", arial, "-o", tmp_path / "bad.mp4", env=env)
+    one_line_error(bad, str(arial), "no font", "'Arial'", "--fontsdir")
+    assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_burn_usage_errors(tmp_path):
+    cases = [([], "exactly one of --subs"), (["--subs", DATA / "talk.ass", "--analysis", DATA / "talk.analysis.json"],
+                                           "exactly one of --subs"),
+             (["--subs", tmp_path / "none.ass"], "no such file")]
+    for extra, needle in cases:
+        done = run_cli("burn", TALK, *extra, "-o", tmp_path / "o.mp4")
+        one_line_error(done, needle)
+    done = run_cli("burn", TALK, "--subs", DATA / "talk.ass", "-o", tmp_path / "o.avi")
+    one_line_error(done, "must end in .mp4")
+    done = run_cli("burn", TALK, "--subs", DATA / "talk.ass", "-o", TALK, "--force")
+    one_line_error(done, "would overwrite an input")
+    garbage = tmp_path / "garbage.ass"
+    garbage.write_bytes(b"\xff\xfe\x00garbage")
+    one_line_error(run_cli("burn", TALK, "--subs", garbage, "-o", tmp_path / "o.mp4"), str(garbage))
+    assert not (tmp_path / "o.mp4").exists()
