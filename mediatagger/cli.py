@@ -16,7 +16,8 @@ import click
 from mediatagger import __version__, analysis, media, presets
 from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
 from mediatagger.exporters import EXPORTERS, Exporter, parse_list, write_all
-from mediatagger.tags import LANGUAGES, RICH_FORMS
+from mediatagger.tags import EVENTS, LANGUAGES, RICH_FORMS
+from mediatagger.timecode import parse_duration
 
 DEFAULT_EXPORTS = "json,ass,edl,clips"
 
@@ -253,17 +254,22 @@ def export_command(analysis_path: Path, out_dir: Path | None, preset: str, expor
                    force: bool, quiet: bool, debug: bool) -> int:
     """Re-derive spans from an analysis with a preset's thresholds and write exports, without the model."""
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
-    doc = analysis.rederive(analysis.load(analysis_path), options.spans)
-    out_dir = out_dir if out_dir is not None else analysis_path.parent
-    json_target = out_dir / f"{doc.stem}.analysis.json"
-    if json_target.resolve() == analysis_path.resolve():  # never write over the input
-        exporters = [e for e in exporters if e.name != "json"]
-    if not force:
-        check_free(exporters, out_dir, doc.stem)
-    for written in write_all(exporters, doc, out_dir, options):
+    for written in export_analysis(analysis_path, out_dir, exporters, options, force):
         if not quiet:
             click.echo(str(written))
     return 0
+
+
+def export_analysis(analysis_path: Path, out_dir: Path | None, exporters: list[Exporter], options: presets.Preset,
+                    force: bool) -> list[Path]:
+    """Exports of a stored analysis, re-thresholded by ``options``; the analysis itself is never overwritten."""
+    doc = analysis.rederive(analysis.load(analysis_path), options.spans)
+    out_dir = out_dir if out_dir is not None else analysis_path.parent
+    if (out_dir / f"{doc.stem}.analysis.json").resolve() == analysis_path.resolve():
+        exporters = [e for e in exporters if e.name != "json"]
+    if not force:
+        check_free(exporters, out_dir, doc.stem)
+    return write_all(exporters, doc, out_dir, options)
 
 
 @cli.command()
@@ -304,6 +310,65 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
         clips = options.clips
         burning.burn(source, subs, out, clips.crf, clips.x264_preset, clips.audio_bitrate, fontsdir)
     click.echo(str(out))
+    return 0
+
+
+def check_labels(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    labels = tuple(v.strip().upper() for v in value.split(",") if v.strip())
+    unknown = [label for label in labels if label not in EVENTS]
+    if unknown or not labels:
+        raise click.BadParameter(f"{', '.join(unknown) or value!r}: choose event labels from {', '.join(EVENTS)}")
+    return labels
+
+
+def check_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    try:
+        return None if value is None else parse_duration(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@click.argument("source", metavar="INPUT|ANALYSIS.json", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
+              help="Folder for the reel, its clips and plan [default: . for media, the analysis's folder].")
+@click.option("--preset", default="default", show_default=True,
+              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
+@click.option("--labels", callback=check_labels, help="Event labels to cut for [default: LAUGHTER,APPLAUSE].")
+@click.option("--min-score", type=click.FloatRange(0, 1), help="Leave out spans scored below this.")
+@click.option("--target", callback=check_duration, help="Keep the best clips up to this much footage (60s, 1m30s).")
+@click.option("--order", type=click.Choice(["time", "score"]), help="Reel order [default: time].")
+@click.option("--cut", type=click.Choice(["accurate", "fast"]), help="accurate: frame-exact re-encode [default]; "
+              "fast: stream copy from keyframe to keyframe.")
+@click.option("--crossfade", callback=check_duration, help="Transition length (0 for hard cuts) [default: 0.5s].")
+@click.option("--burn/--no-burn", "burn_subs", default=None, help="Burn the styled subtitles and badges in.")
+@click.option("--model", envvar="MEDIATAGGER_MODEL", help="For media input: hub id or local SenseVoiceSmall folder.")
+@click.option("--vad", help="For media input: fsmn, silero, none, or a local fsmn-vad folder.")
+@click.option("--track", default="0", show_default=True, callback=check_track, help="For media input: audio track.")
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no list of written files.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@reports_errors
+def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...] | None, min_score: float | None,
+         target: int | None, order: str | None, cut: str | None, crossfade: int | None, burn_subs: bool | None,
+         model: str | None, vad: str | None, track: int | str, force: bool, quiet: bool, debug: bool) -> int:
+    """Cut a highlight reel: clips around the chosen events, joined into OUT/<stem>.reel.mp4."""
+    options = presets.override(presets.load(preset), "clips", labels=labels, min_score=min_score,
+                               target_ms=target, order=order, cut=cut, crossfade_ms=crossfade,
+                               burn_subtitles=burn_subs)
+    exporters = parse_list("reel")
+    if source.suffix.lower() == ".json":
+        written = export_analysis(source, out_dir, exporters, options, force)
+    else:
+        options = presets.override(options, "model", name=model, vad=vad)
+        progress = Progress(quiet)
+        written = tag_one(source, out_dir or Path("."), track, exporters, options,
+                          Models(options, progress, debug), force, progress)
+    for path in written:
+        if not quiet:
+            click.echo(str(path))
     return 0
 
 

@@ -108,3 +108,26 @@ def tc_to_frames(tc: str, rate: Fraction, drop: bool | None = None) -> int:
 
 def ms_to_tc(ms: int, rate: Fraction, start_frame: int = 0) -> str:
     return frames_to_tc(start_frame + ms_to_frame(ms, rate), rate)
+
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+
+
+def parse_duration(text: str) -> int:
+    """``60s``, ``1m30s``, ``90``, ``1:30``, ``1:00:00``, ``500ms`` -> milliseconds."""
+    text = text.strip().lower()
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) > 3 or any(p < 0 for p in parts):
+                raise ValueError
+            return round(sum(p * 60 ** i for i, p in enumerate(reversed(parts))) * 1000)
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return round(float(text) * 1000)
+    except ValueError:
+        raise UsageError(f"not a duration: {text!r} (e.g. 60s, 1m30s, 1:30)") from None
+    match = _DURATION.match(text)
+    if not text or not match or not any(match.groups()):
+        raise UsageError(f"not a duration: {text!r} (e.g. 60s, 1m30s, 1:30)")
+    h, m, s, ms = match.groups()
+    return round(((int(h or 0) * 60 + int(m or 0)) * 60 + float(s or 0)) * 1000) + int(ms or 0)

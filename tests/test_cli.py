@@ -305,3 +305,28 @@ def test_rich_text_and_label_flags_reach_every_subtitle(tmp_path):
     assert '"rich": "[开心] So I told him no, {absolutely} not."' in (out / "talk.analysis.json").read_text()
     bad = run_cli("export", doc, "-o", tmp_path / "o2", "--rich-text", "bbcode")
     assert bad.returncode == 2 and "bbcode" in bad.stderr and not (tmp_path / "o2").exists()
+
+
+@slow
+def test_reel_from_media_and_from_an_analysis(tiny_model, tmp_path):
+    done = run_cli("reel", TALK, "--model", tiny_model, "--vad", "silero", "--labels", "laughter", "-o", tmp_path,
+                   "--cut", "fast", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads((tmp_path / "talk.clips.json").read_text())
+    assert plan["cut"] == "fast" and [s["label"] for c in plan["clips"] for s in c["spans"]] == ["LAUGHTER"]
+    assert (tmp_path / "talk.reel.mp4").is_file() and (tmp_path / "talk.analysis.json").is_file()
+    again = run_cli("reel", tmp_path / "talk.analysis.json", "--labels", "LAUGHTER,APPLAUSE,BGM", "--min-score",
+                    "0.3", "--target", "10s", "--order", "score", "--crossfade", "0", "--force", "-q")
+    assert again.returncode == 0, again.stderr
+    plan = json.loads((tmp_path / "talk.clips.json").read_text())
+    assert plan["cut"] == "accurate" and len(plan["clips"]) == 1  # the best clip alone passes 10 s
+    assert len(list((tmp_path / "clips").iterdir())) == 1  # the old run's clips were replaced, not added to
+
+
+def test_reel_usage_errors(tmp_path):
+    doc = write_analysis(tmp_path, "30000/1001", None)
+    for args, needle in ((["--target", "soon"], "not a duration"), (["--labels", "HAPPY"], "choose event labels"),
+                         (["--min-score", "2"], "--min-score")):
+        done = run_cli("reel", doc, "-o", tmp_path / "out", *args)
+        assert done.returncode == 2 and needle in done.stderr, done.stderr
+        assert not (tmp_path / "out").exists()

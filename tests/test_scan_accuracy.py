@@ -133,3 +133,21 @@ def test_tag_reuses_an_analysis_of_the_same_content(tiny_model, tmp_path):
     assert (tmp_path / "out" / "talk.edl").is_file()
     forced = run_cli(*args, "--force")
     assert forced.returncode == 1 and "lacks model.pt" in forced.stderr
+
+
+def test_reel_clips_hold_the_ground_truth_they_were_cut_for(scanned, tmp_path):
+    _, out = scanned
+    done = run_cli("reel", out / "scan.analysis.json", "-o", tmp_path, "--cut", "accurate", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads((tmp_path / "scan.clips.json").read_text())
+    items = [i for i in truth(SCAN) if i["label"] in ("LAUGHTER", "APPLAUSE")]
+    covered = set()
+    for clip in plan["clips"]:
+        for span in clip["spans"]:
+            for n, item in enumerate(items):
+                if item["label"] == span["label"] and item.get("track", 0) == span["track"] and \
+                        overlap(item, span) > 0:
+                    assert clip["in_ms"] <= item["start_ms"] and item["end_ms"] <= clip["out_ms"], (item, clip)
+                    covered.add(n)
+    assert covered == set(range(len(items)))  # every laugh and applause is in the reel
+    assert (tmp_path / plan["reel"]).is_file()
