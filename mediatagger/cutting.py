@@ -163,3 +163,17 @@ def reel_args(clips: list[tuple[Clip, Path]], fps: Fraction | None, opts: ClipOp
     maps = (["-map", "[v]"] if fps else []) + ["-map", "[a]"]
     return ["-y", "-loglevel", "error", *inputs, "-filter_complex", graph, *maps, *encode_args(opts),
             media.file_arg(out)]
+
+
+def concat_list(paths: list[Path]) -> str:
+    """An ffconcat list; quotes in names escaped as the concat demuxer reads them."""
+    lines = ["ffconcat version 1.0"]
+    lines += ["file '" + str(p.resolve()).replace("'", "'\\''") + "'" for p in paths]
+    return "\n".join(lines) + "\n"
+
+
+def copy_reel_args(listing: Path, out: Path) -> list[str]:
+    """Fast clips with hard cuts: the reel is their streams copied one after another (no re-encoding, no fades)."""
+    return ["-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", media.file_arg(listing),
+            "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-movflags", "+faststart", "-f", "mp4",
+            media.file_arg(out)]

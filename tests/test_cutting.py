@@ -157,3 +157,15 @@ def test_audio_only_reel(tmp_path):
     reel = ffprobe(tmp_path / plan["reel"])
     lengths = [(c["out_ms"] - c["in_ms"]) / 1000 for c in plan["clips"]]
     assert reel["video"] is None and abs(float(reel["audio"][0]["duration"]) - (sum(lengths) - 1.5)) < 0.05
+
+
+def test_fast_hard_cut_reel_is_a_stream_copy_of_its_clips(sources, tmp_path):
+    doc = doc_for(sources["29.97"])
+    tmp_path = tmp_path / "it's [a], b;c é"  # the clip list quotes names for ffmpeg's concat demuxer
+    written = reel_export.EXPORTER.export(doc, tmp_path, reel_preset(cut="fast", crossfade_ms=0))
+    plan = json.loads(written[-1].read_text())
+    reel = ffprobe(tmp_path / plan["reel"])
+    assert int(reel["video"]["nb_read_packets"]) == sum(c["frames"] for c in plan["clips"])
+    first_clip = gray_frame(tmp_path / plan["clips"][1]["file"], 0)
+    at = plan["clips"][0]["frames"]  # the second clip starts right after the first, frame for frame
+    assert abs(gray_frame(tmp_path / plan["reel"], at) - first_clip).max() == 0
