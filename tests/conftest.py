@@ -85,7 +85,7 @@ def ffprobe_exe() -> str:
 def ffprobe(path: Path) -> dict:
     """ffprobe's view of a file: ``{"format": {...}, "video": {...}, "audio": [{...}, ...]}``, packets counted."""
     done = subprocess.run([ffprobe_exe(), "-v", "error", "-count_packets", "-show_entries",
-                           "stream=codec_type,nb_read_packets,duration,start_time,r_frame_rate,avg_frame_rate,"
+                           "stream=codec_type,codec_name,nb_read_packets,duration,start_time,r_frame_rate,avg_frame_rate,"
                            "width,height:format=duration,start_time", "-of", "json", str(path)],
                           capture_output=True, text=True, check=True)
     data = json.loads(done.stdout)

@@ -146,3 +146,20 @@ def test_burn_usage_errors(tmp_path):
     garbage.write_bytes(b"\xff\xfe\x00garbage")
     one_line_error(run_cli("burn", TALK, "--subs", garbage, "-o", tmp_path / "o.mp4"), str(garbage))
     assert not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.slow
+def test_audio_mp4_cannot_hold_is_encoded_and_every_track_kept(short_talk, tmp_path):
+    from tests.conftest import ffprobe
+
+    mov = tmp_path / "pcm.mov"
+    ffmpeg("-i", short_talk, "-map", "0:v", "-map", "0:a", "-map", "0:a", "-c:v", "copy", "-c:a", "pcm_s16le", mov)
+    out = tmp_path / "out.mp4"
+    done = run_cli("burn", mov, "--subs", DATA / "talk.ass", "-o", out)
+    assert done.returncode == 0, done.stderr
+    audio = ffprobe(out)["audio"]
+    assert [a["codec_name"] for a in audio] == ["aac", "aac"]  # MP4 cannot hold PCM: encoded
+    assert all(abs(float(a["duration"]) - 2.0) < 0.05 for a in audio)
+    mkv = tmp_path / "out.mkv"  # Matroska takes PCM as it is
+    assert run_cli("burn", mov, "--subs", DATA / "talk.ass", "-o", mkv).returncode == 0
+    assert [a["codec_name"] for a in ffprobe(mkv)["audio"]] == ["pcm_s16le", "pcm_s16le"]  # copied
