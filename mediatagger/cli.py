@@ -84,15 +84,26 @@ def with_output_flags(options: presets.Preset, rich_text: str | None, label_lang
     return presets.override(options, "edl", start_tc=start_tc)
 
 
+SUBTITLE_OPTIONS = [
+    click.option("--rich-text", type=click.Choice(RICH_FORMS), help="How subtitles and the JSON show "
+                 "SenseVoice's tags: plain, raw <|HAPPY|>, labels [Happy], emoji, html [default: plain]"),
+    click.option("--label-lang", type=click.Choice(["en", "zh"]), help="Language of labels: [Laughter] / [笑声]."),
+    click.option("--karaoke/--no-karaoke", default=None, help="ASS: highlight each word as it is spoken.")]
+MARKER_OPTIONS = [
+    click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
+                 "exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]")]
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The flags that shape exports (shared by ``tag`` and ``export``); see ``with_output_flags``."""
-    for option in reversed([
-        click.option("--rich-text", type=click.Choice(RICH_FORMS), help="How subtitles and the JSON show "
-                     "SenseVoice's tags: plain, raw <|HAPPY|>, labels [Happy], emoji, html [default: plain]"),
-        click.option("--label-lang", type=click.Choice(["en", "zh"]), help="Language of labels: [Laughter] / [笑声]."),
-        click.option("--karaoke/--no-karaoke", default=None, help="ASS: highlight each word as it is spoken."),
-        click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
-                     "exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]")]):
+    """The flags that shape exports (``tag`` and ``export``); see ``with_output_flags``."""
+    for option in reversed(SUBTITLE_OPTIONS + MARKER_OPTIONS):
+        command = option(command)
+    return command
+
+
+def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags that shape subtitles (``burn``)."""
+    for option in reversed(SUBTITLE_OPTIONS):
         command = option(command)
     return command
 
@@ -283,13 +294,12 @@ def export_analysis(analysis_path: Path, out_dir: Path | None, exporters: list[E
               help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
 @click.option("--fontsdir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of font files for the subtitles [default: the bundled DejaVu Sans].")
-@output_options
+@subtitle_options
 @click.option("--force", is_flag=True, help="Overwrite the output.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @reports_errors
 def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path, preset: str, fontsdir: Path | None,
-         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None, force: bool,
-         debug: bool) -> int:
+         rich_text: str | None, label_lang: str | None, karaoke: bool | None, force: bool, debug: bool) -> int:
     """Burn subtitles into INPUT: a subtitle file, or the styled ASS of an analysis. Audio is copied."""
     import tempfile
 
@@ -300,7 +310,7 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
         raise UsageError("give exactly one of --subs FILE or --analysis ANALYSIS.json")
     if out.exists() and not force:
         raise OutputExistsError(out)
-    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, None)
     with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
         if analysis_path is not None:
             doc = analysis.rederive(analysis.load(analysis_path), options.spans)
