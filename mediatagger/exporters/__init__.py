@@ -1,8 +1,8 @@
 """One module per output format, all behind ``EXPORTERS``.
 
-An exporter reads only the Analysis document (and, for cuts, the source media it names). Text
-formats offer ``to_string(analysis, preset)``; every exporter offers ``export(analysis, out_dir,
-preset) -> [paths]`` and ``planned(out_dir, stem) -> [paths that would be overwritten]``.
+An exporter reads only the Analysis document (and, for clips, reels and burn-in, the source media it
+names). Text formats offer ``to_string(analysis, preset)``; every exporter offers ``export(analysis,
+out_dir, preset) -> [paths written]`` and ``existing(out_dir, stem) -> [paths it would overwrite]``.
 """
 
 from __future__ import annotations
