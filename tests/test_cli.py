@@ -93,7 +93,7 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     # the laugh's clip (4 s pre-roll, 1 s post-roll) runs into the applause's: one clip holds both
     (clip,) = sorted((tmp_path / "clips").iterdir())
     plan = json.loads((tmp_path / "talk.clips.json").read_text())
-    assert clip.name == "talk_01_laughter.mp4" and plan["clips"][0]["file"] == "clips/talk_01_laughter.mp4"
+    assert clip.name == "talk_01_laughter_applause.mp4" and plan["clips"][0]["file"] == f"clips/{clip.name}"
     applause = track["events"][1]
     expected = (min(applause["end_ms"] + 1000, 20000) - max(event["start_ms"] - 4000, 0)) * 30000 / 1001 / 1000
     frames, _ = frame_count(clip)
@@ -233,7 +233,8 @@ def test_awkward_file_names_work_end_to_end(tiny_model, tmp_path):
     done = run_cli("tag", src, "--model", tiny_model, "--vad", "silero", "-o", out, "-q")
     assert done.returncode == 0, done.stderr
     stem = src.stem
-    assert {p.name for p in out.iterdir()} == {f"{stem}.analysis.json", f"{stem}.ass", f"{stem}.edl", "clips"}
+    assert {p.name for p in out.iterdir()} == {f"{stem}.analysis.json", f"{stem}.ass", f"{stem}.edl", "clips",
+                                               f"{stem}.clips.json"}
     clips = sorted((out / "clips").iterdir())
     assert clips and all(p.name.startswith(f"{stem}_0") and frame_count(p)[0] > 0 for p in clips)
     assert src.read_bytes() == TALK.read_bytes()

@@ -26,8 +26,9 @@ PLAN_SCHEMA = "mediatagger.clips/1"
 
 
 def clip_path(out_dir: Path, stem: str, number: int, clip: Clip) -> Path:
-    best = max(clip.spans, key=lambda s: (s.score or 0, s.duration_ms))
-    return out_dir / "clips" / f"{stem}_{number:02d}_{best.label.lower()}.mp4"
+    """``clips/<stem>_NN_<labels>.mp4``: the labels it holds, in time order (``talk_01_laughter_applause``)."""
+    labels = "_".join(dict.fromkeys(s.label.lower() for s in clip.spans))
+    return out_dir / "clips" / f"{stem}_{number:02d}_{labels}.mp4"
 
 
 def plan_path(out_dir: Path, stem: str) -> Path:
@@ -86,7 +87,7 @@ def existing_clips(out_dir: Path, stem: str) -> list[Path]:
     folder = out_dir / "clips"
     if not folder.is_dir():
         return []
-    pattern = re.compile(re.escape(stem) + r"_\d{2,}_[a-z]+\.mp4")
+    pattern = re.compile(re.escape(stem) + r"_\d{2,}_[a-z_]+\.mp4")
     return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
 
 

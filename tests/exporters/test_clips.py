@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 def test_clip_files_and_plan(fixed_analysis, tmp_path):
     written = clips.EXPORTER.export(fixed_analysis, tmp_path, presets.load())
-    assert [p.name for p in written] == ["talk_01_laughter.mp4", "talk.clips.json"]
+    assert [p.name for p in written] == ["talk_01_laughter_applause.mp4", "talk.clips.json"]
     plan = json.loads(written[-1].read_text())
     assert plan["schema"] == "mediatagger.clips/1" and plan["cut"] == "accurate" and plan["fps"] == "30000/1001"
     (entry,) = plan["clips"]
@@ -25,11 +25,11 @@ def test_clip_files_and_plan(fixed_analysis, tmp_path):
 def test_existing_finds_only_this_stems_clips(tmp_path):
     folder = tmp_path / "clips"
     folder.mkdir()
-    for name in ("talk_01_laughter.mp4", "talk_12_applause.mp4", "talkshow_01_laughter.mp4",
-                 "[x]_01_laughter.mp4"):
+    for name in ("talk_01_laughter.mp4", "talk_12_applause_laughter.mp4", "talkshow_01_laughter.mp4",
+                 "[x]_01_laughter.mp4", "talk_01_notes.txt"):
         (folder / name).touch()
     assert [p.name for p in clips.existing(tmp_path, "talk")] == \
-        ["talk_01_laughter.mp4", "talk_12_applause.mp4"]
+        ["talk_01_laughter.mp4", "talk_12_applause_laughter.mp4"]
     assert [p.name for p in clips.existing(tmp_path, "[x]")] == ["[x]_01_laughter.mp4"]
 
 
