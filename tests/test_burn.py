@@ -129,6 +129,10 @@ def test_a_machine_without_fonts_still_burns_with_the_bundled_font(short_talk, t
     bad = run_cli("burn", short_talk, "--subs", arial, "-o", tmp_path / "bad.mp4", env=env)
     one_line_error(bad, str(arial), "no font", "'Arial'", "--fontsdir")
     assert not (tmp_path / "bad.mp4").exists()
+    chinese = tmp_path / "zh.ass"  # the bundled font has no CJK: say so rather than burn empty boxes
+    chinese.write_text((DATA / "talk.ass").read_text().replace("So I told him no", "你好啊"))
+    one_line_error(run_cli("burn", short_talk, "--subs", chinese, "-o", tmp_path / "zh.mp4", env=env),
+                   "no font for the character '你'", "--fontsdir")
 
 
 def test_burn_usage_errors(tmp_path):
