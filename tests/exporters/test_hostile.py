@@ -89,3 +89,23 @@ def test_subtitle_formats_keep_hostile_cues_whole(label, text):
         override_free = event.text.split("}", 1)[1] if event.style == "Badge" else event.text
         assert not re.search(r"(?<!\\)[{}]", override_free), event.text  # braces only as \{ \}
         assert "\n" not in event.text
+
+
+# Regressions the properties above found, pinned by name
+
+
+def test_regression_nul_only_transcript_made_a_blank_cue():
+    doc = document("LAUGHTER", "\x00")
+    for fmt, module in (("srt", srt), ("vtt", vtt)):
+        assert len(pysubs2.SSAFile.from_string(module.to_string(doc, presets.load()), format_=fmt)) == 1
+
+
+def test_regression_line_break_only_transcript_made_an_empty_ass_event():
+    subs = pysubs2.SSAFile.from_string(ass.to_string(document("LAUGHTER", "\n \r\n"), presets.load()))
+    assert [e.style for e in subs] == ["Badge"]
+
+
+def test_regression_carriage_return_in_a_label_split_a_csv_row():
+    text = csv_export.to_string(document("0\r", "|"), presets.load())
+    (row,) = csv.DictReader(io.StringIO(text, newline=""))
+    assert row["label"] == "0\r" and row["text"] == "|"
