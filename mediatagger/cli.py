@@ -16,6 +16,7 @@ import click
 from mediatagger import __version__, analysis, media, presets
 from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
 from mediatagger.exporters import EXPORTERS, Exporter, parse_list, write_all
+from mediatagger.presets import BURN_CHOICES
 from mediatagger.tags import EVENTS, LANGUAGES, RICH_FORMS
 from mediatagger.timecode import parse_duration
 
@@ -353,7 +354,8 @@ def check_duration(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option("--cut", type=click.Choice(["accurate", "fast"]), help="accurate: frame-exact re-encode [default]; "
               "fast: stream copy from keyframe to keyframe.")
 @click.option("--crossfade", callback=check_duration, help="Transition length (0 for hard cuts) [default: 0.5s].")
-@click.option("--burn/--no-burn", "burn_subs", default=None, help="Burn the styled subtitles and badges in.")
+@click.option("--burn", "burn_in", type=click.Choice(BURN_CHOICES), help="Burn event badges, or all the styled "
+              "subtitles, into the clips [default: none].")
 @click.option("--model", envvar="MEDIATAGGER_MODEL", help="For media input: hub id or local SenseVoiceSmall folder.")
 @click.option("--vad", help="For media input: fsmn, silero, none, or a local fsmn-vad folder.")
 @click.option("--track", default="0", show_default=True, callback=check_track, help="For media input: audio track.")
@@ -362,12 +364,12 @@ def check_duration(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @reports_errors
 def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...] | None, min_score: float | None,
-         target: int | None, order: str | None, cut: str | None, crossfade: int | None, burn_subs: bool | None,
+         target: int | None, order: str | None, cut: str | None, crossfade: int | None, burn_in: str | None,
          model: str | None, vad: str | None, track: int | str, force: bool, quiet: bool, debug: bool) -> int:
     """Cut a highlight reel: clips around the chosen events, joined into OUT/<stem>.reel.mp4."""
     options = presets.override(presets.load(preset), "clips", labels=labels, min_score=min_score,
                                target_ms=target, order=order, cut=cut, crossfade_ms=crossfade,
-                               burn_subtitles=burn_subs)
+                               burn=burn_in)
     exporters = parse_list("reel")
     if source.suffix.lower() == ".json":
         written = export_analysis(source, out_dir, exporters, options, force)

@@ -63,6 +63,9 @@ class SpanOptions:
         return on, min(on, self.off_by_label.get(label, self.off_level))
 
 
+BURN_CHOICES = ("none", "badges", "all")
+
+
 @dataclass(frozen=True)
 class ClipOptions:
     labels: tuple[str, ...] = ("LAUGHTER", "APPLAUSE")  # which event labels become clips
@@ -77,7 +80,7 @@ class ClipOptions:
     cut: str = "accurate"              # accurate: re-encode, frame-exact | fast: stream copy, keyframe-snapped
     crossfade_ms: int = 500            # reel transitions (xfade/acrossfade); 0: hard cuts
     audio_fade_ms: int = 30            # with hard cuts, audio fades in and out this fast (no clicks)
-    burn_subtitles: bool = False       # burn the styled ASS (badges, dialogue) into clips and reel
+    burn: str = "none"                 # none | badges | all: burn event badges (or the whole styled ASS) in
     crf: int = 18                      # x264 quality of re-encoded clips
     x264_preset: str = "veryfast"      # x264 speed/size trade-off
     audio_bitrate: str = "192k"
@@ -220,9 +223,10 @@ def validate(preset: Preset, source: str) -> None:
         if not 0.0 <= value <= 1.0:
             raise PresetError(source, f"spans threshold {name} = {value} is not within [0, 1]")
     clips = preset.clips
-    if clips.order not in ("time", "score") or clips.cut not in ("accurate", "fast"):
-        raise PresetError(source, f"clips.order must be time or score and clips.cut accurate or fast, got "
-                                  f"{clips.order!r} and {clips.cut!r}")
+    if clips.order not in ("time", "score") or clips.cut not in ("accurate", "fast") or \
+            clips.burn not in BURN_CHOICES:
+        raise PresetError(source, f"clips.order must be time or score, clips.cut accurate or fast and clips.burn "
+                                  f"{' or '.join(BURN_CHOICES)}; got {clips.order!r}, {clips.cut!r}, {clips.burn!r}")
     if clips.min_score < 0 or clips.min_score > 1 or min(clips.min_clip_ms, clips.max_clip_ms, clips.target_ms,
                                                           clips.crossfade_ms, clips.audio_fade_ms) < 0:
         raise PresetError(source, "clips: min_score must lie in [0, 1] and lengths must not be negative")

@@ -94,7 +94,7 @@ def test_burned_clip_from_the_middle_shows_its_own_cues(tmp_path):
     from mediatagger.exporters import clips
 
     preset = presets.override(presets.load(), "clips", labels=("APPLAUSE",), pad_before_ms=500, pad_after_ms=500,
-                              burn_subtitles=True, x264_preset="ultrafast")
+                              burn="all", x264_preset="ultrafast")
     plan = json.loads(clips.EXPORTER.export(load_fixed(), tmp_path, preset)[-1].read_text())
     (entry,) = plan["clips"]
     clip = tmp_path / entry["file"]
@@ -167,3 +167,17 @@ def test_audio_mp4_cannot_hold_is_encoded_and_every_track_kept(short_talk, tmp_p
     mkv = tmp_path / "out.mkv"  # Matroska takes PCM as it is
     assert run_cli("burn", mov, "--subs", DATA / "talk.ass", "-o", mkv).returncode == 0
     assert [a["codec_name"] for a in ffprobe(mkv)["audio"]] == ["pcm_s16le", "pcm_s16le"]  # copied
+
+
+@pytest.mark.slow
+def test_clips_with_burned_badges_only(tmp_path):
+    """The laugh's clip (0-7.5 s) spans dialogue (0.47-2.67 s) and the [Laughter] badge (3.97-6.47 s)."""
+    from mediatagger.exporters import clips
+
+    preset = presets.override(presets.load(), "clips", labels=("LAUGHTER",), burn="badges", x264_preset="ultrafast")
+    plan = json.loads(clips.EXPORTER.export(load_fixed(), tmp_path, preset)[-1].read_text())
+    clip = tmp_path / plan["clips"][0]["file"]
+    assert plan["clips"][0]["in_frame"] == 0
+    during_dialogue, during_laugh = ms_to_frame(1500, NTSC), ms_to_frame(5000, NTSC)
+    assert area_diff(gray_frame(clip, during_dialogue), gray_frame(TALK, during_dialogue), BOTTOM) < 5
+    assert area_diff(gray_frame(clip, during_laugh), gray_frame(TALK, during_laugh), TOP) > 20

@@ -145,7 +145,7 @@ def test_each_clip_holds_the_span_it_was_cut_for(tmp_path):
 
 def test_burned_subtitles_need_accurate_cuts(tmp_path):
     with pytest.raises(UsageError, match="burned subtitles need re-encoding"):
-        clips_export.EXPORTER.export(doc_for(TALK), tmp_path, reel_preset(cut="fast", burn_subtitles=True))
+        clips_export.EXPORTER.export(doc_for(TALK), tmp_path, reel_preset(cut="fast", burn="badges"))
     assert not list(tmp_path.glob("clips/*.mp4"))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def cut_all(analysis: Analysis, out_dir: Path, preset: Preset) -> list[tuple[Cli
     keys = media.keyframes(info.path) if opts.cut == "fast" and info.fps else None
     done = []
     with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
-        subs = burned_subtitles(analysis, Path(tmp), preset) if opts.burn_subtitles else None
+        subs = burned_subtitles(analysis, Path(tmp), preset) if opts.burn != "none" else None
         for number, clip in enumerate(highlights.plan(analysis, opts), 1):
             path = clip_path(out_dir, analysis.stem, number, clip)
             with files.atomic_path(path) as part:
@@ -72,8 +72,11 @@ def cut_all(analysis: Analysis, out_dir: Path, preset: Preset) -> list[tuple[Cli
 
 
 def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
+    """The styled ASS to burn: badges only (no dialogue) unless ``clips.burn`` is ``all``."""
     from mediatagger.exporters import ass
 
+    if preset.clips.burn == "badges":
+        analysis = replace(analysis, tracks=tuple(replace(t, segments=()) for t in analysis.tracks))
     return ass.EXPORTER.export(analysis, folder, preset)[0]
 
 
