@@ -86,9 +86,12 @@ def check_paths(source: Path, subs: Path, out: Path) -> None:
 
 def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, audio: list[str],
               fontsdir: Path | None = None) -> list[str]:
+    """Every source frame kept as it was timed (``passthrough``: no frame is duplicated to fill a late
+    video start, so frame N of the output is frame N of the source)."""
     return ["-y", "-loglevel", "warning", "-i", media.file_arg(source), "-map", "0:v:0", "-map", "0:a?",
-            "-vf", subtitles_filter(subs, fontsdir), "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf),
-            "-pix_fmt", "yuv420p", *audio, "-movflags", "+faststart", "-f", container(out), media.file_arg(out)]
+            "-vf", subtitles_filter(subs, fontsdir), "-fps_mode", "passthrough",
+            "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *audio,
+            "-movflags", "+faststart", "-f", container(out), media.file_arg(out)]
 
 
 def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = "veryfast",

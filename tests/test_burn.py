@@ -181,3 +181,20 @@ def test_clips_with_burned_badges_only(tmp_path):
     during_dialogue, during_laugh = ms_to_frame(1500, NTSC), ms_to_frame(5000, NTSC)
     assert area_diff(gray_frame(clip, during_dialogue), gray_frame(TALK, during_dialogue), BOTTOM) < 5
     assert area_diff(gray_frame(clip, during_laugh), gray_frame(TALK, during_laugh), TOP) > 20
+
+
+@pytest.mark.slow
+def test_regression_burning_a_late_starting_video_kept_every_frame_in_place(short_talk, tmp_path):
+    """MPEG-TS video starts 21 ms after its audio; ffmpeg's default frame-rate mode duplicated the
+    first frame to fill the gap, so every burned frame sat one frame late."""
+    from tests.conftest import ffprobe
+
+    ts = tmp_path / "talk.ts"
+    ffmpeg("-i", short_talk, "-c", "copy", ts)
+    out = tmp_path / "burned.mp4"
+    assert run_cli("burn", ts, "--subs", DATA / "talk.ass", "-o", out).returncode == 0
+    assert ffprobe(out)["video"]["nb_read_packets"] == ffprobe(ts)["video"]["nb_read_packets"]
+    for frame, cue in ((10, False), (45, True)):  # the first cue shows from 0.47 s (frame 14)
+        ours, source = gray_frame(out, frame), gray_frame(short_talk, frame)
+        assert area_diff(ours, source, slice(30, 60)) < 5  # the same frame
+        assert (area_diff(ours, source, BOTTOM) > 20) == cue
