@@ -70,14 +70,15 @@ def snap_ms(ms: int, rate: Fraction) -> int:
     return frame_to_ms(ms_to_frame(ms, rate), rate)
 
 
-def _drop_per_minute(rate: Fraction, drop: bool | None) -> int:
-    """Frame numbers skipped each minute: 2 at 29.97 DF, 4 at 59.94 DF, else 0.
+def counts_drop_frame(rate: Fraction, drop: bool | None = None) -> bool:
+    """Whether timecode at ``rate`` is counted drop-frame: ``drop=None`` means exactly at 29.97 and
+    59.94; ``drop=False`` counts those rates non-drop-frame (what a reader that knows only ``:`` needs)."""
+    return is_drop_frame(rate) and drop is not False
 
-    ``drop=None`` means drop-frame exactly when the rate is 29.97 or 59.94; ``drop=False`` counts
-    those rates non-drop-frame (what a reader that knows only ``:`` needs).
-    """
-    use = is_drop_frame(rate) and drop is not False
-    return nominal(rate) // 15 if use else 0
+
+def _drop_per_minute(rate: Fraction, drop: bool | None) -> int:
+    """Frame numbers skipped each minute: 2 at 29.97 DF, 4 at 59.94 DF, else 0."""
+    return nominal(rate) // 15 if counts_drop_frame(rate, drop) else 0
 
 
 def frames_to_tc(frame: int, rate: Fraction, drop: bool | None = None) -> str:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import Marker, avid_color, clock, markers, media_frames, resolve_color
-from mediatagger.exporters.text import one_line
+from mediatagger.exporters.markers import Marker, avid_color, clock, markers, media_frames, media_name, resolve_color
 from mediatagger.presets import Preset
 
 
@@ -31,7 +30,7 @@ def locator_text(marker: Marker) -> str:
 def to_string(analysis: Analysis, preset: Preset) -> str:
     at = clock(analysis, preset.edl.start_tc, drop=False)
     tc_in, tc_out = at.tc(0), at.tc(media_frames(analysis))
-    clip = one_line(analysis.source.path.replace("\\", "/").rsplit("/", 1)[-1])
+    clip = media_name(analysis)
     lines = [f"TITLE: {' '.join(analysis.stem.split())}", "FCM: NON-DROP FRAME", "",
              f"001  AX       V     C        {tc_in} {tc_out} {tc_in} {tc_out}",
              f"* FROM CLIP NAME: {clip}"]

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import clock, markers, media_frames, media_url
+from mediatagger.exporters.markers import clock, fps_of, markers, media_frames, media_url
 from mediatagger.exporters.xmldoc import child, document, rational_seconds
 from mediatagger.presets import Preset
 
@@ -20,14 +20,14 @@ DEFAULT_SIZE = (1920, 1080)   # the format of an audio-only source's sequence
 
 
 def resources(analysis: Analysis, root: ET.Element, source_start: int, frames: int) -> None:
-    src, at = analysis.source, clock(analysis, "source")
+    src, fps = analysis.source, fps_of(analysis)
     width, height = (src.width, src.height) if src.width and src.height else DEFAULT_SIZE
     res = child(root, "resources")
-    child(res, "format", id="r1", frameDuration=rational_seconds(1, at.fps), width=str(width), height=str(height))
+    child(res, "format", id="r1", frameDuration=rational_seconds(1, fps), width=str(width), height=str(height))
     audio = {"audioSources": str(len(src.audio_tracks)), "audioChannels": str(src.audio_tracks[0].channels),
              "audioRate": str(src.audio_tracks[0].sample_rate)} if src.audio_tracks else {}
-    asset = child(res, "asset", id="r2", name=analysis.stem, start=rational_seconds(source_start, at.fps),
-                  duration=rational_seconds(frames, at.fps), hasVideo="1" if src.fps else "0",
+    asset = child(res, "asset", id="r2", name=analysis.stem, start=rational_seconds(source_start, fps),
+                  duration=rational_seconds(frames, fps), hasVideo="1" if src.fps else "0",
                   hasAudio="1" if src.audio_tracks else "0", format="r1", **audio)
     child(asset, "media-rep", kind="original-media", src=media_url(analysis))
 

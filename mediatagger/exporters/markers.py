@@ -12,11 +12,11 @@ from fractions import Fraction
 from pathlib import Path
 from urllib.parse import quote
 
-from mediatagger.analysis import Analysis
+from mediatagger.analysis import Analysis, Segment
 from mediatagger.errors import UsageError
 from mediatagger.exporters.text import one_line
 from mediatagger.presets import Preset
-from mediatagger.timecode import frames_to_tc, is_drop_frame, ms_to_frame, tc_to_frames
+from mediatagger.timecode import counts_drop_frame, frames_to_tc, ms_to_frame, tc_to_frames
 from mediatagger.timeline import Span
 
 AUDIO_ONLY_FPS = Fraction(25)  # a timeline rate for sources without video
@@ -50,7 +50,7 @@ class Clock:
 
     @property
     def is_drop(self) -> bool:
-        return is_drop_frame(self.fps) and self.drop is not False
+        return counts_drop_frame(self.fps, self.drop)
 
     def tc(self, frame: int) -> str:
         return frames_to_tc(self.start + frame, self.fps, self.drop)
@@ -81,9 +81,9 @@ def _note(score: float | None, text: str) -> str:
     return note if len(note) <= NOTE_CHARS else note[:NOTE_CHARS - 1] + "…"
 
 
-def said_during(analysis: Analysis, span: Span) -> str:
-    """The transcript of the span's track while the span lasts."""
-    return " ".join(seg.text for track, seg in analysis.segments()
+def said_during(segments: list[tuple[int, Segment]], span: Span) -> str:
+    """The transcript of the span's track while the span lasts (``segments``: ``Analysis.segments()``)."""
+    return " ".join(seg.text for track, seg in segments
                     if track == span.track and seg.start_ms < span.end_ms and seg.end_ms > span.start_ms)
 
 
@@ -95,14 +95,20 @@ def media_frames(analysis: Analysis) -> int:
 def markers(analysis: Analysis) -> list[Marker]:
     """Every event and emotion span, in time order, on the source's frames (kept inside the media)."""
     fps, several, total = fps_of(analysis), len(analysis.tracks) > 1, media_frames(analysis)
+    segments = analysis.segments()
     out = []
     for span in sorted(analysis.spans("events") + analysis.spans("emotions")):
         first = min(ms_to_frame(span.start_ms, fps), total - 1)
         end = min(ms_to_frame(span.end_ms, fps), total)
         name = one_line(f"{span.label} (track {span.track})" if several else span.label) or "marker"
-        text = said_during(analysis, span)
+        text = said_during(segments, span)
         out.append(Marker(span, first, max(1, end - first), name, _note(span.score, text), text))
     return out
+
+
+def media_name(analysis: Analysis) -> str:
+    """The source's file name, on one line."""
+    return one_line(Path(analysis.source.path).name)
 
 
 def media_url(analysis: Analysis, host: str = "") -> str:

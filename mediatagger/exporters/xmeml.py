@@ -12,10 +12,10 @@ from fractions import Fraction
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import text_exporter
-from mediatagger.exporters.markers import Clock, clock, markers, media_frames, media_url
+from mediatagger.exporters.markers import Clock, clock, fps_of, markers, media_frames, media_name, media_url
 from mediatagger.exporters.xmldoc import child, document
 from mediatagger.presets import Preset
-from mediatagger.timecode import is_drop_frame, nominal
+from mediatagger.timecode import nominal
 
 
 def rate(parent: ET.Element, fps: Fraction) -> None:
@@ -29,17 +29,17 @@ def timecode(parent: ET.Element, at: Clock) -> None:
     rate(element, at.fps)
     child(element, "string", at.tc(0))
     child(element, "frame", at.start)
-    child(element, "displayformat", "DF" if is_drop_frame(at.fps) else "NDF")
+    child(element, "displayformat", "DF" if at.is_drop else "NDF")
 
 
-def file_element(parent: ET.Element, analysis: Analysis, frames: int) -> None:
+def file_element(parent: ET.Element, analysis: Analysis, source: Clock, frames: int) -> None:
     src = analysis.source
     element = child(parent, "file", id="file-1")
-    child(element, "name", src.path.replace("\\", "/").rsplit("/", 1)[-1])
+    child(element, "name", media_name(analysis))
     child(element, "pathurl", media_url(analysis, host="localhost"))
-    rate(element, clock(analysis, "source").fps)
+    rate(element, source.fps)
     child(element, "duration", frames)
-    timecode(element, clock(analysis, "source"))
+    timecode(element, source)
     media = child(element, "media")
     if src.fps:
         video = child(child(media, "video"), "samplecharacteristics")
@@ -54,11 +54,11 @@ def clipitem(track: ET.Element, analysis: Analysis, number: int, frames: int, au
     item = child(track, "clipitem", id=f"clipitem-{number}")
     child(item, "name", analysis.stem)
     child(item, "duration", frames)
-    rate(item, clock(analysis, "source").fps)
+    rate(item, fps_of(analysis))
     for tag, value in (("start", 0), ("end", frames), ("in", 0), ("out", frames)):
         child(item, tag, value)
     if number == 1:
-        file_element(item, analysis, frames)
+        file_element(item, analysis, clock(analysis, "source"), frames)
     else:
         child(item, "file", id="file-1")
     if audio_track is not None:
