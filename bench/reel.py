@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,9 +59,9 @@ def decode_seconds(doc: analysis.Analysis, preset: presets.Preset) -> float:
     """Time to decode exactly what the accurate cuts decode (same seeks and lengths), writing nothing."""
     start = time.perf_counter()
     for clip in highlights.plan(doc, preset.clips):
-        coarse = cutting.floor_us(max(Fraction(0), clip.seek - cutting.PREROLL))
+        coarse, fine = cutting.hybrid_seek(clip)
         media.run_ffmpeg(["-loglevel", "error", "-ss", cutting.seconds(coarse), "-i", media.file_arg(doc.source.path),
-                          "-ss", cutting.seconds(clip.seek - coarse), "-t", cutting.seconds(clip.length),
+                          "-ss", cutting.seconds(fine), "-t", cutting.seconds(clip.length),
                           "-f", "null", "-"], doc.source.path, "decode")
     return time.perf_counter() - start
 

@@ -261,7 +261,7 @@ def from_dict(data: dict[str, Any]) -> Analysis:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """An analysis document (``to_dict``) as the JSON text we write."""
+    """A document (an analysis from ``to_dict``, a clip plan) as the JSON text we write."""
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -13,7 +13,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from mediatagger import media
+from mediatagger import files, media
 from mediatagger.errors import MediaError, UsageError
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -79,7 +79,6 @@ def check_subtitles(subs: Path) -> None:
 
 
 def check_paths(source: Path, subs: Path, out: Path) -> None:
-    media.check_input(subs)
     if out.resolve() in (source.resolve(), subs.resolve()):
         raise UsageError(f"{out}: the output would overwrite an input")
 
@@ -97,8 +96,7 @@ def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, a
 def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = "veryfast",
          audio_bitrate: str = "192k", fontsdir: Path | None = None) -> Path:
     """Write ``out``: ``source`` with ``subs`` burned in, audio copied; written to a temp file first."""
-    from mediatagger import files
-
+    check_subtitles(subs)
     check_paths(source, subs, out)
     info = media.probe(source)
     if not info.fps:

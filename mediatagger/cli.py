@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from typing import Any
 import click
 
 from mediatagger import __version__, analysis, media, presets
+from mediatagger import burn as burning
 from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
-from mediatagger.exporters import EXPORTERS, Exporter, parse_list, write_all
+from mediatagger.exporters import EXPORTERS, Exporter, ass, parse_list, write_all
 from mediatagger.presets import BURN_CHOICES
 from mediatagger.tags import EVENTS, LANGUAGES, RICH_FORMS
 from mediatagger.timecode import parse_duration
@@ -302,11 +304,6 @@ def export_analysis(analysis_path: Path, out_dir: Path | None, exporters: list[E
 def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path, preset: str, fontsdir: Path | None,
          rich_text: str | None, label_lang: str | None, karaoke: bool | None, force: bool, debug: bool) -> int:
     """Burn subtitles into INPUT: a subtitle file, or the styled ASS of an analysis. Audio is copied."""
-    import tempfile
-
-    from mediatagger import burn as burning
-    from mediatagger.exporters import ass
-
     if (subs is None) == (analysis_path is None):
         raise UsageError("give exactly one of --subs FILE or --analysis ANALYSIS.json")
     if out.exists() and not force:
@@ -317,7 +314,6 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
             doc = analysis.rederive(analysis.load(analysis_path), options.spans)
             subs = ass.EXPORTER.export(doc, Path(tmp), options)[0]
         assert subs is not None
-        burning.check_subtitles(subs)
         clips = options.clips
         burning.burn(source, subs, out, clips.crf, clips.x264_preset, clips.audio_bitrate, fontsdir)
     click.echo(str(out))

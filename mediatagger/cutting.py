@@ -12,29 +12,34 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 from mediatagger import burn, media
 from mediatagger.errors import UsageError
-from mediatagger.highlights import Clip
+from mediatagger.highlights import Clip, framed
 from mediatagger.media import MediaInfo
 from mediatagger.presets import ClipOptions
-from mediatagger.timecode import format_rate, frame_to_ms
+from mediatagger.timecode import format_rate
 
 PREROLL = Fraction(3)   # seconds decoded before the in point by an accurate cut's exact seek
 _FRAME_COUNT = re.compile(r"frame=\s*(\d+)")
 
 
+def floor_us(value: Fraction) -> Fraction:
+    return Fraction(math.floor(value * 1_000_000), 1_000_000)
+
+
 def seconds(value: Fraction) -> str:
     """Exact seconds for ffmpeg, floored to the microsecond so a seek to a frame's start never lands after it."""
-    micros = math.floor(value * 1_000_000)
+    micros = int(floor_us(value) * 1_000_000)
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
-def floor_us(value: Fraction) -> Fraction:
-    return Fraction(math.floor(value * 1_000_000), 1_000_000)
+def hybrid_seek(clip: Clip) -> tuple[Fraction, Fraction]:
+    """(input seek, output seek): a coarse seek up to ``PREROLL`` before the in point, then the exact rest."""
+    coarse = floor_us(max(Fraction(0), clip.seek - PREROLL))
+    return coarse, clip.seek - coarse
 
 
 def encode_args(opts: ClipOptions) -> list[str]:
@@ -44,9 +49,9 @@ def encode_args(opts: ClipOptions) -> list[str]:
 
 def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
                   fontsdir: Path | None = None) -> list[str]:
-    coarse = floor_us(max(Fraction(0), clip.seek - PREROLL))
+    coarse, fine = hybrid_seek(clip)
     args = ["-y", "-loglevel", "warning", "-ss", seconds(coarse), "-i", media.file_arg(info.path),
-            "-ss", seconds(clip.seek - coarse), "-t", seconds(clip.length), "-map", "0:v:0?", "-map", "0:a?",
+            "-ss", seconds(fine), "-t", seconds(clip.length), "-map", "0:v:0?", "-map", "0:a?",
             "-sn", "-dn", "-map_metadata", "-1"]
     if clip.frames and info.fps:  # -t ends a constant-rate stream after exactly clip.frames frames
         args += ["-fps_mode", "cfr", "-r", format_rate(info.fps)]  # (-frames:v ends the audio early in ffmpeg 5)
@@ -66,10 +71,7 @@ def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip
     first = max((k for k in keys if k <= clip.seek), default=Fraction(0))
     total = math.floor(Fraction(info.duration_ms, 1000) * fps)
     last = min((k for k in keys if k >= clip.seek + clip.length), default=total / fps)
-    first_frame, last_frame = round(first * fps), min(total, round(last * fps))
-    return replace(clip, start_ms=frame_to_ms(first_frame, fps), end_ms=frame_to_ms(last_frame, fps),
-                   first_frame=first_frame, frames=last_frame - first_frame, seek=first_frame / fps,
-                   length=(last_frame - first_frame) / fps)
+    return framed(clip, round(first * fps), min(total, round(last * fps)), fps)
 
 
 def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
@@ -97,11 +99,8 @@ def cut(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | 
             raise UsageError("burned subtitles need re-encoding: use --cut accurate")
         clip = snap_to_keyframes(clip, keys if keys is not None else media.keyframes(info.path), info)
         media.run_ffmpeg(fast_args(info, clip, out), info.path, f"cannot cut {out.name}")
-        made = video_frames(out)
-        if made != clip.frames and info.fps:
-            clip = replace(clip, frames=made, length=made / info.fps,
-                           end_ms=frame_to_ms((clip.first_frame or 0) + made, info.fps))
-        return clip
+        first = clip.first_frame or 0
+        return framed(clip, first, first + video_frames(out), info.fps)  # what the copy really holds
     done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, f"cannot cut {out.name}")
     if subs is not None:
         burn.check_fonts(done.stderr.decode("utf-8", "replace"), subs)
@@ -128,8 +127,8 @@ def audio_chain(i: int, clip: Clip, opts: ClipOptions, fades: bool) -> str:
     return chain + f"[a{i}]"
 
 
-def reel_graph(clips: list[Clip], fps: Fraction | None, opts: ClipOptions) -> tuple[str, Fraction]:
-    """The filtergraph joining the clip files (inputs 0..n-1) into ``[v]``/``[a]``, and the overlap in seconds.
+def reel_graph(clips: list[Clip], fps: Fraction | None, opts: ClipOptions) -> str:
+    """The filtergraph joining the clip files (inputs 0..n-1) into ``[v]``/``[a]``.
 
     Each clip's audio is padded or trimmed to its exact length, so lengths add up without drift;
     crossfades are xfade/acrossfade of whole frames, hard cuts get short audio fades instead.
@@ -144,7 +143,7 @@ def reel_graph(clips: list[Clip], fps: Fraction | None, opts: ClipOptions) -> tu
     if not cross:
         inputs = "".join((f"[v{i}]" if fps else "") + f"[a{i}]" for i in range(len(clips)))
         parts.append(f"{inputs}concat=n={len(clips)}:v={1 if fps else 0}:a=1" + ("[v]" if fps else "") + "[a]")
-        return ";".join(parts), Fraction(0)
+        return ";".join(parts)
     video, audio, offset = "v0", "a0", Fraction(0)
     for i in range(1, len(clips)):
         offset += clips[i - 1].length - cross
@@ -154,11 +153,11 @@ def reel_graph(clips: list[Clip], fps: Fraction | None, opts: ClipOptions) -> tu
                          + ("[v]" if last else f"[xv{i}]"))
         parts.append(f"[{audio}][a{i}]acrossfade=d={seconds(cross)}:c1=tri:c2=tri" + ("[a]" if last else f"[xa{i}]"))
         video, audio = f"xv{i}", f"xa{i}"
-    return ";".join(parts), cross
+    return ";".join(parts)
 
 
 def reel_args(clips: list[tuple[Clip, Path]], fps: Fraction | None, opts: ClipOptions, out: Path) -> list[str]:
-    graph, _ = reel_graph([c for c, _ in clips], fps, opts)
+    graph = reel_graph([c for c, _ in clips], fps, opts)
     inputs = [arg for _, path in clips for arg in ("-i", media.file_arg(path))]
     maps = (["-map", "[v]"] if fps else []) + ["-map", "[a]"]
     return ["-y", "-loglevel", "error", *inputs, "-filter_complex", graph, *maps, *encode_args(opts),

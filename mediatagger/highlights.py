@@ -83,14 +83,18 @@ def select(clips: list[Clip], opts: ClipOptions) -> list[Clip]:
     return ranked if opts.order == "score" else sorted(ranked, key=lambda c: c.start_ms)
 
 
+def framed(clip: Clip, first: int, last: int, fps: Fraction) -> Clip:
+    """The clip from frame ``first`` up to (not including) frame ``last``, every form of its in and out set."""
+    return replace(clip, start_ms=frame_to_ms(first, fps), end_ms=frame_to_ms(last, fps), first_frame=first,
+                   frames=last - first, seek=first / fps, length=(last - first) / fps)
+
+
 def on_frames(clip: Clip, fps: Fraction | None) -> Clip:
     """In and out moved to frame starts (the out point to the frame its time lies in), exact seconds kept."""
     if not fps:
         return replace(clip, seek=Fraction(clip.start_ms, 1000), length=Fraction(clip.duration_ms, 1000))
     first = ms_to_frame(clip.start_ms, fps)
-    last = max(ms_to_frame(clip.end_ms, fps), first + 1)
-    return replace(clip, start_ms=frame_to_ms(first, fps), end_ms=frame_to_ms(last, fps), first_frame=first,
-                   frames=last - first, seek=first / fps, length=(last - first) / fps)
+    return framed(clip, first, max(ms_to_frame(clip.end_ms, fps), first + 1), fps)
 
 
 def plan(analysis: Analysis, opts: ClipOptions) -> list[Clip]:

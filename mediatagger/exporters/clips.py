@@ -7,7 +7,6 @@ covers and its file. Accurate cuts (default) are frame-exact re-encodes; see ``c
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from dataclasses import asdict, replace
@@ -15,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from mediatagger import files, highlights, media
-from mediatagger.analysis import Analysis
+from mediatagger.analysis import Analysis, dumps
 from mediatagger.cutting import cut
-from mediatagger.exporters import Exporter
+from mediatagger.exporters import Exporter, ass
 from mediatagger.highlights import Clip
 from mediatagger.presets import Preset
 from mediatagger.timecode import format_rate
@@ -52,7 +51,7 @@ def plan_dict(analysis: Analysis, cut_clips: list[tuple[Clip, Path]], out_dir: P
 def write_plan(analysis: Analysis, cut_clips: list[tuple[Clip, Path]], out_dir: Path, preset: Preset,
                reel: Path | None = None) -> Path:
     doc = plan_dict(analysis, cut_clips, out_dir, preset, reel)
-    return files.write_text(plan_path(out_dir, analysis.stem), json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return files.write_text(plan_path(out_dir, analysis.stem), dumps(doc))
 
 
 def cut_all(analysis: Analysis, out_dir: Path, preset: Preset) -> list[tuple[Clip, Path]]:
@@ -73,8 +72,6 @@ def cut_all(analysis: Analysis, out_dir: Path, preset: Preset) -> list[tuple[Cli
 
 def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
     """The styled ASS to burn: badges only (no dialogue) unless ``clips.burn`` is ``all``."""
-    from mediatagger.exporters import ass
-
     if preset.clips.burn == "badges":
         analysis = replace(analysis, tracks=tuple(replace(t, segments=()) for t in analysis.tracks))
     return ass.EXPORTER.export(analysis, folder, preset)[0]
