@@ -38,13 +38,12 @@ def escape(text: str) -> str:
     ``\{`` and ``\}`` are libass's literal braces; a word joiner after each backslash keeps it
     from starting an escape such as ``\N``. Lines are cleaned as for every subtitle format.
     """
-    return "\\N".join(line.replace("\\", "\\\u2060").replace("{", "\\{").replace("}", "\\}")
-                       for line in clean_lines(text))
+    return "\\N".join(escape_inline(line) for line in clean_lines(text))
 
 
 def escape_inline(text: str) -> str:
     """One piece of a line, kept as spaced: control characters become spaces, then ``escape``'s rules."""
-    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
     return text.replace("\\", "\\\u2060").replace("{", "\\{").replace("}", "\\}")
 
 
