@@ -1,26 +1,29 @@
-"""The Analysis document (the versioned JSON sidecar every exporter reads) and the pipeline.
+"""The Analysis document: the versioned JSON sidecar every exporter reads, its types, JSON in and out.
 
-media -> (vad, model) -> Analysis -> exporters; nothing downstream calls the model again.
+This module is only the document. Making one (extract, VAD, tag, scan) is ``pipeline``; importing
+this does not import it, nor ffmpeg runs, nor the model. ``load`` checks every key once, for type
+and range, and names the file and the key of anything wrong.
 """
 
 from __future__ import annotations
 
 import binascii
-import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mediatagger import media, scan, tags, vad
-from mediatagger.errors import AnalysisError
+from mediatagger import scan, tags
+from mediatagger.errors import AnalysisError, MediaTaggerError, UnknownChoiceError
 from mediatagger.media import AudioTrack, MediaInfo
-from mediatagger.presets import Preset, SpanOptions
-from mediatagger.timecode import parse_rate
+from mediatagger.presets import SpanOptions
+from mediatagger.timecode import TIMECODE, parse_rate
 from mediatagger.timeline import Span
 
 SCHEMA = "mediatagger.analysis/1"
+MAX_MS = 100 * 3600 * 1000  # times beyond 100 hours are not from media we analysed
+KINDS = ("events", "emotions")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Analysis:
+    """What is where in one media file: per audio track, the transcript segments and the event and
+    emotion spans (integer ms on the source's timeline), with the curves they were derived from."""
+
     source: MediaInfo
     model: ModelInfo
     tracks: tuple[TrackResult, ...] = field(default_factory=tuple)
@@ -74,11 +80,14 @@ class Analysis:
 
     @property
     def stem(self) -> str:
+        """The source's file name without its extension: every output is named from it."""
         return Path(self.source.path).stem
 
     def spans(self, kind: str = "events", labels: Iterable[str] | None = None) -> list[Span]:
-        """Every track's ``events`` or ``emotions``, in time order, optionally of some labels."""
-        wanted = set(labels) if labels is not None else None
+        """Every track's ``events`` or ``emotions`` in time order, optionally only of ``labels``."""
+        if kind not in KINDS:
+            raise UnknownChoiceError("span kind", kind, KINDS)
+        wanted = {label.upper() for label in labels} if labels is not None else None
         out = [s for t in self.tracks for s in getattr(t, kind) if wanted is None or s.label in wanted]
         return sorted(out)
 
@@ -104,103 +113,7 @@ def rederive(analysis: Analysis, options: SpanOptions) -> Analysis:
     return replace(analysis, tracks=tuple(derive(t, options) for t in analysis.tracks), settings=settings)
 
 
-def segment_from(start_ms: int, end_ms: int, tagged: Any) -> Segment:
-    rich = tags.parse_rich(tagged.raw)
-    words = tuple(Word(start_ms + s, start_ms + e, w) for s, e, w in tagged.words)
-    return Segment(start_ms, end_ms, rich.language, rich.emotion, rich.event, rich.text, tagged.raw,
-                   _score(tagged.probs, rich.emotion), _score(tagged.probs, rich.event), words)
-
-
-def _score(probs: dict[str, float], label: str | None) -> float | None:
-    return round(probs[label], 3) if label in probs else None
-
-
-# --- the pipeline ----------------------------------------------------------------------------
-
-# stage(name, total, unit) -> update(done so far); the CLI hangs progress bars on it
-Stage = Callable[[str, float, str], Callable[[float], None]]
-
-
-def no_progress(name: str, total: float, unit: str) -> Callable[[float], None]:
-    return lambda done: None
-
-
-def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Callable[[], Any],
-            stage: Stage = no_progress, cache_key: str | None = None) -> Analysis:
-    """Extract each track, find speech, tag it, scan the rest, and derive spans from the curves.
-
-    ``load_models`` returns ``(sensevoice, vad_or_None)``; it is called once audio is in hand, so a
-    bad input never pays for loading the model.
-    """
-    opts = preset.model
-    results = tuple(derive(analyse_track(info, index, preset, load_models, stage), preset.spans)
-                    for index in tracks)
-    settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
-    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn), results, settings, cache_key)
-
-
-def analyse_track(info: MediaInfo, index: int, preset: Preset, load_models: Callable[[], Any],
-                  stage: Stage) -> TrackResult:
-    opts = preset.model
-    audio = media.extract_audio(info, index, stage(f"extract track {index}", info.duration_ms / 1000, "s"))
-    duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
-    sensevoice, detector = load_models()
-    vad_done = stage(f"vad track {index}", 1, "")
-    regions = vad.speech_regions(audio, detector, preset.vad)
-    vad_done(1)
-
-    step = stage(f"tag track {index}", len(regions), "seg")
-    tagged = sensevoice.tag(audio, regions, opts.language, opts.itn, opts.batch_seconds, step, words=True)
-    segments = tuple(segment_from(s, e, t) for (s, e), t in zip(regions, tagged))
-    windows = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
-    coarse: list[scan.Window] = []
-    fine: list[scan.Window] = []
-    if preset.scan.enabled:
-        coarse, fine = scan_gaps(sensevoice, audio, windows, preset,
-                                 lambda name, n: stage(f"{name} track {index}", n, "win"))
-    grid = preset.scan.grid_ms
-    # fine windows place event boundaries; a half-second of speech is too little to judge a feeling
-    events = scan.curves(windows + coarse + fine, duration_ms, grid, (*tags.EVENTS, tags.SPEECH))
-    emotions = scan.curves(windows + coarse, duration_ms, grid, tags.EMOTIONS)
-    curves = scan.Curves(grid, {**events.values, **emotions.values})
-    return TrackResult(index, segments, curves=curves, duration_ms=duration_ms)
-
-
-def scan_gaps(sensevoice: Any, audio: Any, segments: list[scan.Window], preset: Preset,
-              stage: Callable[[str, int], Callable[[float], None]]) -> tuple[list[scan.Window], list[scan.Window]]:
-    """Coarse windows over the gaps between speech segments, then fine windows around the event
-    boundaries the coarse pass shows; returns both, with their probabilities."""
-    opts, duration_ms = preset.model, len(audio) * 1000 // media.SAMPLE_RATE
-
-    def tag(name: str, spans: list[tuple[int, int]]) -> list[scan.Window]:
-        out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage(name, len(spans)))
-        return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
-
-    gaps = scan.gaps(duration_ms, [(w.start_ms, w.end_ms) for w in segments])
-    coarse = tag("scan", scan.tile(gaps, preset.scan.window_ms))
-    curve = scan.curves(segments + coarse, duration_ms, preset.scan.grid_ms, tags.EVENTS)
-    edges = scan.crossings(curve, tags.EVENTS, preset.spans.on_level)
-    fine = scan.within(scan.fine_windows(edges, duration_ms, preset.scan), gaps, preset.scan.fine_window_ms // 2)
-    return coarse, tag("refine", fine)
-
-
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def cache_key(path: Path, preset: Preset, tracks: list[int]) -> str:
-    """What makes an analysis reusable: the input's bytes, the model, VAD and scan settings, the tracks.
-    Span thresholds are left out: spans are re-derived from the stored curves."""
-    parts = {"content": content_hash(path), "model": asdict(preset.model), "vad": asdict(preset.vad),
-             "scan": asdict(preset.scan), "tracks": tracks, "schema": SCHEMA}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-# --- JSON ------------------------------------------------------------------------------------
+# --- JSON out --------------------------------------------------------------------------------
 
 def _span_dict(span: Span) -> dict[str, Any]:
     return {"start_ms": span.start_ms, "end_ms": span.end_ms, "label": span.label,
@@ -233,47 +146,183 @@ def _track_dict(track: TrackResult) -> dict[str, Any]:
     return out
 
 
-def _segment(d: dict[str, Any]) -> Segment:
-    words = tuple(Word(**w) for w in d.get("words", ()))
-    fields = {k: v for k, v in d.items() if k != "rich"}  # "rich" is derived text, written by the json export
-    return Segment(**{**fields, "words": words})
-
-
-def _span(d: dict[str, Any], track: int) -> Span:
-    return Span(int(d["start_ms"]), int(d["end_ms"]), str(d["label"]), d.get("score"),
-                int(d.get("track", track)))
-
-
-def from_dict(data: dict[str, Any]) -> Analysis:
-    src = data["source"]
-    info = MediaInfo(path=src["path"], duration_ms=int(src["duration_ms"]),
-                     fps=parse_rate(src["fps"]) if src.get("fps") else None,
-                     width=src.get("width"), height=src.get("height"),
-                     start_timecode=src.get("start_timecode"), variable_fps=bool(src.get("variable_fps")),
-                     audio_tracks=tuple(AudioTrack(**t) for t in src["audio_tracks"]))
-    tracks = tuple(TrackResult(t["index"], tuple(_segment(s) for s in t["segments"]),
-                               tuple(_span(s, t["index"]) for s in t["events"]),
-                               tuple(_span(s, t["index"]) for s in t["emotions"]),
-                               scan.Curves.from_dict(t["curves"]) if "curves" in t else None,
-                               int(t.get("duration_ms", src["duration_ms"])))
-                   for t in data["tracks"])
-    return Analysis(info, ModelInfo(**data["model"]), tracks, data.get("settings", {}), data.get("cache_key"))
-
-
 def dumps(doc: dict[str, Any]) -> str:
     """A document (an analysis from ``to_dict``, a clip plan) as the JSON text we write."""
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
-def load(path: Path) -> Analysis:
-    """Read an analysis document, with a one-line error for anything that is not one."""
+# --- JSON in: every key checked once, by name -------------------------------------------------
+
+class _Bad(Exception):
+    """A key of the document and what is wrong with it (becomes an AnalysisError naming the file)."""
+
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where}: {problem}")
+
+
+_KINDS: dict[str, tuple[type, ...]] = {"int": (int,), "number": (int, float), "text": (str,), "bool": (bool,),
+                                       "list": (list, tuple), "object": (dict,)}
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _get(data: dict[str, Any], key: str, where: str, kind: str, optional: bool = False) -> Any:
+    """``data[key]`` if it is of ``kind`` (None allowed when ``optional``)."""
+    path = f"{where}.{key}" if where else key
+    value = data.get(key)
+    if value is None:
+        if optional:
+            return None
+        raise _Bad(path, "is missing" if key not in data else "must not be null")
+    if not isinstance(value, _KINDS[kind]) or (isinstance(value, bool) and kind != "bool"):
+        raise _Bad(path, f"must be {kind}, got {_show(value)}")
+    return value
+
+
+def _number(data: dict[str, Any], key: str, where: str, low: float, high: float, kind: str = "int",
+            optional: bool = False) -> Any:
+    value = _get(data, key, where, kind, optional)
+    if value is not None and not (low <= value <= high):  # NaN fails this too
+        raise _Bad(f"{where}.{key}", f"{_show(value)} is out of range ({low:g} to {high:g})")
+    return value
+
+
+def _ms(data: dict[str, Any], key: str, where: str) -> int:
+    return int(_number(data, key, where, 0, MAX_MS))
+
+
+def _score(data: dict[str, Any], key: str, where: str) -> float | None:
+    return _number(data, key, where, 0.0, 1.0, "number", optional=True)
+
+
+def _label(data: dict[str, Any], key: str, where: str, optional: bool = False) -> Any:
+    """A label: one line of text (a model's vocabulary may hold labels others lack, so any name goes)."""
+    value = _get(data, key, where, "text", optional)
+    if value is not None and len(value) > 1000:
+        raise _Bad(f"{where}.{key}", f"{_show(value)} is too long for a label (1000 characters at most)")
+    return value
+
+
+def _objects(data: dict[str, Any], key: str, where: str, optional: bool = False) -> list[tuple[str, dict]]:
+    """The list at ``key`` as (its path, object) pairs."""
+    items = _get(data, key, where, "list", optional) or []
+    out = []
+    for i, item in enumerate(items):
+        path = f"{where}.{key}[{i}]" if where else f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise _Bad(path, f"must be object, got {_show(item)}")
+        out.append((path, item))
+    return out
+
+
+def _fps(src: dict[str, Any]) -> Any:
+    text = _get(src, "fps", "source", "text", optional=True)
+    if text is None:
+        return None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        rate = parse_rate(text)
+    except MediaTaggerError:
+        raise _Bad("source.fps", f"{_show(text)} is not a frame rate") from None
+    if not 1 <= rate <= 1000:
+        raise _Bad("source.fps", f"{_show(text)} is out of range (1 to 1000)")
+    return rate
+
+
+def _source(data: dict[str, Any]) -> MediaInfo:
+    src = _get(data, "source", "", "object")
+    timecode = _get(src, "start_timecode", "source", "text", optional=True)
+    if timecode is not None and not TIMECODE.match(timecode):
+        raise _Bad("source.start_timecode", f"{_show(timecode)} is not HH:MM:SS:FF")
+    audio = tuple(AudioTrack(
+        index=_number(t, "index", w, 0, 1000), codec=_get(t, "codec", w, "text"),
+        channels=_number(t, "channels", w, 0, 1024), sample_rate=_number(t, "sample_rate", w, 0, 10_000_000),
+        language=_get(t, "language", w, "text", True), title=_get(t, "title", w, "text", True))
+        for w, t in _objects(src, "audio_tracks", "source"))
+    return MediaInfo(path=_get(src, "path", "source", "text"), duration_ms=_ms(src, "duration_ms", "source"),
+                     fps=_fps(src), width=_number(src, "width", "source", 1, 100_000, optional=True),
+                     height=_number(src, "height", "source", 1, 100_000, optional=True),
+                     start_timecode=timecode, audio_tracks=audio,
+                     variable_fps=bool(_get(src, "variable_fps", "source", "bool", optional=True)))
+
+
+def _span(data: dict[str, Any], where: str, track: int) -> Span:
+    start, end = _ms(data, "start_ms", where), _ms(data, "end_ms", where)
+    if end <= start:
+        raise _Bad(f"{where}.end_ms", f"{end} is not after start_ms {start}")
+    own = _number(data, "track", where, 0, 1000, optional=True)
+    return Span(start, end, _label(data, "label", where), _score(data, "score", where),
+                track if own is None else own)
+
+
+def _times(data: dict[str, Any], where: str) -> tuple[int, int]:
+    start, end = _ms(data, "start_ms", where), _ms(data, "end_ms", where)
+    if end < start:
+        raise _Bad(f"{where}.end_ms", f"{end} is before start_ms {start}")
+    return start, end
+
+
+def _segment(data: dict[str, Any], where: str) -> Segment:
+    start, end = _times(data, where)
+    words = tuple(Word(*_times(w, p), _get(w, "text", p, "text")) for p, w in _objects(data, "words", where, True))
+    return Segment(start, end, _get(data, "language", where, "text", True),
+                   _label(data, "emotion", where, True), _label(data, "event", where, True),
+                   _get(data, "text", where, "text"), _get(data, "raw", where, "text"),
+                   _score(data, "emotion_score", where), _score(data, "event_score", where), words)
+
+
+def _curves(data: dict[str, Any], where: str) -> scan.Curves | None:
+    raw = _get(data, "curves", where, "object", optional=True)
+    if raw is None:
+        return None
+    _number(raw, "grid_ms", f"{where}.curves", 1, 60_000)
+    _get(raw, "classes", f"{where}.curves", "object")
+    try:
+        return scan.Curves.from_dict(raw)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise _Bad(f"{where}.curves", f"cannot decode: {exc}") from None
+
+
+def _track(data: dict[str, Any], where: str, duration_ms: int) -> TrackResult:
+    index = _number(data, "index", where, 0, 1000)
+    return TrackResult(
+        index, tuple(_segment(s, w) for w, s in _objects(data, "segments", where)),
+        tuple(_span(s, w, index) for w, s in _objects(data, "events", where)),
+        tuple(_span(s, w, index) for w, s in _objects(data, "emotions", where)),
+        _curves(data, where),
+        duration_ms if data.get("duration_ms") is None else _ms(data, "duration_ms", where))
+
+
+def from_dict(data: dict[str, Any]) -> Analysis:
+    """An Analysis from a parsed document; ``ValueError`` naming the key of anything wrong."""
+    try:
+        info = _source(data)
+        model = _get(data, "model", "", "object")
+        model_info = ModelInfo(_get(model, "name", "model", "text"), _get(model, "vad", "model", "text"),
+                               _get(model, "language", "model", "text"), _get(model, "itn", "model", "bool"))
+        tracks = tuple(_track(t, w, info.duration_ms) for w, t in _objects(data, "tracks", ""))
+        settings = _get(data, "settings", "", "object", optional=True) or {}
+        key = _get(data, "cache_key", "", "text", optional=True)
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
+    return Analysis(info, model_info, tracks, settings, key)
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load(path: Path | str) -> Analysis:
+    """Read an analysis document; anything that is not one is an AnalysisError naming the file and the key."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_no_constants)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise AnalysisError(path, f"cannot read analysis: {exc}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise AnalysisError(path, f"not a {SCHEMA} document")
     try:
         return from_dict(data)
-    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-        raise AnalysisError(path, f"malformed analysis: {exc!r}") from None
+    except ValueError as exc:
+        raise AnalysisError(path, f"malformed analysis: {exc}") from None

@@ -1,33 +1,52 @@
-"""The command line. The only place errors become one-line messages and exit codes.
+"""The command line: parses flags, calls the API (``mediatagger.api``), and is the only place errors
+become one-line messages and exit codes.
 
-Exit codes: 0 ok, 1 processing error, 2 usage error. ``--debug`` shows tracebacks.
+Exit codes: 0 ok, 1 processing error, 2 usage error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (temp files
+are removed on all three). ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
 
 import functools
+import signal
 import sys
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from mediatagger import __version__, analysis, media, presets
-from mediatagger import burn as burning
-from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
-from mediatagger.exporters import EXPORTERS, Exporter, ass, parse_list, write_all
-from mediatagger.presets import BURN_CHOICES
+from mediatagger import __version__, api, presets
+from mediatagger.errors import MediaTaggerError, Terminated, UsageError
+from mediatagger.files import Written
+from mediatagger.progress import Progress
 from mediatagger.tags import EVENTS, LANGUAGES, RICH_FORMS
 from mediatagger.timecode import parse_duration
 
-DEFAULT_EXPORTS = "json,ass,edl,clips"
+# how the command line spells the options that error hints name
+FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
+         "vad_silero": "--vad silero", "cut_accurate": "--cut accurate", "fontsdir": "--fontsdir DIR"}
 
 
 def fail(message: str, code: int) -> None:
     click.echo(f"mediatagger: error: {message}", err=True)
     sys.exit(code)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP end a command as Ctrl-C does: cleanup runs, temp files go."""
+    previous = {sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
@@ -36,11 +55,14 @@ def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
         try:
-            code = command(*args, debug=debug, **kwargs)
+            with signals_as_interrupts():
+                code = command(*args, debug=debug, **kwargs)
         except MediaTaggerError as exc:
             if debug:
                 raise
-            fail(str(exc), exc.exit_code)
+            fail(exc.describe(FLAGS), exc.exit_code)
+        except Terminated as exc:
+            fail(f"stopped by signal {signal.Signals(exc.signum).name}", 128 + exc.signum)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except OSError as exc:
@@ -52,145 +74,124 @@ def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
     return wrapper
 
 
-def check_exports(ctx: click.Context, param: click.Parameter, value: str) -> list[Exporter]:
-    try:
-        return parse_list(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc)) from None
+def bad_parameter(check: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback from a checking function: None passes, a UsageError becomes click's message."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        try:
+            return None if value is None else check(value)
+        except UsageError as exc:
+            raise click.BadParameter(exc.describe(FLAGS)) from None
+
+    return callback
 
 
-def check_track(ctx: click.Context, param: click.Parameter, value: str) -> int | str:
+def check_exports(value: str) -> list[str]:
+    return api.choose(value, presets.Preset())
+
+
+def check_track(value: str) -> int | str:
     if value == "all" or value.isdigit():
         return "all" if value == "all" else int(value)
-    raise click.BadParameter(f"{value!r} is not a track number or 'all'")
+    raise UsageError(f"{value!r} is not a track number or 'all'")
 
 
-def check_device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None or value == "cpu" or value == "cuda" or \
-            (value.startswith("cuda:") and value[5:].isdigit()):
-        return value
-    raise click.BadParameter(f"{value!r} is not cpu, cuda or cuda:N")
+def check_labels(value: str) -> tuple[str, ...]:
+    labels = tuple(v.strip().upper() for v in value.split(",") if v.strip())
+    unknown = [label for label in labels if label not in EVENTS]
+    if unknown or not labels:
+        raise UsageError(f"{', '.join(unknown) or value!r}: choose event labels from {', '.join(EVENTS)}")
+    return labels
 
 
-def check_start_tc(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    try:
-        return None if value is None else presets.check_start_tc(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def with_output_flags(options: presets.Preset, rich_text: str | None, label_lang: str | None,
-                      karaoke: bool | None, start_tc: str | None) -> presets.Preset:
+def with_output_flags(options: presets.Preset, rich_text: str | None = None, label_lang: str | None = None,
+                      karaoke: bool | None = None, start_tc: str | None = None) -> presets.Preset:
     """The preset with the export flags that were given laid over it."""
     options = presets.override(options, "text", rich=rich_text, label_lang=label_lang)
     options = presets.override(options, "ass", karaoke=karaoke)
     return presets.override(options, "edl", start_tc=start_tc)
 
 
+def apply(command: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def preset_option() -> Callable[..., Any]:
+    return click.option("--preset", default="default", show_default=True,
+                        help=f"Shipped preset ({', '.join(presets.shipped())}; `mediatagger presets` lists them) "
+                             "or a YAML file.")
+
+
+EXPORT_OPTION = click.option("--export", "exports", callback=bad_parameter(check_exports),
+                             help=f"Comma list of: {', '.join(api.formats())} [default: the preset's exports; "
+                                  "json is always written].")
 SUBTITLE_OPTIONS = [
     click.option("--rich-text", type=click.Choice(RICH_FORMS), help="How subtitles and the JSON show "
                  "SenseVoice's tags: plain, raw <|HAPPY|>, labels [Happy], emoji, html [default: plain]"),
     click.option("--label-lang", type=click.Choice(["en", "zh"]), help="Language of labels: [Laughter] / [笑声]."),
     click.option("--karaoke/--no-karaoke", default=None, help="ASS: highlight each word as it is spoken.")]
 MARKER_OPTIONS = [
-    click.option("--start-tc", callback=check_start_tc, help="Record timecode of the first frame in marker "
-                 "exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]")]
+    click.option("--start-tc", callback=bad_parameter(presets.check_start_tc), help="Record timecode of the first "
+                 "frame in marker exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]")]
+RUN_OPTIONS = [
+    click.option("--force", is_flag=True, help="Overwrite outputs that would change."),
+    click.option("-q", "--quiet", is_flag=True, help="No progress bars (shown only on a terminal) and no list of "
+                 "written files."),
+    click.option("--debug", is_flag=True, help="Show funasr's logs and full tracebacks.")]
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The flags that shape exports (``tag`` and ``export``); see ``with_output_flags``."""
-    for option in reversed(SUBTITLE_OPTIONS + MARKER_OPTIONS):
-        command = option(command)
-    return command
+    return apply(command, SUBTITLE_OPTIONS + MARKER_OPTIONS)
 
 
-def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The flags that shape subtitles (``burn``)."""
-    for option in reversed(SUBTITLE_OPTIONS):
-        command = option(command)
-    return command
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    return apply(command, RUN_OPTIONS)
 
 
-class Progress:
-    """tqdm bars on stderr, one per stage; only on a terminal, and never with --quiet."""
+class Bars:
+    """The progress callback of the CLI: a tqdm bar with ETA per stage on stderr, only on a terminal and
+    never with --quiet."""
 
     def __init__(self, quiet: bool):
-        self.quiet, self.bar = quiet or not sys.stderr.isatty(), None
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.bar: Any = None
+        self.stage = ""
 
-    def stage(self, name: str, total: float, unit: str) -> Callable[[float], None]:
-        self.close()
+    def __call__(self, event: Progress) -> None:
         if self.quiet:
-            return lambda n: None
+            return
+        if event.stage != self.stage:
+            self.close()
+            self.open(event)
+        self.bar.n = event.done
+        self.bar.refresh()
+
+    def open(self, event: Progress) -> None:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=name, unit=unit, file=sys.stderr, dynamic_ncols=True,
-                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} [{elapsed}]")
-        self.bar = bar
-
-        def update(done: float) -> None:
-            bar.n = min(done, total)
-            bar.refresh()
-
-        return update
+        self.stage = event.stage
+        self.bar = tqdm(total=event.total, desc=event.stage, unit=event.unit, file=sys.stderr, dynamic_ncols=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} "
+                                   "[{elapsed}<{remaining}]")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-            self.bar = None
+            self.bar, self.stage = None, ""
 
 
-class Models:
-    """Loads SenseVoice and the VAD on first use, once for all inputs."""
-
-    def __init__(self, preset: presets.Preset, progress: Progress, debug: bool):
-        self.preset, self.progress, self.debug = preset, progress, debug
-        self.loaded: tuple[Any, Any] | None = None
-
-    def __call__(self) -> tuple[Any, Any]:
-        if self.loaded is None:
-            from mediatagger import model, vad
-
-            opts = self.preset.model
-            self.progress.close()
-            if not self.progress.quiet:
-                click.echo(f"loading {opts.name} and VAD {opts.vad} ...", err=True)
-            sensevoice = model.load_sensevoice(opts.name, opts.device, self.debug)
-            self.loaded = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.debug))
-        return self.loaded
-
-
-def check_free(exporters: list[Exporter], out_dir: Path, stem: str) -> None:
-    for exporter in exporters:
-        for existing in exporter.existing(out_dir, stem):
-            raise OutputExistsError(existing)
-
-
-def reusable(json_path: Path, key: str) -> analysis.Analysis | None:
-    """The analysis already at ``json_path`` if it was made from the same content and settings."""
-    if not json_path.is_file():
-        return None
-    try:
-        previous = analysis.load(json_path)
-    except MediaTaggerError:
-        return None
-    return previous if previous.cache_key == key else None
-
-
-def tag_one(path: Path, out_dir: Path, track: int | str, exporters: list[Exporter],
-            preset: presets.Preset, models: Models, force: bool, progress: Progress) -> list[Path]:
-    info = media.probe(path)
-    tracks = media.select_tracks(info, track)
-    key = analysis.cache_key(path, preset, tracks)
-    previous = None if force else reusable(out_dir / f"{path.stem}.analysis.json", key)
-    if previous is not None:  # analyse once: keep what exists, write only what is missing
-        result = analysis.rederive(previous, preset.spans)
-        exporters = [e for e in exporters if not e.existing(out_dir, path.stem)]
-    else:
-        if not force:
-            check_free(exporters, out_dir, path.stem)
-        result = analysis.analyse(info, tracks, preset, models, progress.stage, key)
-    progress.close()
-    return write_all(exporters, result, out_dir, preset)
+def report(written: list[Written], quiet: bool) -> None:
+    """Paths written on stdout; outputs left as they were (they would come out the same) on stderr."""
+    if quiet:
+        return
+    for item in written:
+        if item.kept:
+            click.echo(f"unchanged: {item.path}", err=True)
+        else:
+            click.echo(str(item.path))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,54 +200,49 @@ def cli() -> None:
     """Find laughter, applause, music and emotions in media; export subtitles, markers and clips."""
 
 
+MODEL_OPTIONS = [
+    click.option("--model", envvar="MEDIATAGGER_MODEL", help="Hub id (iic/SenseVoiceSmall) or a local "
+                 "SenseVoiceSmall folder [env MEDIATAGGER_MODEL; default: the preset's]"),
+    click.option("--vad", help="fsmn, silero, none, or a local fsmn-vad folder [default: the preset's]"),
+    click.option("--track", default="0", show_default=True, callback=bad_parameter(check_track),
+                 help="Audio track to analyse, counted from 0 among audio streams, or 'all'.")]
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Folder for the outputs.")
-@click.option("--preset", default="default", show_default=True,
-              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
-@click.option("--model", envvar="MEDIATAGGER_MODEL", help="Hub id (iic/SenseVoiceSmall) or a local "
-              "SenseVoiceSmall folder [env MEDIATAGGER_MODEL; default: the preset's]")
-@click.option("--vad", help="fsmn, silero, none, or a local fsmn-vad folder [default: the preset's]")
+@preset_option()
+@functools.partial(apply, options=MODEL_OPTIONS)
 @click.option("--language", type=click.Choice(LANGUAGES), help="Spoken language [default: auto]")
 @click.option("--itn/--no-itn", default=None, help="Punctuation and numbers in the transcript.")
-@click.option("--track", default="0", show_default=True, callback=check_track,
-              help="Audio track to analyse, counted from 0 among audio streams, or 'all'.")
-@click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
-              callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
+@EXPORT_OPTION
 @output_options
-@click.option("--device", callback=check_device, help="cpu, cuda or cuda:N [default: cpu]")
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars (shown only on a terminal) and no "
-              "list of written files.")
-@click.option("--debug", is_flag=True, help="Show funasr's logs and full tracebacks.")
+@click.option("--device", help="cpu, cuda or cuda:N [default: cpu]")
+@run_options
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
-        language: str | None, itn: bool | None, track: int | str, exporters: list[Exporter],
+        track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         device: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files and write the chosen exports for each."""
-    from mediatagger import vad as vad_module
-
-    options = presets.load(preset)
     if vad is not None:
+        from mediatagger import vad as vad_module
+
         vad_module.check_kind(vad)
-    options = presets.override(options, "model", name=model, vad=vad, language=language, itn=itn,
-                               device=device)
-    options = with_output_flags(options, rich_text, label_lang, karaoke, start_tc)
-    progress, code = Progress(quiet), 0
-    models = Models(options, progress, debug)
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
+    tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device, verbose=debug)
+    bars, code = Bars(quiet), 0
     for path in inputs:
         try:
-            for written in tag_one(path, out_dir, track, exporters, options, models, force, progress):
-                if not quiet:
-                    click.echo(str(written))
+            report(tagger.run(path, out_dir, exports, track, force, bars), quiet)
         except MediaTaggerError as exc:
-            progress.close()
             if debug or len(inputs) == 1:
                 raise
-            click.echo(f"mediatagger: error: {exc}", err=True)
+            click.echo(f"mediatagger: error: {exc.describe(FLAGS)}", err=True)
             code = max(code, exc.exit_code)
+        finally:
+            bars.close()
     return code
 
 
@@ -254,36 +250,32 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
 @click.argument("analysis_path", metavar="ANALYSIS.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the outputs [default: the analysis file's folder].")
-@click.option("--preset", default="default", show_default=True,
-              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
-@click.option("--export", "exporters", default=DEFAULT_EXPORTS, show_default=True,
-              callback=check_exports, help=f"Comma list of: {', '.join(EXPORTERS)}.")
+@preset_option()
+@EXPORT_OPTION
 @output_options
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
-@click.option("-q", "--quiet", is_flag=True, help="No list of written files.")
-@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@run_options
 @reports_errors
-def export_command(analysis_path: Path, out_dir: Path | None, preset: str, exporters: list[Exporter],
+def export_command(analysis_path: Path, out_dir: Path | None, preset: str, exports: list[str] | None,
                    rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
                    force: bool, quiet: bool, debug: bool) -> int:
     """Re-derive spans from an analysis with a preset's thresholds and write exports, without the model."""
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
-    for written in export_analysis(analysis_path, out_dir, exporters, options, force):
-        if not quiet:
-            click.echo(str(written))
+    report(export_analysis(analysis_path, out_dir, exports, options, force, Bars(quiet)), quiet)
     return 0
 
 
-def export_analysis(analysis_path: Path, out_dir: Path | None, exporters: list[Exporter], options: presets.Preset,
-                    force: bool) -> list[Path]:
-    """Exports of a stored analysis, re-thresholded by ``options``; the analysis itself is never overwritten."""
-    doc = analysis.rederive(analysis.load(analysis_path), options.spans)
+def export_analysis(analysis_path: Path, out_dir: Path | None, exports: list[str] | None, options: presets.Preset,
+                    force: bool, bars: Bars) -> list[Written]:
+    """Exports of a stored analysis, re-thresholded by ``options``, with the JSON unless that is the input."""
+    doc = api.load(analysis_path, options)
     out_dir = out_dir if out_dir is not None else analysis_path.parent
-    if (out_dir / f"{doc.stem}.analysis.json").resolve() == analysis_path.resolve():
-        exporters = [e for e in exporters if e.name != "json"]
-    if not force:
-        check_free(exporters, out_dir, doc.stem)
-    return write_all(exporters, doc, out_dir, options)
+    names = api.choose(exports, options)
+    if (out_dir / f"{doc.stem}.analysis.json").resolve() != analysis_path.resolve():
+        names = api.with_json(names)
+    try:
+        return api.export(doc, out_dir, names, options, force=force, progress=bars)
+    finally:
+        bars.close()
 
 
 @cli.command()
@@ -293,90 +285,87 @@ def export_analysis(analysis_path: Path, out_dir: Path | None, exporters: list[E
               help="Burn the styled ASS made from this analysis (with --preset and the flags below).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="The video to write (.mp4, .m4v, .mov or .mkv).")
-@click.option("--preset", default="default", show_default=True,
-              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
+@preset_option()
 @click.option("--fontsdir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of font files for the subtitles [default: the bundled DejaVu Sans].")
-@subtitle_options
-@click.option("--force", is_flag=True, help="Overwrite the output.")
-@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@functools.partial(apply, options=SUBTITLE_OPTIONS)
+@run_options
 @reports_errors
 def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path, preset: str, fontsdir: Path | None,
-         rich_text: str | None, label_lang: str | None, karaoke: bool | None, force: bool, debug: bool) -> int:
+         rich_text: str | None, label_lang: str | None, karaoke: bool | None, force: bool, quiet: bool,
+         debug: bool) -> int:
     """Burn subtitles into INPUT: a subtitle file, or the styled ASS of an analysis. Audio is copied."""
     if (subs is None) == (analysis_path is None):
         raise UsageError("give exactly one of --subs FILE or --analysis ANALYSIS.json")
-    if out.exists() and not force:
-        raise OutputExistsError(out)
-    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, None)
-    with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
-        if analysis_path is not None:
-            doc = analysis.rederive(analysis.load(analysis_path), options.spans)
-            subs = ass.EXPORTER.export(doc, Path(tmp), options)[0]
-        assert subs is not None
-        clips = options.clips
-        burning.burn(source, subs, out, clips.crf, clips.x264_preset, clips.audio_bitrate, fontsdir)
-    click.echo(str(out))
-    return 0
-
-
-def check_labels(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    labels = tuple(v.strip().upper() for v in value.split(",") if v.strip())
-    unknown = [label for label in labels if label not in EVENTS]
-    if unknown or not labels:
-        raise click.BadParameter(f"{', '.join(unknown) or value!r}: choose event labels from {', '.join(EVENTS)}")
-    return labels
-
-
-def check_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke)
+    result = api.load(analysis_path, options) if analysis_path is not None else None
+    bars = Bars(quiet)
     try:
-        return None if value is None else parse_duration(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc)) from None
+        written = api.burn(source, out, subs=subs, result=result, preset=options, fontsdir=fontsdir, force=force,
+                           progress=bars)
+    finally:
+        bars.close()
+    report([Written(written)], quiet)
+    return 0
 
 
 @cli.command()
 @click.argument("source", metavar="INPUT|ANALYSIS.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the reel, its clips and plan [default: . for media, the analysis's folder].")
-@click.option("--preset", default="default", show_default=True,
-              help=f"Shipped preset ({', '.join(presets.shipped())}) or a YAML file.")
-@click.option("--labels", callback=check_labels, help="Event labels to cut for [default: LAUGHTER,APPLAUSE].")
+@preset_option()
+@click.option("--labels", callback=bad_parameter(check_labels), help="Event labels to cut for [default: "
+              "LAUGHTER,APPLAUSE].")
 @click.option("--min-score", type=click.FloatRange(0, 1), help="Leave out spans scored below this.")
-@click.option("--target", callback=check_duration, help="Keep the best clips up to this much footage (60s, 1m30s).")
-@click.option("--order", type=click.Choice(["time", "score"]), help="Reel order [default: time].")
-@click.option("--cut", type=click.Choice(["accurate", "fast"]), help="accurate: frame-exact re-encode [default]; "
-              "fast: stream copy from keyframe to keyframe.")
-@click.option("--crossfade", callback=check_duration, help="Transition length (0 for hard cuts) [default: 0.5s].")
-@click.option("--burn", "burn_in", type=click.Choice(BURN_CHOICES), help="Burn event badges, or all the styled "
-              "subtitles, into the clips [default: none].")
-@click.option("--model", envvar="MEDIATAGGER_MODEL", help="For media input: hub id or local SenseVoiceSmall folder.")
-@click.option("--vad", help="For media input: fsmn, silero, none, or a local fsmn-vad folder.")
-@click.option("--track", default="0", show_default=True, callback=check_track, help="For media input: audio track.")
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no list of written files.")
-@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.option("--target", callback=bad_parameter(parse_duration), help="Keep the best clips up to this much "
+              "footage (60s, 1m30s).")
+@click.option("--order", type=click.Choice(presets.choices("clips", "order")), help="Reel order [default: time].")
+@click.option("--cut", type=click.Choice(presets.choices("clips", "cut")), help="accurate: frame-exact re-encode "
+              "[default]; fast: stream copy from keyframe to keyframe.")
+@click.option("--crossfade", callback=bad_parameter(parse_duration), help="Transition length (0 for hard cuts) "
+              "[default: 0.5s].")
+@click.option("--burn", "burn_in", type=click.Choice(presets.choices("clips", "burn")), help="Burn event badges, or "
+              "all the styled subtitles, into the clips [default: none].")
+@functools.partial(apply, options=MODEL_OPTIONS)
+@run_options
 @reports_errors
 def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...] | None, min_score: float | None,
          target: int | None, order: str | None, cut: str | None, crossfade: int | None, burn_in: str | None,
          model: str | None, vad: str | None, track: int | str, force: bool, quiet: bool, debug: bool) -> int:
     """Cut a highlight reel: clips around the chosen events, joined into OUT/<stem>.reel.mp4."""
     options = presets.override(presets.load(preset), "clips", labels=labels, min_score=min_score,
-                               target_ms=target, order=order, cut=cut, crossfade_ms=crossfade,
-                               burn=burn_in)
-    exporters = parse_list("reel")
+                               target_ms=target, order=order, cut=cut, crossfade_ms=crossfade, burn=burn_in)
+    bars = Bars(quiet)
     if source.suffix.lower() == ".json":
-        written = export_analysis(source, out_dir, exporters, options, force)
+        written = export_analysis(source, out_dir, ["reel"], options, force, bars)
     else:
-        options = presets.override(options, "model", name=model, vad=vad)
-        progress = Progress(quiet)
-        written = tag_one(source, out_dir or Path("."), track, exporters, options,
-                          Models(options, progress, debug), force, progress)
-    for path in written:
-        if not quiet:
-            click.echo(str(path))
+        tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
+        try:
+            written = tagger.run(source, out_dir or Path("."), ["reel"], track, force, bars)
+        finally:
+            bars.close()
+    report(written, quiet)
+    return 0
+
+
+@cli.group("presets", invoke_without_command=True)
+@click.pass_context
+def presets_command(ctx: click.Context) -> None:
+    """List the shipped presets (one line each); `presets show NAME|FILE` prints one in full."""
+    if ctx.invoked_subcommand is None:
+        shipped = presets.shipped()
+        width = max(map(len, shipped))
+        for name, description in shipped.items():
+            click.echo(f"{name:<{width}}  {description}")
+
+
+@presets_command.command("show")
+@click.argument("name", default="default")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@reports_errors
+def presets_show(name: str, debug: bool) -> int:
+    """Print a preset with every setting and what it does: a start for a preset of your own."""
+    click.echo(presets.to_yaml(presets.load(name)), nl=False)
     return 0
 
 

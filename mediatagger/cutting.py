@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-from mediatagger import burn, media
+from mediatagger import burnin, media
 from mediatagger.errors import UsageError
 from mediatagger.highlights import Clip, framed
 from mediatagger.media import MediaInfo
@@ -58,14 +59,13 @@ def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, sub
     # audio from the clip's first instant (silence fills what a coarse packet boundary left out) to its last
     args += ["-af", "aresample=async=1:first_pts=0,apad"]
     if subs is not None:  # the filter sees times from the coarse seek; the output seek trims after it
-        args += ["-vf", burn.subtitles_filter(subs, fontsdir, shift=coarse)]
+        args += ["-vf", burnin.subtitles_filter(subs, fontsdir, shift=coarse)]
     return args + encode_args(opts) + [media.file_arg(out)]
 
 
 def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip:
     """The clip widened to keyframes: in on the last at or before it, out on the first at or after it."""
-    if info.variable_fps:
-        raise UsageError(f"{info.path}: variable frame rate: fast cuts cannot land on frames; use --cut accurate")
+    check(info, ClipOptions(cut="fast"))
     fps = info.fps
     assert fps is not None
     first = max((k for k in keys if k <= clip.seek), default=Fraction(0))
@@ -91,20 +91,41 @@ def video_frames(path: Path) -> int:
     return int(counts[-1]) if counts else 0
 
 
+def check(info: MediaInfo, opts: ClipOptions) -> None:
+    """What would make a cut fail part-way, raised before anything is cut."""
+    if opts.cut != "fast" or not info.fps:
+        return
+    if opts.burn != "none":
+        raise UsageError("burned subtitles need re-encoding", hint="use {cut_accurate}")
+    if info.variable_fps:
+        raise UsageError(f"{info.path}: variable frame rate: fast cuts cannot land on frames",
+                         hint="use {cut_accurate}")
+
+
 def cut(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
-        keys: list[Fraction] | None = None) -> Clip:
-    """Write one clip to ``out``; returns the clip as actually cut (fast cuts move to keyframes)."""
+        keys: list[Fraction] | None = None, progress: Callable[[float], None] | None = None) -> Clip:
+    """Write one clip to ``out``; returns the clip as actually cut (fast cuts move to keyframes).
+    ``progress`` gets the seconds of the clip written so far."""
+    check(info, opts)
     if opts.cut == "fast" and info.fps:
-        if subs is not None:
-            raise UsageError("burned subtitles need re-encoding: use --cut accurate")
-        clip = snap_to_keyframes(clip, keys if keys is not None else media.keyframes(info.path), info)
-        media.run_ffmpeg(fast_args(info, clip, out), info.path, f"cannot cut {out.name}")
-        first = clip.first_frame or 0
-        return framed(clip, first, first + video_frames(out), info.fps)  # what the copy really holds
-    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, f"cannot cut {out.name}")
+        keys = keys if keys is not None else media.keyframes(info.path)
+        media.run_ffmpeg(fast_args(info, snap_to_keyframes(clip, keys, info), out), info.path,
+                         f"cannot cut {out.name}", progress)
+        return as_cut(info, clip, opts, out, keys)
+    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, f"cannot cut {out.name}", progress)
     if subs is not None:
-        burn.check_fonts(done.stderr.decode("utf-8", "replace"), subs)
+        burnin.check_fonts(done.stderr.decode("utf-8", "replace"), subs)
     return clip
+
+
+def as_cut(info: MediaInfo, clip: Clip, opts: ClipOptions, path: Path, keys: list[Fraction] | None = None) -> Clip:
+    """The planned ``clip`` as the file ``path`` holds it: fast cuts start on a keyframe and hold the
+    frames the copy really has; accurate cuts hold the plan."""
+    if opts.cut != "fast" or not info.fps:
+        return clip
+    clip = snap_to_keyframes(clip, keys if keys is not None else media.keyframes(info.path), info)
+    first = clip.first_frame or 0
+    return framed(clip, first, first + video_frames(path), info.fps)
 
 
 def overlap(clips: list[Clip], opts: ClipOptions, fps: Fraction | None) -> Fraction:

@@ -1,15 +1,58 @@
-"""Typed errors. Each carries the bad value; only cli.py turns them into messages and exit codes."""
+"""Typed errors. Each carries the bad value; only front ends (cli.py) turn them into messages and exit codes.
+
+An error's ``hint`` says how to get past it, naming options in braces (``"use {force} to overwrite"``);
+``describe(names)`` spells them the way a front end does (``--force`` on the command line,
+``force=True`` in Python). Every error pickles with its message and attributes, so a worker process
+can hand it back intact.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+# how the Python API spells the options hints name
+API_NAMES = {"force": "force=True", "model_dir": "model=DIR", "device_cpu": "device='cpu'",
+             "vad_dir": "vad=DIR", "vad_silero": "vad='silero'", "cut_accurate": "cut='accurate'",
+             "fontsdir": "fontsdir=DIR"}
+_OPTION = re.compile(r"\{(\w+)\}")
+
+
+def _rebuild(cls: type[MediaTaggerError], args: tuple[Any, ...], state: dict[str, Any]) -> MediaTaggerError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class MediaTaggerError(Exception):
     """Root of every error mediatagger raises on purpose."""
 
     exit_code = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def describe(self, names: Mapping[str, str] = API_NAMES) -> str:
+        """The message, then the hint with its options spelled as ``names`` says."""
+        if not self.hint:
+            return self.message
+        return f"{self.message} ({_OPTION.sub(lambda m: names.get(m.group(1), m.group(1)), self.hint)})"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class UsageError(MediaTaggerError):
@@ -26,7 +69,7 @@ class UnknownChoiceError(UsageError):
 
 
 class TrackError(UsageError):
-    def __init__(self, path: Path, track: int, count: int):
+    def __init__(self, path: Path | str, track: int, count: int):
         self.path, self.track, self.count = path, track, count
         have = "no audio tracks" if count == 0 else f"audio tracks 0-{count - 1}"
         super().__init__(f"{path}: there is no audio track {track} (the file has {have})")
@@ -41,9 +84,9 @@ class PresetError(UsageError):
 class MediaError(MediaTaggerError):
     """An input file that is missing, empty, unreadable or lacks what we need."""
 
-    def __init__(self, path: Path | str, problem: str):
+    def __init__(self, path: Path | str, problem: str, hint: str | None = None):
         self.path, self.problem = path, problem
-        super().__init__(f"{path}: {problem}")
+        super().__init__(f"{path}: {problem}", hint)
 
 
 class FFmpegError(MediaError):
@@ -56,23 +99,44 @@ class FFmpegError(MediaError):
 
 
 class ModelLoadError(MediaTaggerError):
-    def __init__(self, model: str, problem: str):
+    def __init__(self, model: str, problem: str, hint: str | None = None):
         self.model, self.problem = model, problem
-        super().__init__(f"cannot load model {model!r}: {problem}")
+        super().__init__(f"cannot load model {model!r}: {problem}", hint)
 
 
 class OutputExistsError(MediaTaggerError):
-    def __init__(self, path: Path):
-        self.path = path
-        super().__init__(f"{path}: already exists (use --force to overwrite)")
+    """An output is there already and this run would write something else in its place."""
+
+    hint = "use {force} to overwrite"
+
+    def __init__(self, path: Path | str, why: str = "already exists"):
+        self.path, self.why = path, why
+        super().__init__(f"{path}: {why}")
+
+
+class OutputBusyError(MediaTaggerError):
+    """Another run holds the lock on these outputs."""
+
+    def __init__(self, path: Path | str, holder: str = ""):
+        self.path, self.holder = path, holder
+        who = f" (pid {holder})" if holder else ""
+        super().__init__(f"{path}: another mediatagger run is writing these outputs{who}; try again when it ends")
 
 
 class AnalysisError(MediaTaggerError):
     """An analysis document that is not one we can read."""
 
     def __init__(self, path: Path | str, problem: str):
-        self.path = path
+        self.path, self.problem = path, problem
         super().__init__(f"{path}: {problem}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread so cleanup runs as for Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def last_line(text: str) -> str:

@@ -1,21 +1,60 @@
-"""Write outputs whole or not at all: a temp file beside the target, renamed on success."""
+"""Write outputs whole or not at all, with the mode a plain ``open()`` gives, one writer at a time.
+
+``atomic_path`` hands out a temp file beside the target and renames it on success; ``OutputLock``
+is an advisory lock per output stem (``flock``: the kernel drops it when its holder dies, so a
+crashed run never blocks the next).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from mediatagger.errors import OutputBusyError
+
+_UMASK_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Written:
+    """An output of a run: written now, or ``kept`` (it was there and would have come out the same)."""
+
+    path: Path
+    kept: bool = False
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (else set and restored)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        current = os.umask(0o022)
+        os.umask(current)
+    return current
+
+
+def part_name(target: Path) -> str:
+    """The prefix of ``target``'s temp files: ``.<stem>.`` (then a random part and ``.part<suffix>``)."""
+    return f".{target.stem}."
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path in ``target``'s folder (same suffix); it becomes ``target`` on success."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
-                               dir=target.parent)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600; the rename keeps the temp file's mode
+    finally:
+        os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, target)
@@ -24,7 +63,75 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def stale_parts(target: Path) -> list[Path]:
+    """Temp files a killed run left for ``target``."""
+    folder = target.parent
+    if not folder.is_dir():
+        return []
+    prefix, suffix = part_name(target), f".part{target.suffix}"
+    return sorted(p for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith(suffix)
+                  and "." not in p.name[len(prefix):-len(suffix)])
+
+
 def write_text(target: Path, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return target
+
+
+def read_text(path: Path) -> str | None:
+    """A text output as it stands, or None when it is missing or not text we wrote."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+class OutputLock:
+    """``OUT/.<stem>.lock``, held while a run writes that stem's outputs.
+
+    A second run refuses at once (``OutputBusyError``) rather than interleave its files with the
+    first's. The file is removed on release; a run that finds the file replaced after locking it
+    locks again, so removal never lets two holders in.
+    """
+
+    def __init__(self, out_dir: Path, stem: str):
+        self.path = out_dir / f".{stem}.lock"
+        self.fd: int | None = None
+        self.made: list[Path] = []  # folders the lock made, removed again if the run leaves them empty
+
+    def __enter__(self) -> OutputLock:
+        self.made = [p for p in [self.path.parent, *self.path.parent.parents] if not p.exists()]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while self.fd is None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+                os.close(fd)
+                raise OutputBusyError(self.path.parent / self.path.name[1:-5], holder) from None
+            if _same_file(fd, self.path):
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+                self.fd = fd
+            else:
+                os.close(fd)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            os.close(self.fd)
+            self.fd = None
+        for folder in self.made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -78,16 +79,39 @@ def file_arg(path: Path | str) -> str:
     return "file:" + os.path.abspath(path)
 
 
-def run_ffmpeg(args: list[str], path: Path | str, what: str) -> subprocess.CompletedProcess[bytes]:
-    """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure."""
-    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", *args]
-    try:
-        done = subprocess.run(cmd, capture_output=True, check=False)
-    except OSError as exc:
-        raise MediaError(cmd[0], f"cannot run ffmpeg: {exc.strerror}") from None
-    if done.returncode != 0:
-        raise FFmpegError(path, what, done.stderr.decode("utf-8", "replace"))
-    return done
+def run_ffmpeg(args: list[str], path: Path | str, what: str,
+               progress: Callable[[float], None] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure.
+
+    ``progress`` is called with the output seconds written so far (ffmpeg's ``-progress``). If this
+    process is interrupted (Ctrl-C, SIGTERM), ffmpeg is killed before the exception goes on."""
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", *(["-progress", "pipe:1", "-nostats"] if progress else []),
+           *args]
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+        except OSError as exc:
+            raise MediaError(cmd[0], f"cannot run ffmpeg: {exc.strerror}") from None
+        with proc:
+            try:
+                _follow(proc, progress)
+            except BaseException:
+                proc.kill()
+                raise
+        errors.seek(0)
+        stderr = errors.read()
+    if proc.returncode != 0:
+        raise FFmpegError(path, what, stderr.decode("utf-8", "replace"))
+    return subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr)
+
+
+def _follow(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | None) -> None:
+    """Read ffmpeg's ``-progress`` lines (``out_time_us=``) until it ends."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if progress and line.startswith(b"out_time_us=") and line[12:].strip().isdigit():
+            progress(int(line[12:]) / 1_000_000)
+    proc.wait()
 
 
 def check_input(path: Path) -> None:
@@ -221,11 +245,15 @@ def extract_audio(info: MediaInfo, track: int,
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         done = 0
-        while chunk := proc.stdout.read(1 << 18):
-            chunks.append(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done / 4 / SAMPLE_RATE)
+        try:
+            while chunk := proc.stdout.read(1 << 18):
+                chunks.append(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done / 4 / SAMPLE_RATE)
+        except BaseException:
+            proc.kill()
+            raise
         stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise FFmpegError(info.path, f"cannot decode audio track {track}", stderr)

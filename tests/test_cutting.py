@@ -6,16 +6,19 @@ from fractions import Fraction
 
 import pytest
 
-from mediatagger import analysis, media, presets
+from mediatagger import analysis, clips, media, presets
 from mediatagger.errors import UsageError
-from mediatagger.exporters import clips as clips_export
-from mediatagger.exporters import reel as reel_export
 from tests.conftest import TALK, ffmpeg, ffprobe, gray_frame, load_fixed
 
 pytestmark = pytest.mark.slow
 
 EVENTS = [(2000, 3000, "LAUGHTER", 0.9), (6000, 7500, "APPLAUSE", 0.8), (11000, 12000, "LAUGHTER", 0.7),
           (15500, 17000, "APPLAUSE", 0.6)]
+
+
+def cut_paths(doc, out_dir, preset, reel=False):
+    """The files the clips (or reel) job writes, the plan last."""
+    return [w.path for w in clips.run(doc, out_dir, preset, reel=reel)]
 
 
 def reel_preset(**changes) -> presets.Preset:
@@ -76,7 +79,7 @@ def check_accurate_clips(doc, out_dir, written_plan):
 @pytest.mark.parametrize("rate", ["23.976", "29.97", "59.94", "ts"])
 def test_accurate_clips_and_reel_land_on_their_frames(sources, rate, tmp_path):
     doc = doc_for(sources[rate])
-    written = reel_export.EXPORTER.export(doc, tmp_path, reel_preset())
+    written = cut_paths(doc, tmp_path, reel_preset(), reel=True)
     plan = check_accurate_clips(doc, tmp_path, written[-1])
     assert len(plan["clips"]) == 4 and plan["reel"] == f"{doc.stem}.reel.mp4"
     fps = doc.source.fps
@@ -89,7 +92,7 @@ def test_accurate_clips_and_reel_land_on_their_frames(sources, rate, tmp_path):
 
 def test_hard_cuts_sum_the_clips(tmp_path):
     doc = doc_for(TALK)
-    written = reel_export.EXPORTER.export(doc, tmp_path, reel_preset(crossfade_ms=0))
+    written = cut_paths(doc, tmp_path, reel_preset(crossfade_ms=0), reel=True)
     plan = json.loads(written[-1].read_text())
     fps = doc.source.fps
     reel = ffprobe(tmp_path / plan["reel"])
@@ -100,14 +103,14 @@ def test_hard_cuts_sum_the_clips(tmp_path):
 def test_variable_frame_rate_is_normalised_or_refused(sources, tmp_path):
     doc = doc_for(sources["vfr"])
     assert doc.source.variable_fps
-    written = clips_export.EXPORTER.export(doc, tmp_path, reel_preset())
+    written = cut_paths(doc, tmp_path, reel_preset())
     plan = json.loads(written[-1].read_text())
     for entry in plan["clips"]:
         video = ffprobe(tmp_path / entry["file"])["video"]
         assert video["r_frame_rate"] == video["avg_frame_rate"] == "30000/1001"
         assert int(video["nb_read_packets"]) == entry["frames"]
-    with pytest.raises(UsageError, match="variable frame rate.*--cut accurate"):
-        clips_export.EXPORTER.export(doc, tmp_path / "fast", reel_preset(cut="fast"))
+    with pytest.raises(UsageError, match="variable frame rate.*cut='accurate'"):
+        cut_paths(doc, tmp_path / "fast", reel_preset(cut="fast"))
 
 
 @pytest.mark.parametrize("rate", ["29.97", "23.976"])
@@ -116,7 +119,7 @@ def test_fast_cuts_record_the_keyframes_they_start_and_end_on(sources, rate, tmp
     keys = media.keyframes(doc.source.path)
     fps = doc.source.fps
     key_frames = {round(k * fps) for k in keys}
-    written = reel_export.EXPORTER.export(doc, tmp_path, reel_preset(cut="fast"))
+    written = cut_paths(doc, tmp_path, reel_preset(cut="fast"), reel=True)
     plan = json.loads(written[-1].read_text())
     assert plan["cut"] == "fast"
     from mediatagger import highlights
@@ -139,7 +142,7 @@ def test_fast_cuts_record_the_keyframes_they_start_and_end_on(sources, rate, tmp
 
 def test_each_clip_holds_the_span_it_was_cut_for(tmp_path):
     doc = doc_for(TALK)
-    plan = json.loads(clips_export.EXPORTER.export(doc, tmp_path, reel_preset())[-1].read_text())
+    plan = json.loads(cut_paths(doc, tmp_path, reel_preset())[-1].read_text())
     for entry in plan["clips"]:
         for span in entry["spans"]:
             assert entry["in_ms"] <= span["start_ms"] and span["end_ms"] <= entry["out_ms"]
@@ -147,7 +150,7 @@ def test_each_clip_holds_the_span_it_was_cut_for(tmp_path):
 
 def test_burned_subtitles_need_accurate_cuts(tmp_path):
     with pytest.raises(UsageError, match="burned subtitles need re-encoding"):
-        clips_export.EXPORTER.export(doc_for(TALK), tmp_path, reel_preset(cut="fast", burn="badges"))
+        cut_paths(doc_for(TALK), tmp_path, reel_preset(cut="fast", burn="badges"))
     assert not list(tmp_path.glob("clips/*.mp4"))
 
 
@@ -155,7 +158,7 @@ def test_audio_only_reel(tmp_path):
     wav = tmp_path / "talk.m4a"
     ffmpeg("-i", TALK, "-vn", "-c:a", "copy", wav)
     doc = dataclasses.replace(doc_for(wav), source=dataclasses.replace(doc_for(wav).source, fps=None))
-    plan = json.loads(reel_export.EXPORTER.export(doc, tmp_path, reel_preset())[-1].read_text())
+    plan = json.loads(cut_paths(doc, tmp_path, reel_preset(), reel=True)[-1].read_text())
     reel = ffprobe(tmp_path / plan["reel"])
     lengths = [(c["out_ms"] - c["in_ms"]) / 1000 for c in plan["clips"]]
     assert reel["video"] is None and abs(float(reel["audio"][0]["duration"]) - (sum(lengths) - 1.5)) < 0.05
@@ -164,7 +167,7 @@ def test_audio_only_reel(tmp_path):
 def test_fast_hard_cut_reel_is_a_stream_copy_of_its_clips(sources, tmp_path):
     doc = doc_for(sources["29.97"])
     tmp_path = tmp_path / "it's [a], b;c é"  # the clip list quotes names for ffmpeg's concat demuxer
-    written = reel_export.EXPORTER.export(doc, tmp_path, reel_preset(cut="fast", crossfade_ms=0))
+    written = cut_paths(doc, tmp_path, reel_preset(cut="fast", crossfade_ms=0), reel=True)
     plan = json.loads(written[-1].read_text())
     reel = ffprobe(tmp_path / plan["reel"])
     assert int(reel["video"]["nb_read_packets"]) == sum(c["frames"] for c in plan["clips"])

@@ -15,7 +15,7 @@ from fractions import Fraction
 import pysubs2
 
 from mediatagger.analysis import Analysis, Segment, Word
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.text import clean_lines, one_line
 from mediatagger.presets import AssOptions, Preset
 from mediatagger.tags import EMOTIONS, label_name, rich_text
@@ -133,4 +133,4 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     return build(analysis, preset).to_string("ass")
 
 
-EXPORTER = text_exporter("ass", ".ass", "styled ASS subtitles with event badges", to_string)
+EXPORTER = Exporter("ass", ".ass", "styled ASS subtitles with event badges", to_string)

@@ -6,7 +6,7 @@ import csv
 import io
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.markers import clock, markers
 from mediatagger.exporters.text import one_line
 from mediatagger.presets import Preset
@@ -20,10 +20,10 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     writer = csv.writer(out)  # RFC 4180: CRLF rows, fields with CR, LF, comma or quote quoted
     writer.writerow(COLUMNS)
     at = clock(analysis, preset.edl.start_tc)
-    for m in markers(analysis):
+    for m in markers(analysis, preset.edl.kinds):
         writer.writerow([one_line(label_name(m.span.label)), at.tc(m.frame), at.tc(m.frame + m.frames), m.frames,
                          m.span.label, "" if m.span.score is None else m.span.score, m.span.track, one_line(m.text)])
     return out.getvalue()
 
 
-EXPORTER = text_exporter("csv", ".markers.csv", "marker list (CSV) for spreadsheets", to_string)
+EXPORTER = Exporter("csv", ".markers.csv", "marker list (CSV) for spreadsheets", to_string)

@@ -15,7 +15,7 @@ file's own timecode); ``|D:`` is the span's length in frames (at least 1); the n
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.markers import Clock, Marker, clock, markers, resolve_color
 from mediatagger.presets import Preset
 
@@ -34,9 +34,9 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     at = clock(analysis, preset.edl.start_tc)
     title = " ".join(analysis.stem.split())
     lines = [f"TITLE: {title}\n", f"FCM: {'DROP FRAME' if at.is_drop else 'NON-DROP FRAME'}\n", "\n"]
-    for number, marker in enumerate(markers(analysis), 1):
+    for number, marker in enumerate(markers(analysis, preset.edl.kinds), 1):
         lines.append(event(number, marker, resolve_color(preset, marker.span.label), at) + "\n")
     return "".join(lines)
 
 
-EXPORTER = text_exporter("edl", ".edl", "DaVinci Resolve marker EDL", to_string)
+EXPORTER = Exporter("edl", ".edl", "DaVinci Resolve marker EDL", to_string)

@@ -17,7 +17,7 @@ Colours are Avid's eight; the preset's Resolve colours map to the nearest.
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.markers import Marker, avid_color, clock, markers, media_frames, media_name, resolve_color
 from mediatagger.presets import Preset
 
@@ -34,10 +34,10 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     lines = [f"TITLE: {' '.join(analysis.stem.split())}", "FCM: NON-DROP FRAME", "",
              f"001  AX       V     C        {tc_in} {tc_out} {tc_in} {tc_out}",
              f"* FROM CLIP NAME: {clip}"]
-    for marker in markers(analysis):
+    for marker in markers(analysis, preset.edl.kinds):
         color = avid_color(resolve_color(preset, marker.span.label))
         lines.append(f"* LOC: {at.tc(marker.frame)} {color:7} {locator_text(marker)}")
     return "\n".join(lines) + "\n"
 
 
-EXPORTER = text_exporter("edl-loc", ".loc.edl", "Avid / OpenTimelineIO locator EDL", to_string)
+EXPORTER = Exporter("edl-loc", ".loc.edl", "Avid / OpenTimelineIO locator EDL", to_string)

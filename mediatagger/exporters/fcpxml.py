@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.markers import clock, fps_of, markers, media_frames, media_url
 from mediatagger.exporters.xmldoc import child, document, rational_seconds
 from mediatagger.presets import Preset
@@ -44,10 +44,10 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     clip = child(child(sequence, "spine"), "asset-clip", ref="r2", name=analysis.stem,
                  offset=rational_seconds(record.start, fps), start=rational_seconds(source.start, fps),
                  duration=rational_seconds(frames, fps), tcFormat=tc_format)
-    for m in markers(analysis):
+    for m in markers(analysis, preset.edl.kinds):
         child(clip, "marker", start=rational_seconds(source.start + m.frame, fps),
               duration=rational_seconds(m.frames, fps), value=m.name, note=m.note)
     return document(root, "fcpxml")
 
 
-EXPORTER = text_exporter("fcpxml", ".fcpxml", "FCPXML 1.10 markers for Final Cut Pro and Resolve", to_string)
+EXPORTER = Exporter("fcpxml", ".fcpxml", "FCPXML 1.10 markers for Final Cut Pro and Resolve", to_string)

@@ -7,7 +7,7 @@ With a rich-text form other than ``plain`` (preset ``text.rich``), each segment 
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis, dumps, to_dict
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.cues import segment_text
 from mediatagger.presets import Preset
 
@@ -21,4 +21,4 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     return dumps(doc)
 
 
-EXPORTER = text_exporter("json", ".analysis.json", "the analysis document (always written)", to_string)
+EXPORTER = Exporter("json", ".analysis.json", "the analysis document (always written)", to_string)

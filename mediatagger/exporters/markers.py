@@ -7,6 +7,7 @@ each format then escapes what it must.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -92,12 +93,12 @@ def media_frames(analysis: Analysis) -> int:
     return ms_to_frame(max(0, analysis.source.duration_ms - 1), fps_of(analysis)) + 1
 
 
-def markers(analysis: Analysis) -> list[Marker]:
-    """Every event and emotion span, in time order, on the source's frames (kept inside the media)."""
+def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -> list[Marker]:
+    """Every span of ``kinds``, in time order, on the source's frames (kept inside the media)."""
     fps, several, total = fps_of(analysis), len(analysis.tracks) > 1, media_frames(analysis)
     segments = analysis.segments()
     out = []
-    for span in sorted(analysis.spans("events") + analysis.spans("emotions")):
+    for span in sorted(s for kind in kinds for s in analysis.spans(kind)):
         first = min(ms_to_frame(span.start_ms, fps), total - 1)
         end = min(ms_to_frame(span.end_ms, fps), total)
         name = one_line(f"{span.label} (track {span.track})" if several else span.label) or "marker"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.markers import clock, markers, media_frames, media_url, otio_color, resolve_color
 from mediatagger.presets import Preset
 from mediatagger.timecode import format_rate
@@ -29,7 +29,7 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     available = time_range(source.start, media_frames(analysis))
     clip = otio.schema.Clip(name=analysis.stem, source_range=available, media_reference=otio.schema.ExternalReference(
         target_url=media_url(analysis), available_range=available))
-    for m in markers(analysis):
+    for m in markers(analysis, preset.edl.kinds):
         span = m.span
         clip.markers.append(otio.schema.Marker(
             name=m.name, marked_range=time_range(source.start + m.frame, m.frames), comment=m.note,
@@ -44,4 +44,4 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     return otio.adapters.write_to_string(timeline, "otio_json") + "\n"
 
 
-EXPORTER = text_exporter("otio", ".otio", "OpenTimelineIO timeline with coloured markers", to_string)
+EXPORTER = Exporter("otio", ".otio", "OpenTimelineIO timeline with coloured markers", to_string)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.cues import clock, cues
 from mediatagger.presets import Preset
 
@@ -19,4 +19,4 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     return "\n".join(blocks)
 
 
-EXPORTER = text_exporter("srt", ".srt", "SubRip transcript with SDH event cues", to_string)
+EXPORTER = Exporter("srt", ".srt", "SubRip transcript with SDH event cues", to_string)

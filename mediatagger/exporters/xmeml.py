@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import text_exporter
+from mediatagger.exporters import Exporter
 from mediatagger.exporters.markers import Clock, clock, fps_of, markers, media_frames, media_name, media_url
 from mediatagger.exporters.xmldoc import child, document
 from mediatagger.presets import Preset
@@ -84,7 +84,7 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     for index in range(len(analysis.source.audio_tracks)):
         clipitem(child(audio, "track"), analysis, number, frames, index)
         number += 1
-    for m in markers(analysis):
+    for m in markers(analysis, preset.edl.kinds):
         marker = child(sequence, "marker")
         child(marker, "name", m.name)
         child(marker, "comment", m.note)
@@ -93,4 +93,4 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     return document(root, "xmeml")
 
 
-EXPORTER = text_exporter("xmeml", ".xml", "FCP7 XML sequence markers for Premiere Pro", to_string)
+EXPORTER = Exporter("xmeml", ".xml", "FCP7 XML sequence markers for Premiere Pro", to_string)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mediatagger import files, media
 from mediatagger.errors import MediaError, UsageError
+from mediatagger.progress import Callback, Stage, ignore
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -94,7 +95,7 @@ def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, a
 
 
 def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = "veryfast",
-         audio_bitrate: str = "192k", fontsdir: Path | None = None) -> Path:
+         audio_bitrate: str = "192k", fontsdir: Path | None = None, progress: Callback = ignore) -> Path:
     """Write ``out``: ``source`` with ``subs`` burned in, audio copied; written to a temp file first."""
     check_subtitles(subs)
     check_paths(source, subs, out)
@@ -102,8 +103,10 @@ def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = 
     if not info.fps:
         raise MediaError(source, "has no video to burn subtitles into")
     audio = audio_args(info, container(out), audio_bitrate)
+    stage = Stage(progress, "burn", info.duration_ms / 1000, "s")
     with files.atomic_path(out) as tmp:
         done = media.run_ffmpeg(burn_args(source, subs, tmp, crf, x264_preset, audio, fontsdir), source,
-                                f"cannot burn {subs.name}")
+                                f"cannot burn {subs.name}", stage.update)
         check_fonts(done.stderr.decode("utf-8", "replace"), subs)
+    stage.finish()
     return out

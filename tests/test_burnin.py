@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from mediatagger import burn, media, presets
+from mediatagger import burnin as burn
+from mediatagger import media, presets
 from mediatagger.timecode import ms_to_frame
 from tests.conftest import DATA, TALK, ffmpeg, gray_frame, load_fixed, run_cli
 from tests.test_cli import one_line_error
@@ -91,11 +92,11 @@ def test_audio_is_copied(burned):
 
 @pytest.mark.slow
 def test_burned_clip_from_the_middle_shows_its_own_cues(tmp_path):
-    from mediatagger.exporters import clips
+    from mediatagger import clips
 
     preset = presets.override(presets.load(), "clips", labels=("APPLAUSE",), pad_before_ms=500, pad_after_ms=500,
                               burn="all", x264_preset="ultrafast")
-    plan = json.loads(clips.EXPORTER.export(load_fixed(), tmp_path, preset)[-1].read_text())
+    plan = json.loads(clips.run(load_fixed(), tmp_path, preset)[-1].path.read_text())
     (entry,) = plan["clips"]
     clip = tmp_path / entry["file"]
     assert entry["in_ms"] > 9000  # cut from the middle: 10.5 s applause less 0.5 s pre-roll
@@ -172,10 +173,10 @@ def test_audio_mp4_cannot_hold_is_encoded_and_every_track_kept(short_talk, tmp_p
 @pytest.mark.slow
 def test_clips_with_burned_badges_only(tmp_path):
     """The laugh's clip (0-7.5 s) spans dialogue (0.47-2.67 s) and the [Laughter] badge (3.97-6.47 s)."""
-    from mediatagger.exporters import clips
+    from mediatagger import clips
 
     preset = presets.override(presets.load(), "clips", labels=("LAUGHTER",), burn="badges", x264_preset="ultrafast")
-    plan = json.loads(clips.EXPORTER.export(load_fixed(), tmp_path, preset)[-1].read_text())
+    plan = json.loads(clips.run(load_fixed(), tmp_path, preset)[-1].path.read_text())
     clip = tmp_path / plan["clips"][0]["file"]
     assert plan["clips"][0]["in_frame"] == 0
     during_dialogue, during_laugh = ms_to_frame(1500, NTSC), ms_to_frame(5000, NTSC)

@@ -1,0 +1,206 @@
+"""The public Python API, shared by the command line, the web console, the batch runner and scripts.
+
+    tagger = Tagger(preset="default", model="samples/model", vad="silero")   # models load on first use
+    result = tagger.tag("talk.mp4", tracks="all")                              # -> Analysis
+    paths = export(result, "out", formats=["edl", "fcpxml", "ass"])           # -> [Written]
+    again = load("out/talk.analysis.json")
+
+Outputs never lie: an output that would come out the same is kept as it is; one that would come
+out different is refused (``OutputExistsError``) unless ``force``; nothing is written until every
+text output has been made in memory; one run at a time writes a stem's outputs (``OutputLock``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mediatagger import analysis as document
+from mediatagger import clips, files, media, pipeline, presets
+from mediatagger.analysis import Analysis
+from mediatagger.errors import OutputExistsError, UsageError
+from mediatagger.exporters import EXPORTERS, get_exporter, output_names
+from mediatagger.files import OutputLock, Written
+from mediatagger.presets import Preset
+from mediatagger.progress import Callback, ignore
+
+if TYPE_CHECKING:
+    from mediatagger.model import SenseVoice, Vad
+
+Tracks = int | str | Sequence[int]
+
+
+def preset_of(preset: str | Preset) -> Preset:
+    """A shipped preset's name, a YAML file's path, or a Preset as it is."""
+    return presets.load(preset) if isinstance(preset, str) else preset
+
+
+class Tagger:
+    """Finds events, emotions and speech in media with SenseVoice and a VAD.
+
+    ``preset`` is a shipped preset's name, a YAML file or a ``Preset``; ``model``, ``vad``,
+    ``language``, ``itn`` and ``device`` override its ``model:`` section. The models load on the first
+    ``tag`` (not here), once, and every later call (from any thread) shares them.
+    """
+
+    def __init__(self, preset: str | Preset = "default", *, model: str | None = None, vad: str | None = None,
+                 language: str | None = None, itn: bool | None = None, device: str | None = None,
+                 verbose: bool = False):
+        self.preset = presets.override(preset_of(preset), "model", name=model, vad=vad, language=language,
+                                       itn=itn, device=device)
+        self.verbose = verbose
+        self._models: tuple[SenseVoice, Vad | None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._models is not None
+
+    def models(self) -> tuple[SenseVoice, Vad | None]:
+        """SenseVoice and the VAD, loaded on the first call."""
+        with self._lock:
+            if self._models is None:
+                from mediatagger import model, vad
+
+                opts = self.preset.model
+                sensevoice = model.load_sensevoice(opts.name, opts.device, self.verbose)
+                self._models = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.verbose))
+        return self._models
+
+    def tag(self, path: Path | str, tracks: Tracks = 0, progress: Callback = ignore) -> Analysis:
+        """Analyse audio ``tracks`` of ``path`` (a track number from 0, a list of them, or ``"all"``)."""
+        info = media.probe(path)
+        chosen = select_tracks(info, tracks)
+        key = pipeline.cache_key(path, self.preset, chosen)
+        return pipeline.analyse(info, chosen, self.preset, self.models, progress, key)
+
+    def run(self, path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
+            tracks: Tracks = 0, force: bool = False, progress: Callback = ignore) -> list[Written]:
+        """What ``mediatagger tag`` does for one input: reuse the analysis in ``out_dir`` if it was made
+        from the same bytes and settings (else analyse), then write the outputs (the JSON always)."""
+        path, out_dir = Path(path), Path(out_dir)
+        info = media.probe(path)
+        chosen = select_tracks(info, tracks)
+        names = with_json(choose(formats, self.preset))
+        with OutputLock(out_dir, path.stem):
+            key = pipeline.cache_key(path, self.preset, chosen)
+            previous = None if force else pipeline.reusable(out_dir / f"{path.stem}.analysis.json", key)
+            if previous is not None:
+                result = document.rederive(previous, self.preset.spans)
+            else:
+                if not force:
+                    refuse_existing(names, out_dir, path.stem)
+                result = pipeline.analyse(info, chosen, self.preset, self.models, progress, key)
+            return write(result, out_dir, names, self.preset, force, progress)
+
+
+def select_tracks(info: media.MediaInfo, tracks: Tracks) -> list[int]:
+    if isinstance(tracks, (int, str)):
+        return media.select_tracks(info, tracks)
+    return sorted({i for track in tracks for i in media.select_tracks(info, track)})
+
+
+def formats() -> list[str]:
+    """Every output name: the text formats (``json``, ``ass``, ``edl``, ...), then ``clips`` and ``reel``."""
+    return output_names()
+
+
+def choose(names: Iterable[str] | str | None, preset: Preset) -> list[str]:
+    """Output names, checked (``"ass,edl"`` or a list; None: the preset's ``exports``); ``reel``
+    writes the clips too, so it stands in for ``clips``."""
+    if names is None:
+        names = preset.exports
+    if isinstance(names, str):
+        names = names.split(",")
+    chosen = [n.strip() for n in names if n.strip()]
+    for name in chosen:
+        if name not in clips.JOBS:
+            get_exporter(name)
+    if "reel" in chosen:
+        chosen = [n for n in chosen if n != "clips"]
+    if not chosen:
+        raise UsageError("no output format chosen")
+    return list(dict.fromkeys(chosen))
+
+
+def with_json(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(["json", *names]))
+
+
+def planned(names: list[str], out_dir: Path, stem: str) -> list[Path]:
+    """The files the text formats among ``names`` write."""
+    return [EXPORTERS[n].path(out_dir, stem) for n in names if n in EXPORTERS]
+
+
+def refuse_existing(names: list[str], out_dir: Path, stem: str) -> None:
+    """Before a new analysis: any output already there was made from another one."""
+    for path in planned(names, out_dir, stem):
+        if path.exists():
+            raise OutputExistsError(path, "already exists, made from other input or settings")
+
+
+def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, force: bool,
+          progress: Callback = ignore) -> list[Written]:
+    """Every text output made in memory (so any that cannot be made fails before a file is written),
+    the media job checked, then the files written; unchanged ones are kept, changed ones need ``force``."""
+    texts = {EXPORTERS[n].path(out_dir, result.stem): EXPORTERS[n].to_string(result, preset)
+             for n in names if n in EXPORTERS}
+    job = clips.Job(result, out_dir, preset, reel="reel" in names) if set(names) & set(clips.JOBS) else None
+    if job is not None:
+        job.check(force)
+    changed = [p for p, text in texts.items() if p.exists() and files.read_text(p) != text]
+    if changed and not force:
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise OutputExistsError(changed[0], f"already exists and would change{more}")
+    out = []
+    for path, text in texts.items():
+        keep = path.exists() and path not in changed
+        out.append(Written(path, kept=True) if keep else Written(files.write_text(path, text)))
+    return out + (job.run(force, progress) if job is not None else [])
+
+
+def export(result: Analysis, out_dir: Path | str, formats: Iterable[str] | str | None = None,
+           preset: str | Preset = "default", *, force: bool = False, progress: Callback = ignore) -> list[Written]:
+    """Write ``formats`` of ``result`` into ``out_dir`` (None: the preset's ``exports``), named after
+    its source (``talk.edl``, ``clips/talk_01_laughter.mp4``); ``clips`` and ``reel`` cut media."""
+    options = preset_of(preset)
+    out_dir = Path(out_dir)
+    with OutputLock(out_dir, result.stem):
+        return write(result, out_dir, choose(formats, options), options, force, progress)
+
+
+def to_string(result: Analysis, format: str, preset: str | Preset = "default") -> str:
+    """One text format of ``result`` (``ass``, ``srt``, ``edl``, ``fcpxml``, ...) as a string."""
+    return get_exporter(format).to_string(result, preset_of(preset))
+
+
+def load(path: Path | str, preset: str | Preset | None = None) -> Analysis:
+    """Read an analysis document; with ``preset``, its spans re-derived from the stored curves with
+    that preset's thresholds (no model needed)."""
+    doc = document.load(path)
+    return doc if preset is None else document.rederive(doc, preset_of(preset).spans)
+
+
+def burn(source: Path | str, out: Path | str, *, subs: Path | str | None = None, result: Analysis | None = None,
+         preset: str | Preset = "default", fontsdir: Path | str | None = None, force: bool = False,
+         progress: Callback = ignore) -> Path:
+    """Burn subtitles into ``source``: a subtitle file (``subs``), or the styled ASS of ``result``."""
+    from mediatagger import burnin
+
+    if (subs is None) == (result is None):
+        raise UsageError("give exactly one of a subtitle file or an analysis to burn")
+    options, out = preset_of(preset), Path(out)
+    with OutputLock(out.parent, out.name):
+        if out.exists() and not force:
+            raise OutputExistsError(out)
+        with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
+            if result is not None:
+                subs = files.write_text(Path(tmp) / f"{result.stem}.ass", to_string(result, "ass", options))
+            assert subs is not None
+            clip = options.clips
+            return burnin.burn(Path(source), Path(subs), out, clip.crf, clip.x264_preset, clip.audio_bitrate,
+                                Path(fontsdir) if fontsdir else None, progress)
+

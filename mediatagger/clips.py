@@ -1,0 +1,233 @@
+"""Highlight clips and the reel: the media jobs behind ``--export clips`` and ``reel``.
+
+``highlights.plan`` chooses the clips, ``cutting`` runs ffmpeg; this module names the files and
+keeps a job whole across runs. It writes ``OUT/clips/<stem>_<NN>_<labels>.mp4`` in reel order,
+``OUT/<stem>.reel.mp4`` for a reel, and ``OUT/<stem>.clips.json``: for each clip the source in/out
+in ms and frames (as cut: fast cuts move to keyframes), the spans it covers and its file.
+
+The plan is written first, marked ``incomplete``, with a fingerprint of everything that shapes the
+files; a run that finds a plan with the same fingerprint finishes it (cuts only the clips that are
+missing, removes the temp files a killed run left) and one with another fingerprint is refused
+unless forced. Forcing deletes only the files that plan lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from mediatagger import cutting, files, highlights, media
+from mediatagger.analysis import Analysis, dumps
+from mediatagger.errors import OutputExistsError
+from mediatagger.exporters import ass
+from mediatagger.files import Written
+from mediatagger.highlights import Clip
+from mediatagger.presets import Preset
+from mediatagger.progress import Callback, Stage, ignore
+from mediatagger.timecode import format_rate
+
+PLAN_SCHEMA = "mediatagger.clips/1"
+JOBS = {"clips": "highlight clips (preset clips:) and their plan <stem>.clips.json",
+        "reel": "highlight clips joined into <stem>.reel.mp4 (with the clips and their plan)"}
+
+
+def clip_path(out_dir: Path, stem: str, number: int, clip: Clip) -> Path:
+    """``clips/<stem>_NN_<labels>.mp4``: the labels it holds, in time order (``talk_01_laughter_applause``)."""
+    labels = "_".join(dict.fromkeys(s.label.lower() for s in clip.spans))
+    return out_dir / "clips" / f"{stem}_{number:02d}_{labels}.mp4"
+
+
+def plan_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f"{stem}.clips.json"
+
+
+def reel_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f"{stem}.reel.mp4"
+
+
+def fingerprint(analysis: Analysis, planned: list[Clip], preset: Preset, reel: bool) -> str:
+    """Everything that shapes the files: the source, the clips planned, the options they are cut with."""
+    parts: dict[str, Any] = {"source": analysis.cache_key or analysis.source.path, "reel": reel,
+                             "clips": [(c.start_ms, c.end_ms, c.first_frame, c.frames) for c in planned],
+                             "options": asdict(preset.clips)}
+    if preset.clips.burn != "none":
+        parts["subtitles"] = (asdict(preset.ass), asdict(preset.text))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def plan_dict(analysis: Analysis, clips: list[tuple[Clip, Path]], out_dir: Path, preset: Preset,
+              job: str, reel: Path | None = None, complete: bool = True) -> dict[str, Any]:
+    fps = analysis.source.fps
+    return {
+        "schema": PLAN_SCHEMA, "source": analysis.source.path, "fps": format_rate(fps) if fps else None,
+        "cut": preset.clips.cut, "reel": reel.relative_to(out_dir).as_posix() if reel else None,
+        "status": "complete" if complete else "incomplete", "job": job,
+        "clips": [{"file": path.relative_to(out_dir).as_posix(), "in_ms": c.start_ms, "out_ms": c.end_ms,
+                   "in_frame": c.first_frame, "frames": c.frames,
+                   "out_frame": None if c.first_frame is None else c.first_frame + (c.frames or 0),
+                   "rank": round(c.rank, 3),
+                   "spans": [asdict(s) for s in c.spans]} for c, path in clips],
+    }
+
+
+def previous_plan(out_dir: Path, stem: str) -> dict[str, Any] | None:
+    """The plan a run before this one left, if it is one of ours."""
+    text = files.read_text(plan_path(out_dir, stem))
+    try:
+        doc = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) and doc.get("schema") == PLAN_SCHEMA else None
+
+
+def listed_files(plan: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
+    """The clips and reel a plan lists, as long as they are this stem's and inside ``out_dir``."""
+    names = [c.get("file") for c in plan.get("clips", []) if isinstance(c, dict)] + [plan.get("reel")]
+    ours = re.compile(r"(clips/)?" + re.escape(stem) + r"(_\d{2,}_[a-z_]+|\.reel)\.mp4")
+    return [out_dir / n for n in names if isinstance(n, str) and ours.fullmatch(n)]
+
+
+def existing_clips(out_dir: Path, stem: str) -> list[Path]:
+    """Clips of this stem in ``OUT/clips`` (no globbing: stems may hold ``[``)."""
+    folder = out_dir / "clips"
+    if not folder.is_dir():
+        return []
+    pattern = re.compile(re.escape(stem) + r"_\d{2,}_[a-z_]+\.mp4")
+    return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
+
+
+class Job:
+    """One run of the clips or reel job for one analysis into one folder."""
+
+    def __init__(self, analysis: Analysis, out_dir: Path, preset: Preset, reel: bool = False):
+        self.analysis, self.out_dir, self.preset, self.reel = analysis, out_dir, preset, reel
+        self.stem = analysis.stem
+        self.planned = highlights.plan(analysis, preset.clips)
+        self.paths = [clip_path(out_dir, self.stem, n, c) for n, c in enumerate(self.planned, 1)]
+        self.key = fingerprint(analysis, self.planned, preset, reel)
+        self.previous = previous_plan(out_dir, self.stem)
+        self.force = False
+
+    @property
+    def reel_file(self) -> Path | None:
+        return reel_path(self.out_dir, self.stem) if self.reel and self.planned else None
+
+    def outputs(self) -> list[Path]:
+        return [*self.paths, *([self.reel_file] if self.reel_file else []), plan_path(self.out_dir, self.stem)]
+
+    def resumes(self) -> bool:
+        """An earlier run of this very job left files to keep (never when forced: then all is redone)."""
+        return not self.force and self.previous is not None and self.previous.get("job") == self.key
+
+    def done(self) -> bool:
+        return self.resumes() and self.previous is not None and self.previous.get("status") == "complete" \
+            and all(p.exists() for p in self.outputs())
+
+    def conflict(self) -> Path | None:
+        """The first file this job would replace that another job made (None: nothing in the way)."""
+        if self.previous is not None and self.previous.get("job") == self.key:
+            return None
+        if self.previous is not None:
+            return plan_path(self.out_dir, self.stem)
+        stray = existing_clips(self.out_dir, self.stem) + [p for p in [self.reel_file] if p and p.exists()]
+        return stray[0] if stray else None
+
+    def check(self, force: bool) -> None:
+        """Raise before anything is written: a cut that cannot work, or files of another job in the way."""
+        cutting.check(self.analysis.source, self.preset.clips)
+        conflict = None if force else self.conflict()
+        if conflict is not None:
+            raise OutputExistsError(conflict, "was made by another clips run (other clips or settings)")
+
+    def run(self, force: bool = False, progress: Callback = ignore) -> list[Written]:
+        self.check(force)
+        self.force = force
+        if self.done():
+            return [Written(p, kept=True) for p in self.outputs()]
+        self.clear_others()
+        self.write_plan([(c, p) for c, p in zip(self.planned, self.paths)], complete=False)
+        cut = self.cut_missing(progress)
+        written = [Written(p, kept=kept) for (_, p), kept in cut]
+        made = [clip for clip, _ in cut]
+        reel = self.reel_file
+        if reel is not None:
+            self.join(made, reel, progress)
+            written.append(Written(reel))
+        plan = self.write_plan(made, complete=True)
+        return [*written, Written(plan)]
+
+    def clear_others(self) -> None:
+        """Files of an earlier job for this stem (the caller forced), and temp files killed runs left."""
+        if not self.resumes():
+            doomed = listed_files(self.previous, self.out_dir, self.stem) if self.previous is not None \
+                else existing_clips(self.out_dir, self.stem)
+            for path in doomed:
+                path.unlink(missing_ok=True)
+        for target in self.outputs():
+            for part in files.stale_parts(target):
+                part.unlink(missing_ok=True)
+        if self.reel_file is not None and not self.resumes():
+            self.reel_file.unlink(missing_ok=True)
+
+    def cut_missing(self, progress: Callback) -> list[tuple[tuple[Clip, Path], bool]]:
+        """Every planned clip as cut, with whether its file was there already."""
+        opts, info = self.preset.clips, self.analysis.source
+        keys = media.keyframes(info.path) if opts.cut == "fast" and info.fps else None
+        total = float(sum(c.length for c in self.planned))
+        stage, before, out = Stage(progress, "cut clips", total, "s"), 0.0, []
+        with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
+            subs = burned_subtitles(self.analysis, Path(tmp), self.preset) if opts.burn != "none" else None
+            for clip, path in zip(self.planned, self.paths):
+                kept = self.resumes() and path.exists()
+                if kept:
+                    made = cutting.as_cut(info, clip, opts, path, keys)
+                else:
+                    with files.atomic_path(path) as part:
+                        made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before))
+                out.append(((made, path), kept))
+                before += float(clip.length)
+                stage.update(before)
+        stage.finish()
+        return out
+
+    def join(self, made: list[tuple[Clip, Path]], reel: Path, progress: Callback) -> None:
+        stage = Stage(progress, "join reel", float(sum(c.length for c, _ in made)), "s")
+        with files.atomic_path(reel) as part:
+            join(self.analysis, made, self.preset, part, stage.update)
+        stage.finish()
+
+    def write_plan(self, clips: list[tuple[Clip, Path]], complete: bool) -> Path:
+        doc = plan_dict(self.analysis, clips, self.out_dir, self.preset, self.key, self.reel_file, complete)
+        return files.write_text(plan_path(self.out_dir, self.stem), dumps(doc))
+
+
+def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
+    """The styled ASS to burn: badges only (no dialogue) unless ``clips.burn`` is ``all``."""
+    if preset.clips.burn == "badges":
+        analysis = replace(analysis, tracks=tuple(replace(t, segments=()) for t in analysis.tracks))
+    return files.write_text(folder / "burn.ass", ass.to_string(analysis, preset))
+
+
+def join(analysis: Analysis, done: list[tuple[Clip, Path]], preset: Preset, out: Path,
+         progress: Callable[[float], None] | None = None) -> None:
+    """Write the reel: stream copy for fast clips with hard cuts, else one re-encode with transitions."""
+    opts, source = preset.clips, analysis.source
+    if opts.cut == "fast" and not opts.crossfade_ms and source.fps:
+        with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
+            listing = Path(tmp) / "clips.ffconcat"
+            listing.write_text(cutting.concat_list([path for _, path in done]), encoding="utf-8")
+            media.run_ffmpeg(cutting.copy_reel_args(listing, out), source.path, "cannot join the reel", progress)
+        return
+    media.run_ffmpeg(cutting.reel_args(done, source.fps, opts, out), source.path, "cannot join the reel", progress)
+
+
+def run(analysis: Analysis, out_dir: Path, preset: Preset, reel: bool = False, force: bool = False,
+        progress: Callback = ignore) -> list[Written]:
+    """Cut the highlight clips of ``analysis`` (and join them into a reel), finishing an interrupted run."""
+    return Job(analysis, out_dir, preset, reel).run(force, progress)

@@ -1,0 +1,131 @@
+"""The pipeline: media -> (VAD, SenseVoice) -> Analysis.
+
+Extract each audio track, find speech, tag it, scan the gaps, and derive spans from the curves;
+``cache_key`` says when an analysis already made can be reused instead. The models come from a
+``load_models()`` callable, called once audio is in hand, so a bad input never pays for loading them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mediatagger import media, scan, tags, vad
+from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, Segment, TrackResult, Word, derive, load
+from mediatagger.errors import MediaTaggerError
+from mediatagger.media import MediaInfo
+from mediatagger.presets import Preset
+from mediatagger.progress import Callback, Stage, ignore
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mediatagger.model import SenseVoice, Tagged, Vad
+
+Models = Callable[[], "tuple[SenseVoice, Vad | None]"]
+
+
+def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Models,
+            progress: Callback = ignore, cache_key: str | None = None) -> Analysis:
+    """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``."""
+    opts = preset.model
+    results = tuple(derive(analyse_track(info, index, preset, load_models, progress), preset.spans)
+                    for index in tracks)
+    settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
+    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn), results, settings, cache_key)
+
+
+def analyse_track(info: MediaInfo, index: int, preset: Preset, load_models: Models,
+                  progress: Callback = ignore) -> TrackResult:
+    opts = preset.model
+    extract = Stage(progress, f"extract track {index}", info.duration_ms / 1000, "s")
+    audio = media.extract_audio(info, index, extract.update)
+    extract.finish()
+    duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
+    sensevoice, detector = load_models()
+    finding = Stage(progress, f"vad track {index}", 1)
+    regions = vad.speech_regions(audio, detector, preset.vad)
+    finding.finish()
+
+    tagging = Stage(progress, f"tag track {index}", len(regions), "seg")
+    tagged = sensevoice.tag(audio, regions, opts.language, opts.itn, opts.batch_seconds, tagging.update, words=True)
+    tagging.finish()
+    segments = tuple(segment_from(s, e, t) for (s, e), t in zip(regions, tagged))
+    windows = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
+    coarse: list[scan.Window] = []
+    fine: list[scan.Window] = []
+    if preset.scan.enabled:
+        coarse, fine = scan_gaps(sensevoice, audio, windows, preset, progress, index)
+    grid = preset.scan.grid_ms
+    # fine windows place event boundaries; a half-second of speech is too little to judge a feeling
+    events = scan.curves(windows + coarse + fine, duration_ms, grid, (*tags.EVENTS, tags.SPEECH))
+    emotions = scan.curves(windows + coarse, duration_ms, grid, tags.EMOTIONS)
+    curves = scan.Curves(grid, {**events.values, **emotions.values})
+    return TrackResult(index, segments, curves=curves, duration_ms=duration_ms)
+
+
+def scan_gaps(sensevoice: SenseVoice, audio: np.ndarray, segments: list[scan.Window], preset: Preset,
+              progress: Callback, index: int) -> tuple[list[scan.Window], list[scan.Window]]:
+    """Coarse windows over the gaps between speech segments, then (``scan.refine``) fine windows
+    around the event boundaries the coarse pass shows; returns both, with their probabilities."""
+    opts, duration_ms = preset.model, len(audio) * 1000 // media.SAMPLE_RATE
+
+    def tag(name: str, spans: list[tuple[int, int]]) -> list[scan.Window]:
+        stage = Stage(progress, f"{name} track {index}", len(spans), "win")
+        out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage.update)
+        stage.finish()
+        return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
+
+    gaps = scan.gaps(duration_ms, [(w.start_ms, w.end_ms) for w in segments])
+    coarse = tag("scan", scan.tile(gaps, preset.scan.window_ms))
+    if not preset.scan.refine:
+        return coarse, []
+    curve = scan.curves(segments + coarse, duration_ms, preset.scan.grid_ms, tags.EVENTS)
+    edges = scan.crossings(curve, tags.EVENTS, preset.spans.on_level)
+    fine = scan.within(scan.fine_windows(edges, duration_ms, preset.scan), gaps, preset.scan.fine_window_ms // 2)
+    return coarse, tag("refine", fine)
+
+
+def segment_from(start_ms: int, end_ms: int, tagged: Tagged) -> Segment:
+    rich = tags.parse_rich(tagged.raw)
+    words = tuple(Word(start_ms + s, start_ms + e, w) for s, e, w in tagged.words)
+    return Segment(start_ms, end_ms, rich.language, rich.emotion, rich.event, rich.text, tagged.raw,
+                   _score(tagged.probs, rich.emotion), _score(tagged.probs, rich.event), words)
+
+
+def _score(probs: dict[str, float], label: str | None) -> float | None:
+    return round(probs[label], 3) if label in probs else None
+
+
+# --- reuse -----------------------------------------------------------------------------------
+
+def content_hash(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_key(path: Path | str, preset: Preset, tracks: list[int]) -> str:
+    """What makes an analysis reusable: the input's bytes, the model, VAD and scan settings, the tracks.
+    Span thresholds are left out: spans are re-derived from the stored curves."""
+    parts: dict[str, Any] = {"content": content_hash(path), "model": asdict(preset.model),
+                             "vad": asdict(preset.vad), "scan": asdict(preset.scan), "tracks": tracks,
+                             "schema": SCHEMA}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def reusable(json_path: Path, key: str) -> Analysis | None:
+    """The analysis already at ``json_path`` if it was made from the same content and settings."""
+    if not json_path.is_file():
+        return None
+    try:
+        previous = load(json_path)
+    except MediaTaggerError:
+        return None
+    return previous if previous.cache_key == key else None

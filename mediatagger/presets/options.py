@@ -1,0 +1,237 @@
+"""The option dataclasses: every tunable with its default, its doc and the values it may take.
+
+Each field is declared with ``opt(default, doc, ...)``, which keeps the doc and the rules (choices,
+range, form) in the field's metadata. Validation, ``to_yaml`` and the command line's choice lists
+all read them from there, so a default, a doc or a choice is written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mediatagger import tags
+from mediatagger.timecode import TIMECODE
+
+RESOLVE_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose",
+                  "Lavender", "Sky", "Mint", "Lemon", "Sand", "Cocoa", "Cream")
+BURN_CHOICES = ("none", "badges", "all")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+LABELS = tags.EVENTS + tags.EMOTIONS
+
+
+@dataclass(frozen=True)
+class Form:
+    """A shape a string must have: a regular expression for the whole value, and how to say it."""
+
+    says: str
+    pattern: str
+
+    def fits(self, text: str) -> bool:
+        return re.fullmatch(self.pattern, text) is not None
+
+
+DEVICE = Form("cpu, cuda or cuda:N", r"cpu|cuda(:\d+)?")
+ASS_COLOUR = Form("an ASS colour &HAABBGGRR", r"&H[0-9A-Fa-f]{8}")
+START_TC = Form("HH:MM:SS:FF or 'source'", rf"source|{TIMECODE.pattern}")
+BITRATE = Form("a bitrate such as 192k", r"\d+[kKmM]?")
+ONE_LINE = Form("one line", r"[^\r\n]*")
+
+Choices = Sequence[str] | Callable[[], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A field's doc and what its values (or a list's items, or a table's values) may be."""
+
+    doc: str
+    choices: Choices = ()
+    keys: Sequence[str] = ()           # a table's keys must be among these
+    min: float | None = None
+    max: float | None = None
+    form: Form | None = None
+    nonempty: bool = False             # a list that must name at least one item
+
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(self.choices() if callable(self.choices) else self.choices)
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` breaks these rules, or None."""
+        if self.allowed() and value not in self.allowed():
+            return f"is not one of {', '.join(self.allowed())}"
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            return f"must be {self.range()}"
+        if self.form is not None and not self.form.fits(value):
+            return f"is not {self.form.says}"
+        return None
+
+    def range(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"within [{self.min}, {self.max}]"
+        return f">= {self.min}" if self.min is not None else f"<= {self.max}"
+
+
+def opt(default: Any, doc: str, **rules: Any) -> Any:
+    """A field with a default (a dict is copied per instance, a dataclass type is made) and its ``Rules``."""
+    metadata = {"rules": Rules(doc, **rules)}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=metadata)
+    if isinstance(default, type):
+        return field(default_factory=default, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def ms(default: int, doc: str, positive: bool = False) -> Any:
+    """A duration in milliseconds: never negative, and above zero when ``positive``."""
+    return opt(default, doc, min=1 if positive else 0)
+
+
+def level(default: float, doc: str) -> Any:
+    return opt(default, doc, min=0.0, max=1.0)
+
+
+def rules_of(f: dataclasses.Field[Any]) -> Rules:
+    return f.metadata.get("rules", Rules(""))
+
+
+def _output_names() -> list[str]:
+    from mediatagger.exporters import output_names
+
+    return output_names()
+
+
+def _span_kinds() -> Sequence[str]:
+    from mediatagger.analysis import KINDS
+
+    return KINDS
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    name: str = opt("iic/SenseVoiceSmall", "hub id or a local SenseVoiceSmall folder (env MEDIATAGGER_MODEL)")
+    vad: str = opt("fsmn", "speech detector: fsmn, silero, none, or a local fsmn-vad folder")
+    language: str = opt("auto", "spoken language; auto detects it", choices=tags.LANGUAGES)
+    itn: bool = opt(True, "inverse text normalisation: punctuation and numbers")
+    device: str = opt("cpu", "where the model runs: cpu, cuda or cuda:N", form=DEVICE)
+    batch_seconds: int = opt(60, "seconds of audio per inference batch", min=1)
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    max_segment_ms: int = ms(15000, "longer speech regions are cut into pieces", positive=True)
+    join_gap_ms: int = ms(200, "speech regions closer than this become one")
+    min_speech_ms: int = ms(250, "shorter regions are dropped")
+    silero_threshold: float = level(0.5, "silero speech-probability threshold")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    enabled: bool = opt(True, "also scan the gaps between speech segments (laughs the VAD drops)")
+    window_ms: int = ms(1000, "coarse windows tile those gaps", positive=True)
+    refine: bool = opt(True, "add finer windows around each event boundary (false: coarse scan only, faster)")
+    fine_window_ms: int = ms(500, "the finer windows' length", positive=True)
+    fine_hop_ms: int = ms(100, "the finer windows' step", positive=True)
+    grid_ms: int = ms(50, "stored probability curves are sampled every grid_ms", positive=True)
+
+
+@dataclass(frozen=True)
+class SpanOptions:
+    on_level: float = level(0.5, "a span starts where a class's probability reaches this ...")
+    off_level: float = level(0.35, "... and lasts while it stays at or above this (hysteresis; <= on_level)")
+    on_by_label: dict[str, float] = opt({}, "per-label on levels, e.g. {LAUGHTER: 0.6}", keys=LABELS, min=0.0, max=1.0)
+    off_by_label: dict[str, float] = opt({}, "per-label off levels (each <= that label's on level)", keys=LABELS,
+                                         min=0.0, max=1.0)
+    merge_gap_ms: int = ms(300, "spans of one label closer than this are joined")
+    min_duration_ms: int = ms(300, "shorter spans are dropped")
+    pad_ms: int = ms(0, "widen every span by this much on both sides")
+
+    def thresholds(self, label: str) -> tuple[float, float]:
+        on = self.on_by_label.get(label, self.on_level)
+        return on, min(on, self.off_by_label.get(label, self.off_level))
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    labels: tuple[str, ...] = opt(("LAUGHTER", "APPLAUSE"), "event labels that become clips", choices=tags.EVENTS)
+    min_score: float = level(0.0, "spans scored below this are left out")
+    pad_before_ms: int = ms(4000, "pre-roll: a laugh needs its setup")
+    pad_after_ms: int = ms(1000, "post-roll")
+    merge_gap_ms: int = ms(1000, "padded clips closer than this become one")
+    min_clip_ms: int = ms(3000, "shorter clips are widened evenly")
+    max_clip_ms: int = ms(20000, "longer clips are cut from their best span's pre-roll (0: no limit)")
+    order: str = opt("time", "the reel's order: by time, or best score first", choices=("time", "score"))
+    target_ms: int = ms(0, "0: every clip; else the best (score x duration) up to this total")
+    cut: str = opt("accurate", "accurate re-encodes, frame-exact; fast copies streams, keyframe-snapped",
+                   choices=("accurate", "fast"))
+    crossfade_ms: int = ms(500, "reel transitions (xfade/acrossfade); 0: hard cuts")
+    audio_fade_ms: int = ms(30, "with hard cuts, audio fades in and out this fast (no clicks)")
+    burn: str = opt("none", "burn in event badges ([Laughter] at the top) or all the styled ASS, into clips and reel",
+                    choices=BURN_CHOICES)
+    crf: int = opt(18, "x264 quality of re-encoded clips (0 lossless .. 51 worst)", min=0, max=51)
+    x264_preset: str = opt("veryfast", "x264 speed/size trade-off", choices=X264_PRESETS)
+    audio_bitrate: str = opt("192k", "AAC bitrate of re-encoded audio", form=BITRATE)
+
+
+MARKER_COLORS = {"LAUGHTER": "Yellow", "APPLAUSE": "Green", "BGM": "Purple", "CRY": "Cyan", "COUGH": "Sand",
+                 "SNEEZE": "Sand", "BREATH": "Cream", "HAPPY": "Lemon", "SAD": "Sky", "ANGRY": "Red",
+                 "NEUTRAL": "Cocoa", "FEARFUL": "Lavender", "DISGUSTED": "Mint", "SURPRISED": "Pink"}
+
+
+@dataclass(frozen=True)
+class EdlOptions:
+    start_tc: str = opt("01:00:00:00", "record timecode of the timeline's first frame, or 'source'", form=START_TC)
+    kinds: tuple[str, ...] = opt(("events", "emotions"), "which spans become markers", choices=_span_kinds,
+                                 nonempty=True)
+    default_color: str = opt("Blue", "Resolve colour for labels not listed in colors", choices=RESOLVE_COLORS)
+    colors: dict[str, str] = opt(MARKER_COLORS, "Resolve marker colour per label", keys=LABELS,
+                                 choices=RESOLVE_COLORS)
+
+
+@dataclass(frozen=True)
+class AssStyle:
+    color: str = opt("&H00FFFFFF", "primary colour, ASS &HAABBGGRR", form=ASS_COLOUR)
+    outline: str = opt("&H00000000", "outline colour", form=ASS_COLOUR)
+
+
+EMOTION_STYLES = {"HAPPY": AssStyle("&H0000E6FF"), "SAD": AssStyle("&H00FFB464"), "ANGRY": AssStyle("&H004646FF"),
+                  "NEUTRAL": AssStyle("&H00FFFFFF"), "FEARFUL": AssStyle("&H00FF8CC8"),
+                  "DISGUSTED": AssStyle("&H0064C864"), "SURPRISED": AssStyle("&H00FF64FF")}
+
+
+@dataclass(frozen=True)
+class AssOptions:
+    font: str = opt("DejaVu Sans", "bundled with mediatagger, so burn-in works on any machine")
+    font_size: int = opt(0, "0: 5 % of the video height", min=0)
+    margin_v: int = opt(0, "0: 5 % of the video height", min=0)
+    badge_color: str = opt("&H0000FFFF", "event badge colour, ASS &HAABBGGRR (yellow)", form=ASS_COLOUR)
+    fade_ms: int = ms(150, "badge fade in/out")
+    karaoke: bool = opt(False, "highlight each word as it is spoken (\\k), from the word times")
+    emotion_styles: dict[str, AssStyle] = opt(EMOTION_STYLES, "dialogue style per emotion",
+                                              keys=tags.EMOTIONS)
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    rich: str = opt("plain", "how tags show: raw <|HAPPY|>hi, labels [Happy] hi, emoji, html", choices=tags.RICH_FORMS)
+    label_lang: str = opt("en", "[Laughter] or [笑声], in labels, badges and SDH cues",
+                          choices=tuple(tags.LABEL_NAMES))
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Every option of a run. A preset file sets any subset of these keys; the rest keep these defaults."""
+
+    description: str = opt("", "what this preset is for, in one line", form=ONE_LINE)
+    exports: tuple[str, ...] = opt(("json", "ass", "edl", "clips"), "what `tag` writes when --export is not given",
+                                   choices=_output_names)
+    model: ModelOptions = opt(ModelOptions, "the SenseVoice model and where it runs")
+    vad: VadOptions = opt(VadOptions, "speech regions")
+    scan: ScanOptions = opt(ScanOptions, "event scan of the gaps between speech")
+    spans: SpanOptions = opt(SpanOptions, "probability curves -> event and emotion spans")
+    clips: ClipOptions = opt(ClipOptions, "highlight clips (export clips) and the reel (export reel)")
+    edl: EdlOptions = opt(EdlOptions, "marker exports (edl, edl-loc, fcpxml, xmeml, otio, csv)")
+    ass: AssOptions = opt(AssOptions, "styled subtitles")
+    text: TextOptions = opt(TextOptions, "how transcripts show SenseVoice's tags (ASS, SRT, VTT, rich JSON)")

@@ -1,0 +1,133 @@
+"""The public Python API, in process: the README's example, the pipeline through a Tagger with the real
+tiny model and real silero-vad, progress, and what importing the light modules brings in."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+import mediatagger
+from mediatagger import api, presets
+from mediatagger.errors import OutputExistsError
+from tests.conftest import REPO, TALK, ffprobe, load_fixed
+
+slow = pytest.mark.slow
+
+
+def readme_example() -> str:
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Python API"):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@slow
+def test_readme_python_api_example_runs(tmp_path, monkeypatch):
+    for name in ("samples", "presets"):
+        (tmp_path / name).symlink_to(REPO / name)
+    monkeypatch.chdir(tmp_path)
+    seen: dict = {}
+    exec(compile(readme_example(), "README.md", "exec"), seen)
+    result, laughs = seen["result"], seen["laughs"]
+    assert laughs and all(s.label == "LAUGHTER" for s in laughs)
+    assert [w.path.name for w in seen["written"]] == ["talk.analysis.json", "talk.edl", "talk.fcpxml", "talk.ass"]
+    assert seen["ass_text"] == (tmp_path / "out/talk.ass").read_text()
+    assert api.to_string(seen["again"], "json") == api.to_string(result, "json")
+    strict = presets.load("presets/strict.yaml")
+    assert all(s.score >= strict.spans.thresholds(s.label)[0] for s in seen["strict"].spans("events"))
+    assert ffprobe(tmp_path / "out/talk.subtitled.mp4")["video"] is not None
+
+
+def test_every_public_name_is_documented():
+    assert set(mediatagger.__all__) >= {"Tagger", "Analysis", "export", "load", "to_string", "burn", "Progress"}
+    for name in mediatagger.__all__:
+        assert (getattr(mediatagger, name).__doc__ or "").strip(), name
+
+
+def imported_after(statement: str) -> set[str]:
+    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    return set(done.stdout.split())
+
+
+def test_the_document_and_the_clip_planner_do_not_import_the_pipeline():
+    loaded = imported_after("import mediatagger.analysis, mediatagger.highlights\n"
+                            "mediatagger.analysis.load('tests/data/talk.analysis.json')")
+    assert not loaded & {"mediatagger.pipeline", "mediatagger.api", "mediatagger.vad", "mediatagger.model",
+                         "torch", "funasr"}
+
+
+def test_importing_mediatagger_is_light():
+    assert not imported_after("import mediatagger") & {"mediatagger.api", "numpy", "torch", "funasr"}
+    assert not imported_after("import mediatagger; mediatagger.Tagger") & {"torch", "funasr"}
+
+
+def test_text_formats_give_strings_without_files(tmp_path):
+    doc = load_fixed()
+    assert re.match(r"1\n00:00:00,\d{3} --> ", api.to_string(doc, "srt"))
+    written = api.export(doc, tmp_path, ["srt", "vtt"])
+    assert [(w.path.name, w.kept) for w in written] == [("talk.srt", False), ("talk.vtt", False)]
+    assert (tmp_path / "talk.srt").read_text() == api.to_string(doc, "srt")
+    again = api.export(doc, tmp_path, "srt,vtt")
+    assert all(w.kept for w in again)
+
+
+def test_nothing_is_written_when_one_format_cannot_be_made(tmp_path):
+    """Every text output is made before any is written: a start timecode that does not fit 29.97 fails first."""
+    preset = presets.override(presets.Preset(), "edl", start_tc="01:00:00:30")
+    doc = load_fixed()
+    with pytest.raises(Exception, match="start timecode"):
+        api.export(doc, tmp_path / "out", ["ass", "srt", "edl"], preset)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_changed_output_is_refused_and_kept(tmp_path):
+    doc = load_fixed()
+    api.export(doc, tmp_path, ["edl"])
+    before = (tmp_path / "talk.edl").read_text()
+    other = presets.override(presets.Preset(), "edl", start_tc="00:00:00:00")
+    with pytest.raises(OutputExistsError) as refused:
+        api.export(doc, tmp_path, ["ass", "edl"], other)
+    assert refused.value.path == tmp_path / "talk.edl" and "would change" in str(refused.value)
+    assert (tmp_path / "talk.edl").read_text() == before and not (tmp_path / "talk.ass").exists()
+    (written,) = api.export(doc, tmp_path, ["edl"], other, force=True)
+    assert not written.kept and (tmp_path / "talk.edl").read_text() != before
+
+
+@pytest.fixture(scope="module")
+def tagger(tiny_model):
+    return api.Tagger(model=str(tiny_model), vad="silero")
+
+
+@slow
+def test_tagger_in_process_loads_once_and_reports_every_stage_to_100(tagger, tmp_path):
+    events = []
+    result = tagger.tag(TALK, progress=events.append)
+    models = tagger.models()
+    assert tagger.tag(TALK, tracks=[0]).cache_key == result.cache_key and tagger.models() is models
+    assert [s.label for s in result.spans("events")] == ["LAUGHTER", "APPLAUSE", "BGM"]
+    assert [s.label for s in result.spans("emotions")] == ["HAPPY", "NEUTRAL", "HAPPY"]
+    written = api.export(result, tmp_path, ["json", "reel"], presets.override(
+        presets.Preset(), "clips", x264_preset="ultrafast"), progress=events.append)
+    assert {w.path.name for w in written} >= {"talk.reel.mp4", "talk.clips.json"}
+    api.burn(TALK, tmp_path / "burned.mp4", result=result, progress=events.append)
+    last = {e.stage: e for e in events}
+    assert set(last) == {"extract track 0", "vad track 0", "tag track 0", "scan track 0", "refine track 0",
+                         "cut clips", "join reel", "burn"}
+    for event in last.values():
+        assert event.done == event.total and event.fraction == 1.0, event
+    middle = [e for e in events if e.stage == "burn" and 0 < e.fraction < 1]
+    assert middle, "burn reports ffmpeg's progress on the way"
+
+
+@slow
+def test_a_preset_shapes_the_pipeline_and_the_outputs(tagger, tmp_path):
+    triage = api.Tagger("triage", model=tagger.preset.model.name, vad="silero")
+    triage._models = tagger.models()  # same model objects: this test is about the preset, not loading
+    stages = []
+    written = triage.run(TALK, tmp_path, progress=lambda e: stages.append(e.stage))
+    assert "refine track 0" not in stages and "scan track 0" in stages
+    assert [w.path.name for w in written] == ["talk.analysis.json", "talk.edl", "talk.markers.csv"]
+    doc = json.loads((tmp_path / "talk.analysis.json").read_text())
+    assert doc["settings"]["scan"]["refine"] is False
