@@ -47,7 +47,7 @@ class Curves:
     def from_dict(cls, data: dict) -> Curves:
         if data.get("encoding") != "uint8-base64":
             raise ValueError(f"unknown curve encoding {data.get('encoding')!r}")
-        return cls(int(data["grid_ms"]), {k: np.frombuffer(base64.b64decode(v), dtype=np.uint8).copy()
+        return cls(int(data["grid_ms"]), {k: np.frombuffer(base64.b64decode(v, validate=True), dtype=np.uint8).copy()
                                           for k, v in data["classes"].items()})
 
 
