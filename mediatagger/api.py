@@ -25,7 +25,7 @@ from mediatagger.errors import OutputExistsError, UsageError
 from mediatagger.exporters import EXPORTERS, get_exporter, output_names
 from mediatagger.files import OutputLock, Written
 from mediatagger.presets import Preset
-from mediatagger.progress import Callback, ignore
+from mediatagger.progress import Callback, Stage, ignore
 
 if TYPE_CHECKING:
     from mediatagger.model import SenseVoice, Vad
@@ -59,15 +59,18 @@ class Tagger:
     def loaded(self) -> bool:
         return self._models is not None
 
-    def models(self) -> tuple[SenseVoice, Vad | None]:
-        """SenseVoice and the VAD, loaded on the first call."""
+    def models(self, progress: Callback = ignore) -> tuple[SenseVoice, Vad | None]:
+        """SenseVoice and the VAD, loaded on the first call (reported as the stage ``load models``)."""
         with self._lock:
             if self._models is None:
                 from mediatagger import model, vad
 
                 opts = self.preset.model
+                stage = Stage(progress, "load models", 2)
                 sensevoice = model.load_sensevoice(opts.name, opts.device, self.verbose)
+                stage.update(1)
                 self._models = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.verbose))
+                stage.finish()
         return self._models
 
     def tag(self, path: Path | str, tracks: Tracks = 0, progress: Callback = ignore) -> Analysis:
@@ -75,7 +78,7 @@ class Tagger:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         key = pipeline.cache_key(path, self.preset, chosen)
-        return pipeline.analyse(info, chosen, self.preset, self.models, progress, key)
+        return pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
 
     def run(self, path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
             tracks: Tracks = 0, force: bool = False, progress: Callback = ignore) -> list[Written]:
@@ -93,7 +96,7 @@ class Tagger:
             else:
                 if not force:
                     refuse_existing(names, out_dir, path.stem)
-                result = pipeline.analyse(info, chosen, self.preset, self.models, progress, key)
+                result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
             return write(result, out_dir, names, self.preset, force, progress)
 
 
@@ -137,7 +140,8 @@ def planned(names: list[str], out_dir: Path, stem: str) -> list[Path]:
 
 def refuse_existing(names: list[str], out_dir: Path, stem: str) -> None:
     """Before a new analysis: any output already there was made from another one."""
-    for path in planned(names, out_dir, stem):
+    plan = [clips.plan_path(out_dir, stem)] if set(names) & set(clips.JOBS) else []
+    for path in planned(names, out_dir, stem) + plan:
         if path.exists():
             raise OutputExistsError(path, "already exists, made from other input or settings")
 
@@ -153,7 +157,7 @@ def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, for
         job.check(force)
     changed = [p for p, text in texts.items() if p.exists() and files.read_text(p) != text]
     if changed and not force:
-        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        more = f", as would {len(changed) - 1} more" if len(changed) > 1 else ""
         raise OutputExistsError(changed[0], f"already exists and would change{more}")
     out = []
     for path, text in texts.items():

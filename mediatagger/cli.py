@@ -161,7 +161,7 @@ class Bars:
         self.stage = ""
 
     def __call__(self, event: Progress) -> None:
-        if self.quiet:
+        if self.quiet or event.total <= 0:  # an empty stage (no gaps to scan) shows no bar
             return
         if event.stage != self.stage:
             self.close()

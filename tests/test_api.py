@@ -113,8 +113,8 @@ def test_tagger_in_process_loads_once_and_reports_every_stage_to_100(tagger, tmp
     assert {w.path.name for w in written} >= {"talk.reel.mp4", "talk.clips.json"}
     api.burn(TALK, tmp_path / "burned.mp4", result=result, progress=events.append)
     last = {e.stage: e for e in events}
-    assert set(last) == {"extract track 0", "vad track 0", "tag track 0", "scan track 0", "refine track 0",
-                         "cut clips", "join reel", "burn"}
+    assert set(last) == {"load models", "extract track 0", "vad track 0", "tag track 0", "scan track 0",
+                         "refine track 0", "cut clips", "join reel", "burn"}
     for event in last.values():
         assert event.done == event.total and event.fraction == 1.0, event
     middle = [e for e in events if e.stage == "burn" and 0 < e.fraction < 1]

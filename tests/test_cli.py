@@ -1,6 +1,7 @@
 """The command line end to end: real ffmpeg, real silero-vad, funasr's SenseVoice path."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,22 +105,6 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
 
 
 @slow
-def test_existing_outputs_need_force(tiny_model, tmp_path):
-    common = ["tag", TALK, "--model", tiny_model, "--export", "json,edl", "-o", tmp_path]
-    args = [*common, "--vad", "none"]
-    assert run_cli(*args).returncode == 0
-    edl = tmp_path / "talk.edl"
-    edl.write_text("edited by hand")
-    same = run_cli(*args, "-q")  # same input and settings: the analysis is reused, the edit is kept
-    assert same.returncode == 0 and edl.read_text() == "edited by hand"
-    other = run_cli(*common, "--vad", "silero")  # other settings would overwrite
-    one_line_error(other, "already exists", "--force")
-    assert other.returncode == 1 and edl.read_text() == "edited by hand"
-    assert run_cli(*args, "--force", "-q").returncode == 0
-    assert edl.read_text().startswith("TITLE: talk")
-
-
-@slow
 def test_track_all_analyses_both_tracks_of_the_mov(tiny_model, tmp_path):
     done = run_cli("tag", TWO_TRACKS, "--model", tiny_model, "--vad", "silero", "--track", "all",
                    "--export", "json", "-o", tmp_path, "-q")
@@ -182,9 +167,8 @@ def test_version_and_module_entry():
     assert done.returncode == 0 and "mediatagger" in done.stdout
 
 
-@slow
-def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
-    """Progress goes to stderr on a terminal (a pty here) for extraction, VAD and tagging."""
+def on_terminal(*args: str | Path) -> tuple[int, str]:
+    """Run the CLI with stderr on a terminal (a 100x30 pty); returns its exit code and what it showed."""
     import fcntl
     import os
     import pty
@@ -193,7 +177,7 @@ def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
     import threading
 
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a 100x30 terminal
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     chunks: list[bytes] = []
 
     def drain() -> None:
@@ -208,19 +192,41 @@ def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
 
     reader = threading.Thread(target=drain)
     reader.start()
-    done = subprocess.run([sys.executable, "-m", "mediatagger", "tag", str(TALK), "--model",
-                           str(tiny_model), "--vad", "none", "--export", "json", "-o", str(tmp_path)],
-                          stderr=slave, stdout=subprocess.PIPE, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "mediatagger", *map(str, args)], stderr=slave,
+                          stdout=subprocess.PIPE, timeout=300)
     os.close(slave)
     reader.join(timeout=10)
     os.close(master)
-    shown = b"".join(chunks).decode("utf-8", "replace")
-    assert done.returncode == 0
-    for stage in ("extract track 0", "vad track 0", "tag track 0", "100%"):
-        assert stage in shown
+    return done.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def assert_stages_finish(shown: str, *stages: str) -> None:
+    """Each stage's bar reached 100 % and showed an ETA ([elapsed<remaining])."""
+    for stage in stages:
+        assert re.search(re.escape(stage) + r": 100%\|.*\[\d\d:\d\d<\d\d:\d\d\]", shown), (stage, shown)
+
+
+@slow
+def test_progress_bars_on_a_terminal(tiny_model, tmp_path):
+    """Progress with ETA goes to stderr on a terminal for every long command; --quiet shows nothing."""
+    code, shown = on_terminal("tag", TALK, "--model", tiny_model, "--vad", "silero", "--export", "json", "-o",
+                              tmp_path)
+    assert code == 0
+    assert_stages_finish(shown, "load models", "extract track 0", "vad track 0", "tag track 0", "scan track 0",
+                         "refine track 0")
+    doc = tmp_path / "talk.analysis.json"
+    code, shown = on_terminal("burn", TALK, "--analysis", doc, "-o", tmp_path / "burned.mp4")
+    assert code == 0
+    assert_stages_finish(shown, "burn")
+    code, shown = on_terminal("reel", doc, "--labels", "LAUGHTER,APPLAUSE,BGM", "--cut", "fast")
+    assert code == 0
+    assert_stages_finish(shown, "cut clips", "join reel")
     quiet = run_cli("tag", TALK, "--model", tiny_model, "--vad", "none", "--export", "json", "-o",
                     tmp_path / "q", "--quiet")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    quiet = run_cli("burn", TALK, "--analysis", doc, "-o", tmp_path / "q" / "burned.mp4", "-q")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    assert (tmp_path / "q" / "burned.mp4").is_file()
 
 
 @slow
@@ -331,3 +337,31 @@ def test_reel_usage_errors(tmp_path):
         done = run_cli("reel", doc, "-o", tmp_path / "out", *args)
         assert done.returncode == 2 and needle in done.stderr, done.stderr
         assert not (tmp_path / "out").exists()
+
+
+def test_presets_lists_each_with_one_line_and_shows_one_in_full(tmp_path):
+    from mediatagger import presets
+
+    done = run_cli("presets")
+    assert done.returncode == 0
+    names = [line.split()[0] for line in done.stdout.splitlines()]
+    assert names == ["default", "laughter-reel", "markers", "subtitles", "triage"]
+    assert all(len(line.split(None, 1)) == 2 for line in done.stdout.splitlines())  # a description each
+    shown = run_cli("presets", "show", "laughter-reel")
+    assert shown.returncode == 0
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(shown.stdout)
+    assert presets.load(str(copy)) == presets.load("laughter-reel")
+    missing = run_cli("presets", "show", "nonesuch")
+    one_line_error(missing, "unknown preset 'nonesuch'", "laughter-reel")
+    assert missing.returncode == 2
+
+
+def test_a_presets_exports_are_what_export_writes(tmp_path):
+    from tests.conftest import DATA
+
+    done = run_cli("export", DATA / "talk.analysis.json", "--preset", "markers", "-o", tmp_path, "-q")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.analysis.json", "talk.edl", "talk.fcpxml",
+                                                         "talk.loc.edl", "talk.markers.csv", "talk.otio",
+                                                         "talk.xml"]

@@ -75,7 +75,10 @@ def test_unreachable_hub_says_how_to_pass_a_folder():
     """Model hubs are unreachable here, so this is the real offline failure of the default model."""
     with pytest.raises(ModelLoadError) as err:
         model.load_sensevoice("iic/SenseVoiceSmall")
-    assert "hub could not be reached" in str(err.value) and "--model DIR" in str(err.value)
+    from mediatagger.cli import FLAGS
+
+    assert "hub could not be reached" in str(err.value) and "model=DIR" in str(err.value)
+    assert err.value.describe(FLAGS).endswith("and pass the folder as --model DIR)")
     assert "\n" not in str(err.value)
 
 

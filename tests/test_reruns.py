@@ -186,3 +186,16 @@ def test_outputs_get_the_mode_a_plain_open_gives(tmp_path, mask):
     assert plain == 0o666 & ~mask
     assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()} == \
         {n: plain for n in ("talk.analysis.json", "talk.edl", "talk.ass", "talk.markers.csv")}
+
+
+@slow
+def test_sighup_during_a_burn_removes_its_temp_file(tmp_path):
+    out = tmp_path / "burned.mp4"
+    burn = subprocess.Popen([sys.executable, "-m", "mediatagger", "burn", str(TALK), "--analysis",
+                             str(DATA / "talk.analysis.json"), "-o", str(out), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    wait_for(lambda: list(tmp_path.glob(".burned.*.part.mp4")), burn)
+    burn.send_signal(signal.SIGHUP)
+    _, err = burn.communicate(timeout=60)
+    assert burn.returncode == 129 and err.strip() == "mediatagger: error: stopped by signal SIGHUP"
+    assert list(tmp_path.iterdir()) == []  # no part file, no output, no lock
