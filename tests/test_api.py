@@ -131,3 +131,26 @@ def test_a_preset_shapes_the_pipeline_and_the_outputs(tagger, tmp_path):
     assert [w.path.name for w in written] == ["talk.analysis.json", "talk.edl", "talk.markers.csv"]
     doc = json.loads((tmp_path / "talk.analysis.json").read_text())
     assert doc["settings"]["scan"]["refine"] is False
+
+
+@slow
+def test_run_reuses_an_analysis_without_loading_the_model(tagger, tmp_path):
+    """The rerun path in process: the same bytes and settings reuse the stored analysis, so a new
+    tagger writes the missing export and keeps the rest without ever loading its models."""
+    first = tagger.run(TALK, tmp_path, ["json", "edl"])
+    assert [w.kept for w in first] == [False, False]
+    offline = api.Tagger(model=tagger.preset.model.name, vad="silero")
+    again = offline.run(TALK, tmp_path, ["json", "edl", "srt"])
+    assert [(w.path.name, w.kept) for w in again] == [("talk.analysis.json", True), ("talk.edl", True),
+                                                     ("talk.srt", False)]
+    assert not offline.loaded
+
+
+def test_clip_files_get_the_umask_mode(tmp_path):
+    from mediatagger import files
+
+    preset = presets.override(presets.Preset(), "clips", labels=("LAUGHTER",), x264_preset="ultrafast",
+                              pad_before_ms=0, pad_after_ms=0, min_clip_ms=500)
+    written = api.export(load_fixed(), tmp_path, ["reel"], preset)
+    assert len(written) == 3
+    assert {w.path.stat().st_mode & 0o777 for w in written} == {0o666 & ~files.umask()}
