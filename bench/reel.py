@@ -29,9 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mediatagger import analysis, cutting, highlights, media, presets  # noqa: E402
-from mediatagger.exporters import clips as clips_export  # noqa: E402
-from mediatagger.exporters import reel as reel_export  # noqa: E402
+from mediatagger import analysis, clips, cutting, highlights, media, presets  # noqa: E402
 
 
 def make_input(path: Path, minutes: float) -> None:
@@ -68,11 +66,12 @@ def decode_seconds(doc: analysis.Analysis, preset: presets.Preset) -> float:
 
 def run(doc: analysis.Analysis, preset: presets.Preset, out: Path) -> tuple[float, float]:
     """(seconds cutting the clips, seconds joining the reel)."""
+    job = clips.Job(doc, out, preset)
     start = time.perf_counter()
-    done = clips_export.cut_all(doc, out, preset)
+    done = [made for made, _ in job.cut_missing(progress=lambda event: None)]
     cut_time = time.perf_counter() - start
     start = time.perf_counter()
-    reel_export.join(doc, done, preset, out / "reel.mp4")
+    clips.join(doc, done, preset, out / "reel.mp4")
     return cut_time, time.perf_counter() - start
 
 

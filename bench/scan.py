@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="use samples/model instead of a full-size model")
     args = parser.parse_args()
 
-    from mediatagger import analysis, model, presets, vad
+    from mediatagger import model, pipeline, presets, scan, vad
 
     preset = presets.load()
     audio = long_audio(args.minutes)
@@ -114,8 +114,8 @@ def main() -> None:
         t_vad, regions = timed(lambda: vad.speech_regions(audio, detector, preset.vad))
         t_tag, tagged = timed(lambda: sv.tag(audio, regions, "auto", True, preset.model.batch_seconds,
                                              words=True))
-        segments = [analysis.scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
-        t_scan, (coarse, fine) = timed(lambda: analysis.scan_gaps(sv, audio, segments, preset, lambda n, k: None))
+        segments = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
+        t_scan, (coarse, fine) = timed(lambda: pipeline.scan_gaps(sv, audio, segments, preset, lambda e: None, 0))
         windows = coarse + fine
         t_encoder = bare_encoder(sv, audio)
     speech = t_vad + t_tag
