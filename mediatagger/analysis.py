@@ -11,6 +11,7 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from mediatagger import scan, tags
 from mediatagger.errors import AnalysisError, MediaTaggerError, UnknownChoiceError
 from mediatagger.media import AudioTrack, MediaInfo
 from mediatagger.presets import SpanOptions
-from mediatagger.timecode import TIMECODE, parse_rate
+from mediatagger.timecode import AUDIO_ONLY_FPS, parse_rate, tc_to_frames
 from mediatagger.timeline import Span
 
 SCHEMA = "mediatagger.analysis/1"
@@ -218,7 +219,7 @@ def _objects(data: dict[str, Any], key: str, where: str, optional: bool = False)
     return out
 
 
-def _fps(src: dict[str, Any]) -> Any:
+def _fps(src: dict[str, Any]) -> Fraction | None:
     text = _get(src, "fps", "source", "text", optional=True)
     if text is None:
         return None
@@ -231,20 +232,35 @@ def _fps(src: dict[str, Any]) -> Any:
     return rate
 
 
+def _timecode(src: dict[str, Any], fps: Fraction | None) -> str | None:
+    timecode = _get(src, "start_timecode", "source", "text", optional=True)
+    try:
+        if timecode is not None:
+            tc_to_frames(timecode, fps or AUDIO_ONLY_FPS)
+    except MediaTaggerError:
+        raise _Bad("source.start_timecode", f"{_show(timecode)} is not a timecode at this frame rate") from None
+    return timecode
+
+
+def _path(src: dict[str, Any]) -> str:
+    path = _get(src, "path", "source", "text")
+    if not Path(path).stem or "\0" in path:
+        raise _Bad("source.path", f"{_show(path)} is not a file's path")
+    return str(path)
+
+
 def _source(data: dict[str, Any]) -> MediaInfo:
     src = _get(data, "source", "", "object")
-    timecode = _get(src, "start_timecode", "source", "text", optional=True)
-    if timecode is not None and not TIMECODE.match(timecode):
-        raise _Bad("source.start_timecode", f"{_show(timecode)} is not HH:MM:SS:FF")
+    fps = _fps(src)
     audio = tuple(AudioTrack(
         index=_number(t, "index", w, 0, 1000), codec=_get(t, "codec", w, "text"),
         channels=_number(t, "channels", w, 0, 1024), sample_rate=_number(t, "sample_rate", w, 0, 10_000_000),
         language=_get(t, "language", w, "text", True), title=_get(t, "title", w, "text", True))
         for w, t in _objects(src, "audio_tracks", "source"))
-    return MediaInfo(path=_get(src, "path", "source", "text"), duration_ms=_ms(src, "duration_ms", "source"),
-                     fps=_fps(src), width=_number(src, "width", "source", 1, 100_000, optional=True),
+    return MediaInfo(path=_path(src), duration_ms=_ms(src, "duration_ms", "source"),
+                     fps=fps, width=_number(src, "width", "source", 1, 100_000, optional=True),
                      height=_number(src, "height", "source", 1, 100_000, optional=True),
-                     start_timecode=timecode, audio_tracks=audio,
+                     start_timecode=_timecode(src, fps), audio_tracks=audio,
                      variable_fps=bool(_get(src, "variable_fps", "source", "bool", optional=True)))
 
 

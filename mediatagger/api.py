@@ -49,8 +49,11 @@ class Tagger:
     def __init__(self, preset: str | Preset = "default", *, model: str | None = None, vad: str | None = None,
                  language: str | None = None, itn: bool | None = None, device: str | None = None,
                  verbose: bool = False):
+        from mediatagger.vad import check_kind
+
         self.preset = presets.override(preset_of(preset), "model", name=model, vad=vad, language=language,
                                        itn=itn, device=device)
+        check_kind(self.preset.model.vad)
         self.verbose = verbose
         self._models: tuple[SenseVoice, Vad | None] | None = None
         self._lock = threading.Lock()
@@ -90,8 +93,8 @@ class Tagger:
         names = with_json(choose(formats, self.preset))
         with OutputLock(out_dir, path.stem):
             key = pipeline.cache_key(path, self.preset, chosen)
-            previous = None if force else pipeline.reusable(out_dir / f"{path.stem}.analysis.json", key)
-            if previous is not None:
+            previous = pipeline.reusable(out_dir / f"{path.stem}.analysis.json", key)
+            if previous is not None:  # analyse once: with force too, which only lets changed outputs be replaced
                 result = document.rederive(previous, self.preset.spans)
             else:
                 if not force:
@@ -139,11 +142,14 @@ def planned(names: list[str], out_dir: Path, stem: str) -> list[Path]:
 
 
 def refuse_existing(names: list[str], out_dir: Path, stem: str) -> None:
-    """Before a new analysis: any output already there was made from another one."""
+    """Before a new analysis (none here fits): any output already there was made from another one."""
     plan = [clips.plan_path(out_dir, stem)] if set(names) & set(clips.JOBS) else []
+    analysis = EXPORTERS["json"].path(out_dir, stem)
+    why = "already exists, made from other input or settings" if analysis.exists() else \
+        "already exists, and the analysis that made it is not in the folder"
     for path in planned(names, out_dir, stem) + plan:
         if path.exists():
-            raise OutputExistsError(path, "already exists, made from other input or settings")
+            raise OutputExistsError(path, why)
 
 
 def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, force: bool,
@@ -163,7 +169,7 @@ def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, for
     for path, text in texts.items():
         keep = path.exists() and path not in changed
         out.append(Written(path, kept=True) if keep else Written(files.write_text(path, text)))
-    return out + (job.run(force, progress) if job is not None else [])
+    return out + (job.run(progress) if job is not None else [])
 
 
 def export(result: Analysis, out_dir: Path | str, formats: Iterable[str] | str | None = None,
@@ -174,6 +180,21 @@ def export(result: Analysis, out_dir: Path | str, formats: Iterable[str] | str |
     out_dir = Path(out_dir)
     with OutputLock(out_dir, result.stem):
         return write(result, out_dir, choose(formats, options), options, force, progress)
+
+
+def reexport(analysis_path: Path | str, out_dir: Path | str | None = None,
+             formats: Iterable[str] | str | None = None, preset: str | Preset = "default", *,
+             force: bool = False, progress: Callback = ignore) -> list[Written]:
+    """What ``mediatagger export`` does: the outputs of a stored analysis, its spans re-derived with
+    ``preset``'s thresholds, into ``out_dir`` (default: the analysis's folder), with the JSON unless
+    that would overwrite the analysis read."""
+    options, analysis_path = preset_of(preset), Path(analysis_path)
+    doc = load(analysis_path, options)
+    out_dir = Path(out_dir) if out_dir is not None else analysis_path.parent
+    names = choose(formats, options)
+    if EXPORTERS["json"].path(out_dir, doc.stem).resolve() != analysis_path.resolve():
+        names = with_json(names)
+    return export(doc, out_dir, names, options, force=force, progress=progress)
 
 
 def to_string(result: Analysis, format: str, preset: str | Preset = "default") -> str:

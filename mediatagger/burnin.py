@@ -64,8 +64,8 @@ def check_fonts(stderr: str, subs: Path) -> None:
     if missing:
         char = chr(int(missing.group(1), 16))
         what = f"the character {char!r}" if char != "\x00" else "any text"
-        raise MediaError(subs, f"no font for {what} in font {missing.group(2)!r}: install it or pass "
-                               "--fontsdir with the font file")
+        raise MediaError(subs, f"no font for {what} in font {missing.group(2)!r}",
+                         hint="install it, or pass {fontsdir} with the font file")
 
 
 def check_subtitles(subs: Path) -> None:

@@ -26,7 +26,8 @@ from mediatagger.timecode import parse_duration
 
 # how the command line spells the options that error hints name
 FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
-         "vad_silero": "--vad silero", "cut_accurate": "--cut accurate", "fontsdir": "--fontsdir DIR"}
+         "vad_silero": "--vad silero", "cut_accurate": "--cut accurate on reel, clips.cut: accurate in a preset",
+         "fontsdir": "--fontsdir DIR"}
 
 
 def fail(message: str, code: int) -> None:
@@ -226,10 +227,6 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         device: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files and write the chosen exports for each."""
-    if vad is not None:
-        from mediatagger import vad as vad_module
-
-        vad_module.check_kind(vad)
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device, verbose=debug)
     bars, code = Bars(quiet), 0
@@ -266,14 +263,8 @@ def export_command(analysis_path: Path, out_dir: Path | None, preset: str, expor
 
 def export_analysis(analysis_path: Path, out_dir: Path | None, exports: list[str] | None, options: presets.Preset,
                     force: bool, bars: Bars) -> list[Written]:
-    """Exports of a stored analysis, re-thresholded by ``options``, with the JSON unless that is the input."""
-    doc = api.load(analysis_path, options)
-    out_dir = out_dir if out_dir is not None else analysis_path.parent
-    names = api.choose(exports, options)
-    if (out_dir / f"{doc.stem}.analysis.json").resolve() != analysis_path.resolve():
-        names = api.with_json(names)
     try:
-        return api.export(doc, out_dir, names, options, force=force, progress=bars)
+        return api.reexport(analysis_path, out_dir, exports, options, force=force, progress=bars)
     finally:
         bars.close()
 

@@ -51,23 +51,27 @@ def reel_path(out_dir: Path, stem: str) -> Path:
     return out_dir / f"{stem}.reel.mp4"
 
 
-def fingerprint(analysis: Analysis, planned: list[Clip], preset: Preset, reel: bool) -> str:
-    """Everything that shapes the files: the source, the clips planned, the options they are cut with."""
-    parts: dict[str, Any] = {"source": analysis.cache_key or analysis.source.path, "reel": reel,
-                             "clips": [(c.start_ms, c.end_ms, c.first_frame, c.frames) for c in planned],
-                             "options": asdict(preset.clips)}
+def fingerprint(analysis: Analysis, planned: list[tuple[Clip, Path]], out_dir: Path, preset: Preset) -> str:
+    """Everything the files are made from: the source, the clips as planned (bounds, spans, scores,
+    files), the options they are cut with, and with burn-in the subtitles burned. A reel joins these
+    same clips, so it is left out: a reel run finishes a clips run."""
+    plan = plan_dict(analysis, planned, out_dir, preset, "")
+    parts: dict[str, Any] = {"source": analysis.source.path, "analysis": analysis.cache_key,
+                             "clips": plan["clips"], "options": asdict(preset.clips)}
     if preset.clips.burn != "none":
-        parts["subtitles"] = (asdict(preset.ass), asdict(preset.text))
+        parts["subtitles"] = ass.to_string(burned(analysis, preset), preset)
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def plan_dict(analysis: Analysis, clips: list[tuple[Clip, Path]], out_dir: Path, preset: Preset,
-              job: str, reel: Path | None = None, complete: bool = True) -> dict[str, Any]:
+              job: str, reel: Path | None = None, stale: list[Path] | None = None) -> dict[str, Any]:
+    """The plan document; ``stale`` (files of an earlier job still to delete) marks it incomplete."""
     fps = analysis.source.fps
     return {
         "schema": PLAN_SCHEMA, "source": analysis.source.path, "fps": format_rate(fps) if fps else None,
         "cut": preset.clips.cut, "reel": reel.relative_to(out_dir).as_posix() if reel else None,
-        "status": "complete" if complete else "incomplete", "job": job,
+        "status": "incomplete" if stale is not None else "complete", "job": job,
+        "stale": [p.relative_to(out_dir).as_posix() for p in stale or []],
         "clips": [{"file": path.relative_to(out_dir).as_posix(), "in_ms": c.start_ms, "out_ms": c.end_ms,
                    "in_frame": c.first_frame, "frames": c.frames,
                    "out_frame": None if c.first_frame is None else c.first_frame + (c.frames or 0),
@@ -87,8 +91,9 @@ def previous_plan(out_dir: Path, stem: str) -> dict[str, Any] | None:
 
 
 def listed_files(plan: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
-    """The clips and reel a plan lists, as long as they are this stem's and inside ``out_dir``."""
+    """The clips, reel and stale files a plan lists, as long as they are this stem's and inside ``out_dir``."""
     names = [c.get("file") for c in plan.get("clips", []) if isinstance(c, dict)] + [plan.get("reel")]
+    names += plan.get("stale", []) if isinstance(plan.get("stale"), list) else []
     ours = re.compile(r"(clips/)?" + re.escape(stem) + r"(_\d{2,}_[a-z_]+|\.reel)\.mp4")
     return [out_dir / n for n in names if isinstance(n, str) and ours.fullmatch(n)]
 
@@ -103,93 +108,92 @@ def existing_clips(out_dir: Path, stem: str) -> list[Path]:
 
 
 class Job:
-    """One run of the clips or reel job for one analysis into one folder."""
+    """The clips (or reel) job for one analysis into one folder: what it will write, whether an
+    earlier run of the very same job left files to keep, and what of another job's it replaces."""
 
     def __init__(self, analysis: Analysis, out_dir: Path, preset: Preset, reel: bool = False):
-        self.analysis, self.out_dir, self.preset, self.reel = analysis, out_dir, preset, reel
+        self.analysis, self.out_dir, self.preset = analysis, out_dir, preset
         self.stem = analysis.stem
         self.planned = highlights.plan(analysis, preset.clips)
         self.paths = [clip_path(out_dir, self.stem, n, c) for n, c in enumerate(self.planned, 1)]
-        self.key = fingerprint(analysis, self.planned, preset, reel)
+        self.key = fingerprint(analysis, list(zip(self.planned, self.paths)), out_dir, preset)
         self.previous = previous_plan(out_dir, self.stem)
-        self.force = False
+        self.same = self.previous is not None and self.previous.get("job") == self.key
+        earlier_reel = self.same and self.previous is not None and bool(self.previous.get("reel"))
+        self.reel = bool(self.planned) and (reel or earlier_reel)  # a clips run keeps the reel of its clips
 
     @property
     def reel_file(self) -> Path | None:
-        return reel_path(self.out_dir, self.stem) if self.reel and self.planned else None
+        return reel_path(self.out_dir, self.stem) if self.reel else None
 
     def outputs(self) -> list[Path]:
         return [*self.paths, *([self.reel_file] if self.reel_file else []), plan_path(self.out_dir, self.stem)]
 
-    def resumes(self) -> bool:
-        """An earlier run of this very job left files to keep (never when forced: then all is redone)."""
-        return not self.force and self.previous is not None and self.previous.get("job") == self.key
-
     def done(self) -> bool:
-        return self.resumes() and self.previous is not None and self.previous.get("status") == "complete" \
+        return self.same and self.previous is not None and self.previous.get("status") == "complete" \
             and all(p.exists() for p in self.outputs())
 
-    def conflict(self) -> Path | None:
-        """The first file this job would replace that another job made (None: nothing in the way)."""
-        if self.previous is not None and self.previous.get("job") == self.key:
-            return None
-        if self.previous is not None:
-            return plan_path(self.out_dir, self.stem)
-        stray = existing_clips(self.out_dir, self.stem) + [p for p in [self.reel_file] if p and p.exists()]
-        return stray[0] if stray else None
+    def replaced(self) -> list[Path]:
+        """Files of earlier jobs for this stem that this job's files do not take the place of."""
+        if self.previous is None:
+            found = existing_clips(self.out_dir, self.stem) + [reel_path(self.out_dir, self.stem)]
+        else:
+            found = listed_files(self.previous, self.out_dir, self.stem)
+        return [p for p in dict.fromkeys(found) if p not in self.outputs() and p.exists()]
 
-    def check(self, force: bool) -> None:
-        """Raise before anything is written: a cut that cannot work, or files of another job in the way."""
+    def check(self, force: bool = False) -> None:
+        """Raise before anything is written: a source that is gone, a cut that cannot work, or (unless
+        ``force``) files of another job in the way."""
+        if self.planned:
+            media.check_input(Path(self.analysis.source.path))
         cutting.check(self.analysis.source, self.preset.clips)
-        conflict = None if force else self.conflict()
-        if conflict is not None:
-            raise OutputExistsError(conflict, "was made by another clips run (other clips or settings)")
+        if force or self.same:
+            return
+        if self.previous is not None:
+            raise OutputExistsError(plan_path(self.out_dir, self.stem),
+                                    "was made by another clips run (other clips or settings)")
+        stray = [p for p in self.replaced() + self.paths if p.exists()]
+        if stray:
+            raise OutputExistsError(stray[0], "already exists, from a clips run this folder has no plan of")
 
-    def run(self, force: bool = False, progress: Callback = ignore) -> list[Written]:
-        self.check(force)
-        self.force = force
+    def run(self, progress: Callback = ignore) -> list[Written]:
+        """Cut what is missing (after ``check``): keep what the same job cut before, replace the rest,
+        join the reel, write the plan, and only then delete the earlier job's leftovers."""
         if self.done():
             return [Written(p, kept=True) for p in self.outputs()]
-        self.clear_others()
-        self.write_plan([(c, p) for c, p in zip(self.planned, self.paths)], complete=False)
+        stale = self.replaced()
+        for target in [*self.outputs(), *stale]:
+            for part in files.stale_parts(target):
+                part.unlink(missing_ok=True)
+        self.write_plan(list(zip(self.planned, self.paths)), stale)
         cut = self.cut_missing(progress)
         written = [Written(p, kept=kept) for (_, p), kept in cut]
         made = [clip for clip, _ in cut]
         reel = self.reel_file
         if reel is not None:
-            self.join(made, reel, progress)
-            written.append(Written(reel))
-        plan = self.write_plan(made, complete=True)
+            joined = self.same and reel.exists() and all(kept for _, kept in cut)
+            if not joined:
+                self.join(made, reel, progress)
+            written.append(Written(reel, kept=joined))
+        plan = self.write_plan(made)
+        for path in stale:
+            path.unlink(missing_ok=True)
         return [*written, Written(plan)]
 
-    def clear_others(self) -> None:
-        """Files of an earlier job for this stem (the caller forced), and temp files killed runs left."""
-        if not self.resumes():
-            doomed = listed_files(self.previous, self.out_dir, self.stem) if self.previous is not None \
-                else existing_clips(self.out_dir, self.stem)
-            for path in doomed:
-                path.unlink(missing_ok=True)
-        for target in self.outputs():
-            for part in files.stale_parts(target):
-                part.unlink(missing_ok=True)
-        if self.reel_file is not None and not self.resumes():
-            self.reel_file.unlink(missing_ok=True)
-
     def cut_missing(self, progress: Callback) -> list[tuple[tuple[Clip, Path], bool]]:
-        """Every planned clip as cut, with whether its file was there already."""
+        """Every planned clip as cut, with whether its file was kept from an earlier run of this job."""
         opts, info = self.preset.clips, self.analysis.source
         keys = media.keyframes(info.path) if opts.cut == "fast" and info.fps else None
-        total = float(sum(c.length for c in self.planned))
-        stage, before, out = Stage(progress, "cut clips", total, "s"), 0.0, []
+        stage, before, out = Stage(progress, "cut clips", float(sum(c.length for c in self.planned)), "s"), 0.0, []
         with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
             subs = burned_subtitles(self.analysis, Path(tmp), self.preset) if opts.burn != "none" else None
             for clip, path in zip(self.planned, self.paths):
-                kept = self.resumes() and path.exists()
+                kept = self.same and path.exists()
                 if kept:
                     made = cutting.as_cut(info, clip, opts, path, keys)
                 else:
                     with files.atomic_path(path) as part:
-                        made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before))
+                        made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before), path.name)
                 out.append(((made, path), kept))
                 before += float(clip.length)
                 stage.update(before)
@@ -202,16 +206,21 @@ class Job:
             join(self.analysis, made, self.preset, part, stage.update)
         stage.finish()
 
-    def write_plan(self, clips: list[tuple[Clip, Path]], complete: bool) -> Path:
-        doc = plan_dict(self.analysis, clips, self.out_dir, self.preset, self.key, self.reel_file, complete)
+    def write_plan(self, clips: list[tuple[Clip, Path]], stale: list[Path] | None = None) -> Path:
+        doc = plan_dict(self.analysis, clips, self.out_dir, self.preset, self.key, self.reel_file, stale)
         return files.write_text(plan_path(self.out_dir, self.stem), dumps(doc))
 
 
-def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
-    """The styled ASS to burn: badges only (no dialogue) unless ``clips.burn`` is ``all``."""
+def burned(analysis: Analysis, preset: Preset) -> Analysis:
+    """What is burned into clips: badges only (no dialogue) unless ``clips.burn`` is ``all``."""
     if preset.clips.burn == "badges":
-        analysis = replace(analysis, tracks=tuple(replace(t, segments=()) for t in analysis.tracks))
-    return files.write_text(folder / "burn.ass", ass.to_string(analysis, preset))
+        return replace(analysis, tracks=tuple(replace(t, segments=()) for t in analysis.tracks))
+    return analysis
+
+
+def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
+    """The styled ASS to burn, as a file in ``folder``."""
+    return files.write_text(folder / "burn.ass", ass.to_string(burned(analysis, preset), preset))
 
 
 def join(analysis: Analysis, done: list[tuple[Clip, Path]], preset: Preset, out: Path,
@@ -230,4 +239,6 @@ def join(analysis: Analysis, done: list[tuple[Clip, Path]], preset: Preset, out:
 def run(analysis: Analysis, out_dir: Path, preset: Preset, reel: bool = False, force: bool = False,
         progress: Callback = ignore) -> list[Written]:
     """Cut the highlight clips of ``analysis`` (and join them into a reel), finishing an interrupted run."""
-    return Job(analysis, out_dir, preset, reel).run(force, progress)
+    job = Job(analysis, out_dir, preset, reel)
+    job.check(force)
+    return job.run(progress)

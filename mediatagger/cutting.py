@@ -65,7 +65,7 @@ def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, sub
 
 def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip:
     """The clip widened to keyframes: in on the last at or before it, out on the first at or after it."""
-    check(info, ClipOptions(cut="fast"))
+    refuse_variable_rate(info)
     fps = info.fps
     assert fps is not None
     first = max((k for k in keys if k <= clip.seek), default=Fraction(0))
@@ -97,22 +97,26 @@ def check(info: MediaInfo, opts: ClipOptions) -> None:
         return
     if opts.burn != "none":
         raise UsageError("burned subtitles need re-encoding", hint="use {cut_accurate}")
+    refuse_variable_rate(info)
+
+
+def refuse_variable_rate(info: MediaInfo) -> None:
     if info.variable_fps:
         raise UsageError(f"{info.path}: variable frame rate: fast cuts cannot land on frames",
                          hint="use {cut_accurate}")
 
 
 def cut(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
-        keys: list[Fraction] | None = None, progress: Callable[[float], None] | None = None) -> Clip:
-    """Write one clip to ``out``; returns the clip as actually cut (fast cuts move to keyframes).
-    ``progress`` gets the seconds of the clip written so far."""
-    check(info, opts)
+        keys: list[Fraction] | None = None, progress: Callable[[float], None] | None = None,
+        name: str | None = None) -> Clip:
+    """Write one clip to ``out`` (a temp file that becomes ``name``, for messages); returns the clip as
+    actually cut (fast cuts move to keyframes). ``progress`` gets the seconds of the clip written so far."""
+    what = f"cannot cut {name or out.name}"
     if opts.cut == "fast" and info.fps:
         keys = keys if keys is not None else media.keyframes(info.path)
-        media.run_ffmpeg(fast_args(info, snap_to_keyframes(clip, keys, info), out), info.path,
-                         f"cannot cut {out.name}", progress)
+        media.run_ffmpeg(fast_args(info, snap_to_keyframes(clip, keys, info), out), info.path, what, progress)
         return as_cut(info, clip, opts, out, keys)
-    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, f"cannot cut {out.name}", progress)
+    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, what, progress)
     if subs is not None:
         burnin.check_fonts(done.stderr.decode("utf-8", "replace"), subs)
     return clip

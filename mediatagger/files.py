@@ -8,7 +8,6 @@ crashed run never blocks the next).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 import threading
@@ -52,7 +51,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
     try:
-        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600; the rename keeps the temp file's mode
+        if hasattr(os, "fchmod"):  # mkstemp makes 0600; the rename keeps the temp file's mode
+            os.fchmod(fd, 0o666 & ~umask())
     finally:
         os.close(fd)
     try:
@@ -80,9 +80,10 @@ def write_text(target: Path, text: str) -> Path:
 
 
 def read_text(path: Path) -> str | None:
-    """A text output as it stands, or None when it is missing or not text we wrote."""
+    """A text output exactly as it stands (line ends untranslated), or None when it is missing or not text."""
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -102,11 +103,14 @@ class OutputLock:
 
     def __enter__(self) -> OutputLock:
         self.made = [p for p in [self.path.parent, *self.path.parent.parents] if not p.exists()]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         while self.fd is None:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:  # another run may remove the folder it made between our mkdir and open: then again
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except FileNotFoundError:
+                continue
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock(fd)
             except BlockingIOError:
                 holder = os.read(fd, 32).decode("ascii", "replace").strip()
                 os.close(fd)
@@ -128,6 +132,21 @@ class OutputLock:
         for folder in self.made:
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def _lock(fd: int) -> None:
+    """An exclusive lock on ``fd`` that the kernel drops when the process dies; BlockingIOError if held."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            raise BlockingIOError from None
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _same_file(fd: int, path: Path) -> bool:

@@ -84,7 +84,8 @@ def run_ffmpeg(args: list[str], path: Path | str, what: str,
     """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure.
 
     ``progress`` is called with the output seconds written so far (ffmpeg's ``-progress``). If this
-    process is interrupted (Ctrl-C, SIGTERM), ffmpeg is killed before the exception goes on."""
+    process is interrupted (Ctrl-C, SIGTERM), ffmpeg is killed before the exception goes on. The
+    result carries ffmpeg's stderr; its stdout is not kept (outputs go to files)."""
     cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", *(["-progress", "pipe:1", "-nostats"] if progress else []),
            *args]
     with tempfile.TemporaryFile() as errors:

@@ -111,10 +111,18 @@ def content_hash(path: Path | str) -> str:
     return digest.hexdigest()
 
 
+def model_identity(preset: Preset) -> dict[str, Any]:
+    """The model settings that change what an analysis says: a folder by its full path (so
+    ``./samples/model`` and ``samples/model`` are one model), not the device or the batch size."""
+    opts = preset.model
+    name, vad = (str(Path(n).resolve()) if Path(n).is_dir() else n for n in (opts.name, opts.vad))
+    return {"name": name, "vad": vad, "language": opts.language, "itn": opts.itn}
+
+
 def cache_key(path: Path | str, preset: Preset, tracks: list[int]) -> str:
     """What makes an analysis reusable: the input's bytes, the model, VAD and scan settings, the tracks.
     Span thresholds are left out: spans are re-derived from the stored curves."""
-    parts: dict[str, Any] = {"content": content_hash(path), "model": asdict(preset.model),
+    parts: dict[str, Any] = {"content": content_hash(path), "model": model_identity(preset),
                              "vad": asdict(preset.vad), "scan": asdict(preset.scan), "tracks": tracks,
                              "schema": SCHEMA}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

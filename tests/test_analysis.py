@@ -1,6 +1,7 @@
 """The analysis reader: every key checked once for type and range, errors naming the file and the key."""
 
 import json
+import re
 
 import pytest
 
@@ -81,3 +82,13 @@ def test_preset_out_of_range_through_the_cli(tmp_path):
         done = run_cli("export", DATA / "talk.analysis.json", "--preset", preset, "-o", tmp_path / "out")
         one_line_error(done, str(preset), key)
         assert done.returncode == 2 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda d: d["source"].update(start_timecode="99:99:99:99"), "source.start_timecode: '99:99:99:99' is not a time"),
+    (lambda d: d["source"].update(fps="25", start_timecode="01:00:00:29"), "source.start_timecode: '01:00:00:29'"),
+    (lambda d: d["source"].update(path=""), "source.path: '' is not a file's path"),
+])
+def test_source_timecode_fits_the_rate_and_the_path_names_a_file(tmp_path, change, says):
+    with pytest.raises(AnalysisError, match=re.escape(says)):
+        analysis.load(broken(tmp_path, change))

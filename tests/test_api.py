@@ -10,7 +10,7 @@ import pytest
 
 import mediatagger
 from mediatagger import api, presets
-from mediatagger.errors import OutputExistsError
+from mediatagger.errors import MediaTaggerError, OutputExistsError
 from tests.conftest import REPO, TALK, ffprobe, load_fixed
 
 slow = pytest.mark.slow
@@ -154,3 +154,75 @@ def test_clip_files_get_the_umask_mode(tmp_path):
     written = api.export(load_fixed(), tmp_path, ["reel"], preset)
     assert len(written) == 3
     assert {w.path.stat().st_mode & 0o777 for w in written} == {0o666 & ~files.umask()}
+
+
+def test_every_text_format_is_kept_on_an_identical_rerun(tmp_path):
+    """Regression: the CSV's CRLF row ends read back as LF made every rerun with csv refuse."""
+    doc = load_fixed()
+    names = [n for n in api.formats() if n not in ("clips", "reel")]
+    api.export(doc, tmp_path, names)
+    assert all(w.kept for w in api.export(doc, tmp_path, names))
+
+
+def test_the_cache_key_names_a_model_folder_by_its_full_path(tiny_model, monkeypatch):
+    from mediatagger import pipeline
+
+    monkeypatch.chdir(REPO)
+    keys = {pipeline.cache_key(TALK, presets.override(presets.Preset(), "model", name=name, batch_seconds=batch,
+                                                      device="cpu"), [0])
+            for name, batch in ((str(tiny_model), 60), ("samples/model", 30), ("./samples/model", 60))}
+    assert len(keys) == 1
+
+
+def fast_clips(**changes) -> presets.Preset:
+    return presets.override(presets.Preset(), "clips", x264_preset="ultrafast", pad_before_ms=500, pad_after_ms=500,
+                            min_clip_ms=1000, **{"labels": ("LAUGHTER", "APPLAUSE"), **changes})
+
+
+@slow
+def test_a_reel_finishes_a_clips_run_and_a_clips_run_keeps_the_reel(tmp_path):
+    doc = load_fixed()
+    first = api.export(doc, tmp_path, ["clips"], fast_clips())
+    stamps = {w.path: w.path.stat().st_mtime_ns for w in first[:-1]}
+    reel = api.export(doc, tmp_path, ["reel"], fast_clips())
+    assert [w.kept for w in reel] == [True, True, False, False] and reel[2].path.name == "talk.reel.mp4"
+    assert all(path.stat().st_mtime_ns == stamp for path, stamp in stamps.items())
+    again = api.export(doc, tmp_path, ["clips"], fast_clips())
+    assert all(w.kept for w in again) and (tmp_path / "talk.reel.mp4").is_file()
+
+
+@slow
+def test_a_changed_score_is_another_clips_job(tmp_path):
+    """The fingerprint covers what the plan and the files say (spans, scores), not only the clip bounds."""
+    import dataclasses
+
+    doc = load_fixed()
+    api.export(doc, tmp_path, ["clips"], fast_clips())
+    track = doc.tracks[0]
+    rescored = dataclasses.replace(doc, tracks=(dataclasses.replace(track, events=tuple(
+        dataclasses.replace(s, score=0.55) for s in track.events)),))
+    with pytest.raises(OutputExistsError, match="another clips run"):
+        api.export(rescored, tmp_path, ["clips"], fast_clips())
+    plan = json.loads((tmp_path / "talk.clips.json").read_text())
+    assert plan["clips"][0]["spans"][0]["score"] == 0.93
+
+
+@slow
+def test_a_forced_clip_run_that_fails_keeps_the_earlier_clips(tmp_path):
+    import dataclasses
+
+    doc = load_fixed()
+    api.export(doc, tmp_path, ["clips"], fast_clips())
+    old = sorted((tmp_path / "clips").glob("talk_*.mp4"))
+    assert [p.name for p in old] == ["talk_01_laughter.mp4", "talk_02_applause.mp4"]
+    broken = tmp_path / "talk.mp4"
+    broken.write_text("not a video any more")
+    moved = dataclasses.replace(doc, source=dataclasses.replace(doc.source, path=str(broken)))
+    with pytest.raises(MediaTaggerError) as failed:
+        api.export(moved, tmp_path, ["clips"], fast_clips(labels=("APPLAUSE",)), force=True)
+    assert "cannot cut talk_01_applause.mp4" in str(failed.value) and ".part" not in str(failed.value)
+    assert all(p.is_file() for p in old) and not list((tmp_path / "clips").glob(".*"))
+    gone = dataclasses.replace(doc, source=dataclasses.replace(doc.source, path=str(tmp_path / "gone.mp4")))
+    with pytest.raises(MediaTaggerError, match="gone.mp4: no such file"):
+        api.export(gone, tmp_path / "other", ["edl", "clips"], fast_clips())
+    assert not (tmp_path / "other").exists()  # checked before anything was written

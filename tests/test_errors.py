@@ -67,3 +67,57 @@ def test_library_messages_name_no_flags():
     """Only the CLI spells flags: no library error text or hint holds one."""
     for error in SAMPLES.values():
         assert "--" not in str(error), error
+
+
+def cli_flags() -> set[str]:
+    import click
+
+    from mediatagger.cli import cli
+
+    def walk(command):
+        for param in command.params:
+            yield from (o for o in param.opts if o.startswith("--"))
+        for sub in getattr(command, "commands", {}).values():
+            yield from walk(sub)
+
+    return set(walk(cli)) - {"--help"} | {"--version"} if isinstance(cli, click.Group) else set()
+
+
+def test_no_library_string_names_a_command_line_flag():
+    """Flags are the CLI's: a grep of every string in the package but cli.py (docstrings left out)."""
+    import ast
+
+    from tests.conftest import REPO
+
+    flags, found = cli_flags(), []
+    assert {"--force", "--model", "--cut", "--fontsdir", "--export"} <= flags
+    for path in (REPO / "mediatagger").rglob("*.py"):
+        if path.name == "cli.py":
+            continue
+        tree = ast.parse(path.read_text())
+        scopes = (ast.Module, ast.FunctionDef, ast.ClassDef)
+        docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, scopes) and n.body
+                and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                found += [(path.name, node.lineno, f) for f in flags if f in node.value]
+    assert found == []
+
+
+def test_every_hint_option_has_a_spelling_in_each_front_end():
+    """The options hints name (``hint=...``, ``hint = ...``) are the ones both front ends spell."""
+    import ast
+    import re
+
+    from tests.conftest import REPO
+
+    assert set(FLAGS) == set(errors.API_NAMES)
+    used = set()
+    for path in (REPO / "mediatagger").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            named = isinstance(node, ast.keyword) and node.arg == "hint" or \
+                isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "hint" for t in node.targets)
+            value = node.value if named else None
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                used |= set(re.findall(r"\{(\w+)\}", value.value))
+    assert {"force", "cut_accurate", "fontsdir", "model_dir", "device_cpu"} <= used <= set(FLAGS)

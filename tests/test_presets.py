@@ -149,6 +149,10 @@ def test_wrong_type_bad_colour_label_and_unreadable(tmp_path):
     ("exports: [json, mp3]", "exports[1] = 'mp3' is not one of json, ass"),
     ("exports: json", "exports = 'json' must be a list"),
     ("description: \"two\\nlines\"", "description = 'two\\nlines' is not one line"),
+    ("spans: {on_level: .nan}", "spans.on_level = nan must be a finite number"),
+    ("clips: {min_score: .nan}", "clips.min_score = nan must be a finite number"),
+    ("ass: {font: \"Arial,0,0\"}", "ass.font = 'Arial,0,0' is not a font name"),
+    ("exports: []", "exports = [] must name at least one of json"),
 ])
 def test_bad_values_name_the_file_and_the_key_in_one_line(tmp_path, text, says):
     path = write(tmp_path, text + "\n")

@@ -44,8 +44,9 @@ def test_rerun_keeps_what_is_the_same_and_refuses_what_would_change(tiny_model, 
     one_line_error(edited, str(edl), "would change")
     assert edl.read_text() == "edited by hand"
 
-    forced = run_cli(*args, "--start-tc", "00:00:00:00", "--force", "-q")
+    forced = run_cli(*args, "--start-tc", "00:00:00:00", "--force")  # force replaces what changed, no more
     assert forced.returncode == 0 and edl.read_text().startswith("TITLE: talk") and "00:00:0" in edl.read_text()
+    assert forced.stdout.splitlines() == [str(edl)] and forced.stderr.splitlines() == [f"unchanged: {analysis}"]
 
 
 def clip_preset(tmp_path: Path) -> Path:
@@ -74,6 +75,19 @@ def wait_for(found, proc: subprocess.Popen, seconds: float = 120):
     raise AssertionError("timed out")
 
 
+def ffmpeg_writing(out: Path) -> list[str]:
+    """Command lines of processes still running with ``out`` in their arguments."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if str(out) in args and "ffmpeg" in args:
+            found.append(args)
+    return found
+
+
 def parts(out: Path) -> list[Path]:
     return sorted((out / "clips").glob(".*.part.mp4")) if (out / "clips").is_dir() else []
 
@@ -90,7 +104,7 @@ def test_interrupted_clip_set_is_finished_by_a_rerun(tiny_model, tmp_path):
     first.send_signal(signal.SIGTERM)
     _, err = first.communicate(timeout=60)
     assert first.returncode == 143 and err.strip() == "mediatagger: error: stopped by signal SIGTERM"
-    assert parts(out) == []  # temp files removed
+    assert parts(out) == [] and not ffmpeg_writing(out)  # temp files removed, its ffmpeg gone
     plan = json.loads((out / "talk.clips.json").read_text())
     assert plan["status"] == "incomplete" and len(plan["clips"]) == 3
     kept = out / plan["clips"][0]["file"]
@@ -157,6 +171,19 @@ def test_one_writer_per_stem(tmp_path):
         holder.wait()
     assert run_cli("export", DATA / "talk.analysis.json", "-o", out, "--export", "edl").returncode == 0
     assert not (out / ".talk.lock").exists()
+
+
+@slow
+def test_two_real_runs_on_one_stem(tiny_model, tmp_path):
+    """A real tag run holds the stem while it loads the model and tags; a real export into the same
+    folder is refused meanwhile, and the first run finishes untouched."""
+    out = tmp_path / "out"
+    first = start_tag(tiny_model, out, clip_preset(tmp_path))
+    wait_for(lambda: (out / ".talk.lock").exists(), first)
+    second = run_cli("export", DATA / "talk.analysis.json", "-o", out, "--export", "edl")
+    one_line_error(second, "another mediatagger run is writing these outputs", f"pid {first.pid}")
+    assert first.wait(timeout=300) == 0 and not (out / "talk.edl").exists()
+    assert json.loads((out / "talk.clips.json").read_text())["status"] == "complete"
 
 
 def test_a_crashed_holder_never_blocks(tmp_path):

@@ -17,10 +17,9 @@ from mediatagger.analysis import Analysis, Segment
 from mediatagger.errors import UsageError
 from mediatagger.exporters.text import one_line
 from mediatagger.presets import Preset
-from mediatagger.timecode import counts_drop_frame, frames_to_tc, ms_to_frame, tc_to_frames
+from mediatagger.timecode import AUDIO_ONLY_FPS, counts_drop_frame, frames_to_tc, ms_to_frame, tc_to_frames
 from mediatagger.timeline import Span
 
-AUDIO_ONLY_FPS = Fraction(25)  # a timeline rate for sources without video
 NOTE_CHARS = 200                 # notes longer than this end in "…"
 
 # Resolve's marker colours -> OpenTimelineIO's MarkerColor names, and those -> Avid's eight locator colours

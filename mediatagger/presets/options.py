@@ -8,6 +8,7 @@ all read them from there, so a default, a doc or a choice is written once.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ ASS_COLOUR = Form("an ASS colour &HAABBGGRR", r"&H[0-9A-Fa-f]{8}")
 START_TC = Form("HH:MM:SS:FF or 'source'", rf"source|{TIMECODE.pattern}")
 BITRATE = Form("a bitrate such as 192k", r"\d+[kKmM]?")
 ONE_LINE = Form("one line", r"[^\r\n]*")
+FONT_NAME = Form("a font name (no commas or line breaks)", r"[^,\r\n{}\\]+")
 
 Choices = Sequence[str] | Callable[[], Sequence[str]]
 
@@ -62,6 +64,8 @@ class Rules:
         """Why ``value`` breaks these rules, or None."""
         if self.allowed() and value not in self.allowed():
             return f"is not one of {', '.join(self.allowed())}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             return f"must be {self.range()}"
         if self.form is not None and not self.form.fits(value):
@@ -203,7 +207,7 @@ EMOTION_STYLES = {"HAPPY": AssStyle("&H0000E6FF"), "SAD": AssStyle("&H00FFB464")
 
 @dataclass(frozen=True)
 class AssOptions:
-    font: str = opt("DejaVu Sans", "bundled with mediatagger, so burn-in works on any machine")
+    font: str = opt("DejaVu Sans", "bundled with mediatagger, so burn-in works on any machine", form=FONT_NAME)
     font_size: int = opt(0, "0: 5 % of the video height", min=0)
     margin_v: int = opt(0, "0: 5 % of the video height", min=0)
     badge_color: str = opt("&H0000FFFF", "event badge colour, ASS &HAABBGGRR (yellow)", form=ASS_COLOUR)
@@ -225,8 +229,9 @@ class Preset:
     """Every option of a run. A preset file sets any subset of these keys; the rest keep these defaults."""
 
     description: str = opt("", "what this preset is for, in one line", form=ONE_LINE)
-    exports: tuple[str, ...] = opt(("json", "ass", "edl", "clips"), "what `tag` writes when --export is not given",
-                                   choices=_output_names)
+    exports: tuple[str, ...] = opt(("json", "ass", "edl", "clips"),
+                                   "what `tag` writes when no export formats are asked for",
+                                   choices=_output_names, nonempty=True)
     model: ModelOptions = opt(ModelOptions, "the SenseVoice model and where it runs")
     vad: VadOptions = opt(VadOptions, "speech regions")
     scan: ScanOptions = opt(ScanOptions, "event scan of the gaps between speech")
