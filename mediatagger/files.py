@@ -47,15 +47,19 @@ def part_name(target: Path) -> str:
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temp path in ``target``'s folder (same suffix); it becomes ``target`` on success."""
+    """Yield a temp path in ``target``'s folder (same suffix); it becomes ``target`` on success.
+
+    The temp file is removed whatever ends the block (an error, Ctrl-C, SIGTERM): the mode is worked
+    out before the file exists, and everything after its creation runs under the cleanup."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    mode = 0o666 & ~umask()
     fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
     try:
-        if hasattr(os, "fchmod"):  # mkstemp makes 0600; the rename keeps the temp file's mode
-            os.fchmod(fd, 0o666 & ~umask())
-    finally:
-        os.close(fd)
-    try:
+        try:
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600; the rename keeps the temp file's mode
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
         yield Path(tmp)
         os.replace(tmp, target)
     finally:

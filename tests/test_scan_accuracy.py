@@ -131,8 +131,8 @@ def test_tag_reuses_an_analysis_of_the_same_content(tiny_model, tmp_path):
     again = run_cli(*args)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "out" / "talk.edl").is_file()
-    forced = run_cli(*args, "--force")
-    assert forced.returncode == 1 and "lacks model.pt" in forced.stderr
+    forced = run_cli(*args, "--force")  # force replaces outputs that would change; the analysis is still reused
+    assert forced.returncode == 0, forced.stderr
 
 
 def test_reel_clips_hold_the_ground_truth_they_were_cut_for(scanned, tmp_path):

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from mediatagger.analysis import Analysis, Segment
 from mediatagger.errors import UsageError
-from mediatagger.exporters.text import one_line
+from mediatagger.exporters.text import one_line, shows_anything
 from mediatagger.presets import Preset
 from mediatagger.timecode import AUDIO_ONLY_FPS, counts_drop_frame, frames_to_tc, ms_to_frame, tc_to_frames
 from mediatagger.timeline import Span
@@ -76,7 +76,8 @@ def clock(analysis: Analysis, start_tc: str, drop: bool | None = None) -> Clock:
 
 
 def _note(score: float | None, text: str) -> str:
-    parts = [p for p in (one_line(text), "" if score is None else f"score {score:.2f}") if p]
+    said = one_line(text) if shows_anything(text) else ""  # text of format characters alone says nothing
+    parts = [p for p in (said, "" if score is None else f"score {score:.2f}") if p]
     note = " — ".join(parts)
     return note if len(note) <= NOTE_CHARS else note[:NOTE_CHARS - 1] + "…"
 

@@ -109,3 +109,8 @@ def test_regression_carriage_return_in_a_label_split_a_csv_row():
     text = csv_export.to_string(document("0\r", "|"), presets.load())
     (row,) = csv.DictReader(io.StringIO(text, newline=""))
     assert row["label"] == "0\r" and row["text"] == "|"
+
+
+def test_regression_a_transcript_of_an_rtl_override_alone_made_a_note_of_a_dash():
+    _, (event,) = readers.resolve_edl(edl.to_string(document("|", "\u202e"), presets.load()))
+    assert visible(event.note) == "score0.50"
