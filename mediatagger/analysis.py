@@ -22,7 +22,8 @@ from mediatagger.presets import SpanOptions
 from mediatagger.timecode import AUDIO_ONLY_FPS, parse_rate, tc_to_frames
 from mediatagger.timeline import Span
 
-SCHEMA = "mediatagger.analysis/1"
+SCHEMA = "mediatagger.analysis/2"             # /2 added model.precision
+READABLE = ("mediatagger.analysis/1", SCHEMA)   # /1 documents read as fp32
 MAX_MS = 100 * 3600 * 1000  # times beyond 100 hours are not from media we analysed
 KINDS = ("events", "emotions")
 
@@ -66,6 +67,7 @@ class ModelInfo:
     vad: str
     language: str
     itn: bool
+    precision: str = "fp32"   # fp32 or int8: what the model ran at
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,8 @@ def from_dict(data: dict[str, Any]) -> Analysis:
         info = _source(data)
         model = _get(data, "model", "", "object")
         model_info = ModelInfo(_get(model, "name", "model", "text"), _get(model, "vad", "model", "text"),
-                               _get(model, "language", "model", "text"), _get(model, "itn", "model", "bool"))
+                               _get(model, "language", "model", "text"), _get(model, "itn", "model", "bool"),
+                               _get(model, "precision", "model", "text", optional=True) or "fp32")
         tracks = tuple(_track(t, w, info.duration_ms) for w, t in _objects(data, "tracks", ""))
         settings = _get(data, "settings", "", "object", optional=True) or {}
         key = _get(data, "cache_key", "", "text", optional=True)
@@ -336,8 +339,8 @@ def load(path: Path | str) -> Analysis:
         data = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_no_constants)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise AnalysisError(path, f"cannot read analysis: {exc}") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise AnalysisError(path, f"not a {SCHEMA} document")
+    if not isinstance(data, dict) or data.get("schema") not in READABLE:
+        raise AnalysisError(path, f"not a {' or '.join(READABLE)} document")
     try:
         return from_dict(data)
     except ValueError as exc:

@@ -42,17 +42,18 @@ class Tagger:
     """Finds events, emotions and speech in media with SenseVoice and a VAD.
 
     ``preset`` is a shipped preset's name, a YAML file or a ``Preset``; ``model``, ``vad``,
-    ``language``, ``itn`` and ``device`` override its ``model:`` section. The models load on the first
+    ``language``, ``itn``, ``device``, ``precision`` (fp32, int8, auto) and ``threads`` override its
+    ``model:`` section. The models load on the first
     ``tag`` (not here), once, and every later call (from any thread) shares them.
     """
 
     def __init__(self, preset: str | Preset = "default", *, model: str | None = None, vad: str | None = None,
                  language: str | None = None, itn: bool | None = None, device: str | None = None,
-                 verbose: bool = False):
+                 precision: str | None = None, threads: int | None = None, verbose: bool = False):
         from mediatagger.vad import check_kind
 
         self.preset = presets.override(preset_of(preset), "model", name=model, vad=vad, language=language,
-                                       itn=itn, device=device)
+                                       itn=itn, device=device, precision=precision, threads=threads)
         check_kind(self.preset.model.vad)
         self.verbose = verbose
         self._models: tuple[SenseVoice, Vad | None] | None = None
@@ -70,7 +71,8 @@ class Tagger:
 
                 opts = self.preset.model
                 stage = Stage(progress, "load models", 2)
-                sensevoice = model.load_sensevoice(opts.name, opts.device, self.verbose)
+                sensevoice = model.load_sensevoice(opts.name, opts.device, self.verbose, opts.effective_precision(),
+                                                   opts.threads)
                 stage.update(1)
                 self._models = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.verbose))
                 stage.finish()

@@ -220,15 +220,20 @@ MODEL_OPTIONS = [
 @EXPORT_OPTION
 @output_options
 @click.option("--device", help="cpu, cuda or cuda:N [default: cpu]")
+@click.option("--precision", type=click.Choice(presets.choices("model", "precision")),
+              help="fp32, int8 (quantised for the CPU), or auto: int8 on the CPU [default: auto]")
+@click.option("--threads", type=click.IntRange(0, 1024), help="CPU threads for inference [default: every core]")
 @run_options
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
-        device: str | None, force: bool, quiet: bool, debug: bool) -> int:
+        device: str | None, precision: str | None, threads: int | None, force: bool, quiet: bool,
+        debug: bool) -> int:
     """Analyse INPUT media files and write the chosen exports for each."""
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
-    tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device, verbose=debug)
+    tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
+                        precision=precision, threads=threads, verbose=debug)
     bars, code = Bars(quiet), 0
     for path in inputs:
         try:

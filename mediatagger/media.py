@@ -235,28 +235,33 @@ def select_tracks(info: MediaInfo, track: int | str) -> list[int]:
 
 def extract_audio(info: MediaInfo, track: int,
                   progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """One audio track as 16 kHz mono float32, read from ffmpeg's stdout as it decodes.
+    """One audio track as 16 kHz mono float32, decoded by ffmpeg straight into one array.
 
-    ``progress`` is called with the seconds decoded so far.
+    The array is sized from the probed duration (plus a second) and grows only if the stream runs
+    longer, so a track is held once: two hours are 460 MB, not a multiple of it. ``progress`` is
+    called with the seconds decoded so far.
     """
-    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", file_arg(info.path),
-           "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-i",
+           file_arg(info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
            "-c:a", "pcm_f32le", "-f", "f32le", "-"]
-    chunks = []
+    samples = np.empty((info.duration_ms * SAMPLE_RATE) // 1000 + SAMPLE_RATE, dtype="<f4")
+    filled = 0  # bytes
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
-        done = 0
         try:
-            while chunk := proc.stdout.read(1 << 18):
-                chunks.append(chunk)
-                done += len(chunk)
+            while True:
+                if filled == samples.nbytes:  # longer than the container said
+                    samples = np.concatenate([samples, np.empty(len(samples) // 2 + SAMPLE_RATE, "<f4")])
+                read = proc.stdout.readinto(samples.data.cast("B")[filled:])  # type: ignore[attr-defined]
+                if not read:
+                    break
+                filled += read
                 if progress:
-                    progress(done / 4 / SAMPLE_RATE)
+                    progress(filled / 4 / SAMPLE_RATE)
         except BaseException:
             proc.kill()
             raise
         stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise FFmpegError(info.path, f"cannot decode audio track {track}", stderr)
-    data = b"".join(chunks)
-    return np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4").copy()
+    return samples[: filled // 4]

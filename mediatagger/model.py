@@ -20,8 +20,8 @@ import numpy as np
 
 from mediatagger import tags
 from mediatagger.errors import ModelLoadError
+from mediatagger.media import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 FSMN_HUB_ID = "fsmn-vad"
 
@@ -92,6 +92,7 @@ class SenseVoice:
 
     auto: Any
     name: str
+    precision: str = "fp32"
     _ids: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
@@ -108,7 +109,7 @@ class SenseVoice:
         results: list[Tagged | None] = [None] * len(regions)
         done = 0
         for batch in _batches(order, regions, batch_seconds * 1000):
-            clips = [audio[regions[i][0] * 16:regions[i][1] * 16] for i in batch]
+            clips = [audio[regions[i][0] * SAMPLE_RATE // 1000:regions[i][1] * SAMPLE_RATE // 1000] for i in batch]
             for i, tagged in zip(batch, self._run(clips, language, itn, words)):
                 results[i] = tagged
             done += len(batch)
@@ -212,8 +213,28 @@ def _batches(order: list[int], regions: Sequence[tuple[int, int]], budget_ms: fl
         yield batch
 
 
-def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False) -> SenseVoice:
-    """Load SenseVoiceSmall from a local folder or a hub id such as ``iic/SenseVoiceSmall``."""
+def use_threads(threads: int) -> None:
+    """Let torch use ``threads`` CPU threads (0: every core this process may run on)."""
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(threads or cores)
+
+
+def quantise(module: Any) -> Any:
+    """The model with its Linear layers in int8 (dynamic quantisation: int8 weights, activations
+    quantised on the fly), for CPU inference; the encoder is almost all Linear matmuls."""
+    import torch
+
+    return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False, precision: str = "fp32",
+                    threads: int = 0) -> SenseVoice:
+    """Load SenseVoiceSmall from a local folder or a hub id such as ``iic/SenseVoiceSmall``, at
+    ``precision`` fp32 or int8 (CPU only)."""
+    if precision == "int8" and device != "cpu":
+        raise ModelLoadError(name, f"int8 runs on the CPU, not {device}", hint="use {device_cpu}")
     folder = Path(name).expanduser()
     if folder.is_dir():
         _check_folder(folder, ["config.yaml", "model.pt"], "model_dir")
@@ -224,7 +245,10 @@ def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False) -> Se
     auto = _auto_model(str(folder) if folder.is_dir() else name, device, verbose, hint)
     if type(auto.model).__name__ != "SenseVoiceSmall":
         raise ModelLoadError(name, f"is a {type(auto.model).__name__}, not a SenseVoiceSmall model")
-    return SenseVoice(auto=auto, name=name)
+    use_threads(threads)
+    if precision == "int8":
+        auto.model = quantise(auto.model)
+    return SenseVoice(auto=auto, name=name, precision=precision)
 
 
 def bundled_fsmn_folder() -> Path | None:

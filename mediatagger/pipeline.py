@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from mediatagger import media, scan, tags, vad
 from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, Segment, TrackResult, Word, derive, load
@@ -22,8 +25,6 @@ from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from mediatagger.model import SenseVoice, Tagged, Vad
 
 Models = Callable[[], "tuple[SenseVoice, Vad | None]"]
@@ -31,20 +32,57 @@ Models = Callable[[], "tuple[SenseVoice, Vad | None]"]
 
 def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Models,
             progress: Callback = ignore, cache_key: str | None = None) -> Analysis:
-    """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``."""
-    opts = preset.model
-    results = tuple(derive(analyse_track(info, index, preset, load_models, progress), preset.spans)
-                    for index in tracks)
+    """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``.
+
+    While one track is tagged, ffmpeg decodes the next on a background thread, so the CPU that
+    inference leaves idle is used."""
+    opts, results = preset.model, []
+    audio = extract(info, tracks[0], progress)
+    for n, index in enumerate(tracks):
+        following = Background(media.extract_audio, info, tracks[n + 1]) if n + 1 < len(tracks) else None
+        results.append(derive(analyse_track(audio, index, preset, load_models, progress), preset.spans))
+        if following is not None:
+            stage = Stage(progress, f"extract track {tracks[n + 1]}", info.duration_ms / 1000, "s")
+            audio = following.result()
+            stage.finish()
     settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
-    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn), results, settings, cache_key)
+    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision()),
+                    tuple(results), settings, cache_key)
 
 
-def analyse_track(info: MediaInfo, index: int, preset: Preset, load_models: Models,
+def extract(info: MediaInfo, index: int, progress: Callback = ignore) -> np.ndarray:
+    stage = Stage(progress, f"extract track {index}", info.duration_ms / 1000, "s")
+    audio = media.extract_audio(info, index, stage.update)
+    stage.finish()
+    return audio
+
+
+class Background:
+    """A call run on a daemon thread: its result (or error) when asked for; a process that is
+    stopped does not wait for it."""
+
+    def __init__(self, call: Callable[..., Any], *args: Any):
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.run, args=(call, args), daemon=True)
+        self.thread.start()
+
+    def run(self, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self.value = call(*args)
+        except BaseException as exc:  # handed to the caller of result()
+            self.error = exc
+
+    def result(self) -> Any:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def analyse_track(audio: np.ndarray, index: int, preset: Preset, load_models: Models,
                   progress: Callback = ignore) -> TrackResult:
     opts = preset.model
-    extract = Stage(progress, f"extract track {index}", info.duration_ms / 1000, "s")
-    audio = media.extract_audio(info, index, extract.update)
-    extract.finish()
     duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
     sensevoice, detector = load_models()
     finding = Stage(progress, f"vad track {index}", 1)
@@ -116,7 +154,8 @@ def model_identity(preset: Preset) -> dict[str, Any]:
     ``./samples/model`` and ``samples/model`` are one model), not the device or the batch size."""
     opts = preset.model
     name, vad = (str(Path(n).resolve()) if Path(n).is_dir() else n for n in (opts.name, opts.vad))
-    return {"name": name, "vad": vad, "language": opts.language, "itn": opts.itn}
+    return {"name": name, "vad": vad, "language": opts.language, "itn": opts.itn,
+            "precision": opts.effective_precision()}
 
 
 def cache_key(path: Path | str, preset: Preset, tracks: list[int]) -> str:

@@ -84,13 +84,15 @@ def curves(windows: Sequence[Window], duration_ms: int, grid_ms: int, labels: It
     centres = (np.arange(points) + 0.5) * grid_ms
     best = np.full((points, 3), np.inf)  # (rank, window length, distance to its centre) per point
     source = np.full(points, -1)
-    for k, w in enumerate(windows):
-        key = np.column_stack([np.full(points, w.rank), np.full(points, w.end_ms - w.start_ms),
-                               np.abs(centres - (w.start_ms + w.end_ms) / 2)])
-        better = (key[:, 0] < best[:, 0]) | ((key[:, 0] == best[:, 0]) & (
-            (key[:, 1] < best[:, 1]) | ((key[:, 1] == best[:, 1]) & (key[:, 2] < best[:, 2]))))
-        inside = (centres >= w.start_ms) & (centres < w.end_ms) & better
-        best[inside], source[inside] = key[inside], k
+    for k, w in enumerate(windows):  # each window looks only at the points it covers: linear in footage
+        lo, hi = max(0, w.start_ms // grid_ms - 1), min(points, -(-w.end_ms // grid_ms) + 1)
+        at, here = centres[lo:hi], best[lo:hi]
+        key = np.column_stack([np.full(hi - lo, w.rank), np.full(hi - lo, w.end_ms - w.start_ms),
+                               np.abs(at - (w.start_ms + w.end_ms) / 2)])
+        better = (key[:, 0] < here[:, 0]) | ((key[:, 0] == here[:, 0]) & (
+            (key[:, 1] < here[:, 1]) | ((key[:, 1] == here[:, 1]) & (key[:, 2] < here[:, 2]))))
+        inside = (at >= w.start_ms) & (at < w.end_ms) & better
+        here[inside], source[lo:hi][inside] = key[inside], k
     values = {}
     for label in labels:
         probs = np.array([w.probs.get(label, 0.0) for w in windows] + [0.0])

@@ -68,7 +68,7 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     done = run_cli("tag", TALK, "--model", tiny_model, "--vad", "silero", "-o", tmp_path)
     assert done.returncode == 0, done.stderr
     doc = json.loads((tmp_path / "talk.analysis.json").read_text())
-    assert doc["schema"] == "mediatagger.analysis/1"
+    assert doc["schema"] == "mediatagger.analysis/2" and doc["model"]["precision"] == "int8"
     assert doc["source"]["fps"] == "30000/1001" and doc["model"]["vad"] == "silero"
     (track,) = doc["tracks"]
     items = truth(TALK)
@@ -254,7 +254,7 @@ def test_flags_override_env_overrides_preset(tiny_model, tmp_path):
                    env={"MEDIATAGGER_MODEL": str(tiny_model)})
     assert done.returncode == 0, done.stderr
     model = json.loads((tmp_path / "talk.analysis.json").read_text())["model"]
-    assert model == {"name": str(tiny_model), "vad": "none", "language": "zh", "itn": True}
+    assert model == {"name": str(tiny_model), "vad": "none", "language": "zh", "itn": True, "precision": "int8"}
 
 
 @slow

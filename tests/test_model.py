@@ -43,6 +43,20 @@ def test_real_vad_finds_the_speech(kind, talk_audio):
     assert all(e - s <= 15000 for s, e in regions)
 
 
+@pytest.mark.parametrize("kind", ["fsmn", "silero"])
+def test_the_vad_in_chunks_finds_the_same_speech(kind, talk_audio):
+    """Long footage goes to the detector a chunk at a time (flat memory); each chunk is
+    cut where it is quietest, so the regions are the whole-track ones (here in 7 s chunks)."""
+    detector = vad.load(kind, presets.load().vad)
+    options = presets.load().vad
+    whole = vad.speech_regions(talk_audio, detector, options)
+    assert vad.quiet_cuts(talk_audio, 7 * 16000) == [0, 104800, 209600, len(talk_audio)]  # 6.55 s, 13.1 s
+    chunked = vad.join_close(vad.detect(talk_audio, detector, chunk_ms=7000), options.join_gap_ms)
+    chunked = [(s, e) for s, e in chunked if e - s >= options.min_speech_ms]
+    assert len(chunked) == len(whole)
+    assert all(abs(a[0] - b[0]) <= 300 and abs(a[1] - b[1]) <= 300 for a, b in zip(whole, chunked)), (whole, chunked)
+
+
 def test_no_vad_covers_the_track_in_pieces(talk_audio):
     options = presets.VadOptions(max_segment_ms=8000)
     end = len(talk_audio) // 16  # 20010 ms: AAC pads the end

@@ -20,6 +20,7 @@ from mediatagger.timecode import TIMECODE
 RESOLVE_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose",
                   "Lavender", "Sky", "Mint", "Lemon", "Sand", "Cocoa", "Cream")
 BURN_CHOICES = ("none", "badges", "all")
+PRECISIONS = ("fp32", "int8", "auto")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 LABELS = tags.EVENTS + tags.EMOTIONS
 
@@ -121,6 +122,16 @@ class ModelOptions:
     itn: bool = opt(True, "inverse text normalisation: punctuation and numbers")
     device: str = opt("cpu", "where the model runs: cpu, cuda or cuda:N", form=DEVICE)
     batch_seconds: int = opt(60, "seconds of audio per inference batch", min=1)
+    precision: str = opt("auto", "fp32, int8 (SenseVoice quantised for the CPU), or auto: int8 on the CPU, "
+                         "fp32 on CUDA", choices=PRECISIONS)
+    threads: int = opt(0, "CPU threads for inference (0: every core)", min=0, max=1024)
+
+    def effective_precision(self) -> str:
+        """The precision the model runs at: ``auto`` is int8 on the CPU (where int8 agrees with fp32 on
+        the tags, tests/test_int8.py) and fp32 on CUDA."""
+        if self.precision != "auto":
+            return self.precision
+        return "int8" if self.device == "cpu" else "fp32"
 
 
 @dataclass(frozen=True)
