@@ -91,14 +91,14 @@ def bare_encoder(sv, audio: np.ndarray, spans: list[tuple[int, int]], batch_seco
     import torch
     from funasr.utils.load_utils import extract_fbank
 
-    from mediatagger import model
+    from mediatagger import head
 
     frontend, net = sv.auto.kwargs["frontend"], sv.auto.model
     order = sorted(range(len(spans)), key=lambda i: spans[i][1] - spans[i][0], reverse=True)
 
     def run() -> None:
         with torch.no_grad():
-            for batch in model._batches(order, spans, batch_seconds * 1000):
+            for batch in head.batches(order, spans, batch_seconds * 1000):
                 clips = [audio[spans[i][0] * 16:spans[i][1] * 16] for i in batch]
                 feats, lengths = extract_fbank(clips, frontend=frontend)
                 net.encoder(feats, lengths)

@@ -16,7 +16,6 @@ import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mediatagger import analysis as document
 from mediatagger import clips, files, media, pipeline, presets
@@ -24,11 +23,9 @@ from mediatagger.analysis import Analysis
 from mediatagger.errors import OutputExistsError, UsageError
 from mediatagger.exporters import EXPORTERS, get_exporter, output_names
 from mediatagger.files import OutputLock, Written
+from mediatagger.head import AudioTagger, SpeechDetector, load_tagger
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
-
-if TYPE_CHECKING:
-    from mediatagger.model import SenseVoice, Vad
 
 Tracks = int | str | Sequence[int]
 
@@ -56,23 +53,22 @@ class Tagger:
                                        itn=itn, device=device, precision=precision, threads=threads)
         check_kind(self.preset.model.vad)
         self.verbose = verbose
-        self._models: tuple[SenseVoice, Vad | None] | None = None
+        self._models: tuple[AudioTagger, SpeechDetector | None] | None = None
         self._lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
         return self._models is not None
 
-    def models(self, progress: Callback = ignore) -> tuple[SenseVoice, Vad | None]:
+    def models(self, progress: Callback = ignore) -> tuple[AudioTagger, SpeechDetector | None]:
         """SenseVoice and the VAD, loaded on the first call (reported as the stage ``load models``)."""
         with self._lock:
             if self._models is None:
-                from mediatagger import model, vad
+                from mediatagger import vad
 
                 opts = self.preset.model
                 stage = Stage(progress, "load models", 2)
-                sensevoice = model.load_sensevoice(opts.name, opts.device, self.verbose, opts.effective_precision(),
-                                                   opts.threads)
+                sensevoice = load_tagger(opts.name, opts.device, self.verbose, opts.effective_precision(), opts.threads)
                 stage.update(1)
                 self._models = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.verbose))
                 stage.finish()

@@ -1,7 +1,8 @@
-"""The only module that imports funasr and torch, always inside functions.
+"""The funasr/torch backend: the only module that imports funasr and torch, always inside functions.
 
-``load_sensevoice`` and ``load_vad`` return small objects with plain-Python/numpy interfaces, so the
-rest of mediatagger never touches a tensor and ``mediatagger --help`` starts without torch.
+``load_sensevoice`` and ``load_vad`` return small objects with plain-Python/numpy interfaces (the
+``AudioTagger`` and ``SpeechDetector`` of ``mediatagger.head``), so the rest of mediatagger never
+touches a tensor and ``mediatagger --help`` starts without torch.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import io
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from mediatagger import tags
 from mediatagger.errors import ModelLoadError
+from mediatagger.head import SenseVoiceHead, Vocabulary
 from mediatagger.media import SAMPLE_RATE
 
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -77,53 +79,18 @@ def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any)
         raise ModelLoadError(name, "not found locally and the model hub could not be reached", hint) from None
 
 
-@dataclass(frozen=True)
-class Tagged:
-    """SenseVoice's answer for one stretch of audio."""
-
-    raw: str                                   # <|lang|><|EMOTION|><|Event|><|itn|>text
-    probs: dict[str, float]                    # event and emotion class -> softmax at its query position
-    words: tuple[tuple[int, int, str], ...] = ()  # (start_ms, end_ms, text) from the region's start
-
-
 @dataclass
-class SenseVoice:
-    """A loaded SenseVoiceSmall (through funasr's AutoModel) and how to call it."""
+class SenseVoice(SenseVoiceHead):
+    """SenseVoiceSmall loaded through funasr's AutoModel (fp32, or int8 for the CPU). ``generate`` runs
+    funasr's own decoding and catches the CTC logits it throws away with a forward hook on the CTC
+    output layer; the head (``mediatagger.head``) does the rest in numpy."""
 
     auto: Any
     name: str
     precision: str = "fp32"
-    _ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    _vocab: Vocabulary | None = None
 
-    def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
-            batch_seconds: float = 60.0, progress: Callable[[int], None] | None = None,
-            words: bool = False) -> list[Tagged]:
-        """Rich text, event/emotion probabilities and (optionally) word times for each region, in order.
-
-        Regions run longest first in batches of about ``batch_seconds`` of audio, so padding within a
-        batch stays small; each result goes back to its region's place. The probabilities are the
-        softmax of the CTC logits at the emotion and event query positions -- what funasr decodes
-        with argmax and throws away -- caught with a forward hook on the CTC output layer.
-        """
-        order = sorted(range(len(regions)), key=lambda i: regions[i][1] - regions[i][0], reverse=True)
-        results: list[Tagged | None] = [None] * len(regions)
-        done = 0
-        for batch in _batches(order, regions, batch_seconds * 1000):
-            clips = [audio[regions[i][0] * SAMPLE_RATE // 1000:regions[i][1] * SAMPLE_RATE // 1000] for i in batch]
-            for i, tagged in zip(batch, self._run(clips, language, itn, words)):
-                results[i] = tagged
-            done += len(batch)
-            if progress:
-                progress(done)
-        return [r for r in results if r is not None]
-
-    def _run(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> list[Tagged]:
-        out, logits = self._generate(clips, language, itn)
-        probs = self._probs(logits)
-        times = [self._words(row, _frames(len(clip))) if words else () for row, clip in zip(logits, clips)]
-        return [Tagged(item.get("text", ""), p, w) for item, p, w in zip(out, probs, times)]
-
-    def _generate(self, clips: list[np.ndarray], language: str, itn: bool) -> tuple[list, Any]:
+    def generate(self, clips: list[np.ndarray], language: str, itn: bool) -> tuple[list[str], np.ndarray]:
         captured: list[Any] = []
         hook = self.auto.model.ctc.ctc_lo.register_forward_hook(lambda m, i, o: captured.append(o.detach()))
         try:
@@ -131,86 +98,19 @@ class SenseVoice:
                                      disable_pbar=True)
         finally:
             hook.remove()
-        return out, captured[0]
+        return [item.get("text", "") for item in out], captured[0].float().cpu().numpy()
 
-    def _words(self, logits: Any, frames: int) -> tuple[tuple[int, int, str], ...]:
-        """Word times from the CTC path: each emitted token spans the frames of its run in the
-        best path (60 ms a frame, as funasr's timestamps), and pieces join into words as funasr's
-        ``output_timestamp`` joins them. The greedy path is what forced alignment of the greedy text
-        finds, without funasr's re-tokenising step (which raises IndexError when text re-tokenises
-        differently) or its per-item pass over the whole batch's logits."""
-        best = logits[4:frames].argmax(-1).tolist()
-        piece = self.auto.kwargs["tokenizer"].sp.IdToPiece
-        blank = self.auto.model.blank_id
-        runs: list[list[Any]] = []
-        for frame, token in enumerate(best):
-            if runs and runs[-1][0] == token and runs[-1][2] == frame - 1:
-                runs[-1][2] = frame
-            elif token != blank:
-                runs.append([token, frame, frame])
-        return _join_pieces([(piece(t), max(0, a * 60 - 30), (b + 1) * 60 - 30) for t, a, b in runs])
-
-    def _probs(self, logits: Any) -> list[dict[str, float]]:
-        """Per batch row: each class's share of the softmax at its query position."""
-        import torch
-
-        ids = self._class_ids()
-        soft = torch.softmax(logits[:, 1:3].float(), dim=-1)  # positions 1 (emotion) and 2 (event)
-        out = []
-        for row in soft:
-            probs: dict[str, float] = {}
-            for position, table in ((0, ids["emotion"]), (1, ids["event"])):
-                values = row[position, list(table.values())]
-                values = values / values.sum().clamp_min(1e-12)
-                probs.update(zip(table, (float(v) for v in values)))
-            out.append(probs)
-        return out
-
-    def _class_ids(self) -> dict[str, dict[str, int]]:
-        if not self._ids:
+    def vocabulary(self) -> Vocabulary:
+        if self._vocab is None:
             sp = self.auto.kwargs["tokenizer"].sp
+            classes = {}
             for name, table in (("emotion", tags.EMOTION_CLASSES), ("event", tags.EVENT_CLASSES)):
-                self._ids[name] = {label: sp.PieceToId(f"<|{tok}|>") for tok, label in table.items()}
-                missing = [label for label, i in self._ids[name].items() if i == sp.unk_id()]
+                classes[name] = {label: sp.PieceToId(f"<|{tok}|>") for tok, label in table.items()}
+                missing = [label for label, i in classes[name].items() if i == sp.unk_id()]
                 if missing:
                     raise ModelLoadError(self.name, f"its tokenizer lacks SenseVoice's tokens for {missing}")
-        return self._ids
-
-
-def _frames(samples: int) -> int:
-    """Encoder output length for a clip: 4 query positions + LFR frames (25 ms fbank every 10 ms,
-    stacked 6 at a time)."""
-    fbank = max(0, (samples - 400) // 160 + 1)
-    return 4 + -(-fbank // 6)
-
-
-def _join_pieces(pieces: list[tuple[str, int, int]]) -> tuple[tuple[int, int, str], ...]:
-    words: list[list[Any]] = []
-    for text, start, end in pieces:
-        if text.startswith("<|") and text.endswith("|>"):
-            continue
-        glued = not text.startswith("\u2581") and words and words[-1][2][-1:].isascii() \
-            and words[-1][2][-1:].isalnum() and text[:1].isascii() and text[:1].isalnum()
-        text = text.lstrip("\u2581")
-        if glued:
-            words[-1][1], words[-1][2] = end, words[-1][2] + text
-        elif text:
-            words.append([start, end, text])
-    return tuple((a, b, w) for a, b, w in words)
-
-
-def _batches(order: list[int], regions: Sequence[tuple[int, int]], budget_ms: float) -> Iterator[list[int]]:
-    batch: list[int] = []
-    longest = 0
-    for i in order:
-        length = regions[i][1] - regions[i][0]
-        longest = max(longest, length)
-        if batch and longest * (len(batch) + 1) > budget_ms:
-            yield batch
-            batch, longest = [], length
-        batch.append(i)
-    if batch:
-        yield batch
+            self._vocab = Vocabulary(sp.IdToPiece, self.auto.model.blank_id, classes)
+        return self._vocab
 
 
 def use_threads(threads: int) -> None:

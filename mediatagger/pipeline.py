@@ -13,21 +13,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mediatagger import media, scan, tags, vad
 from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, Segment, TrackResult, Word, derive, load
 from mediatagger.errors import MediaTaggerError
+from mediatagger.head import AudioTagger, SpeechDetector, Tagged
 from mediatagger.media import MediaInfo
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 
-if TYPE_CHECKING:
-    from mediatagger.model import SenseVoice, Tagged, Vad
-
-Models = Callable[[], "tuple[SenseVoice, Vad | None]"]
+Models = Callable[[], tuple[AudioTagger, SpeechDetector | None]]
 
 
 def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Models,
@@ -106,7 +104,7 @@ def analyse_track(audio: np.ndarray, index: int, preset: Preset, load_models: Mo
     return TrackResult(index, segments, curves=curves, duration_ms=duration_ms)
 
 
-def scan_gaps(sensevoice: SenseVoice, audio: np.ndarray, segments: list[scan.Window], preset: Preset,
+def scan_gaps(sensevoice: AudioTagger, audio: np.ndarray, segments: list[scan.Window], preset: Preset,
               progress: Callback, index: int) -> tuple[list[scan.Window], list[scan.Window]]:
     """Coarse windows over the gaps between speech segments, then (``scan.refine``) fine windows
     around the event boundaries the coarse pass shows; returns both, with their probabilities."""

@@ -7,11 +7,43 @@ import re
 from dataclasses import dataclass
 
 LANGUAGES = ("auto", "zh", "en", "yue", "ja", "ko")
-EMOTIONS = ("HAPPY", "SAD", "ANGRY", "NEUTRAL", "FEARFUL", "DISGUSTED", "SURPRISED")
-EVENTS = ("LAUGHTER", "APPLAUSE", "BGM", "CRY", "COUGH", "SNEEZE", "BREATH")
 SPEECH = "SPEECH"
 
-# model token -> our label; None marks "known token, no label" (never becomes a span)
+
+@dataclass(frozen=True)
+class Label:
+    """One thing mediatagger finds, as every output names and colours it."""
+
+    name: str                # LAUGHTER
+    family: str              # "event" or "emotion"
+    en: str                  # Laughter
+    zh: str                  # 笑声
+    emoji: str | None        # SenseVoice's own emoji for the tag (funasr's rich-text post-processing)
+    color: str               # default Resolve marker colour
+    sdh: str | None = None   # subtitle text for the hard of hearing when not [name]: music is ♪
+
+
+LABELS: dict[str, Label] = {label.name: label for label in (
+    Label("LAUGHTER", "event", "Laughter", "笑声", "😀", "Yellow"),
+    Label("APPLAUSE", "event", "Applause", "掌声", "👏", "Green"),
+    Label("BGM", "event", "Music", "音乐", "🎼", "Purple", sdh="♪"),
+    Label("CRY", "event", "Crying", "哭声", "😭", "Cyan"),
+    Label("COUGH", "event", "Cough", "咳嗽", "🤧", "Sand"),
+    Label("SNEEZE", "event", "Sneeze", "喷嚏", "🤧", "Sand"),
+    Label("BREATH", "event", "Breath", "呼吸", None, "Cream"),
+    Label("HAPPY", "emotion", "Happy", "开心", "😊", "Lemon"),
+    Label("SAD", "emotion", "Sad", "伤心", "😔", "Sky"),
+    Label("ANGRY", "emotion", "Angry", "生气", "😡", "Red"),
+    Label("NEUTRAL", "emotion", "Neutral", "中性", None, "Cocoa"),
+    Label("FEARFUL", "emotion", "Fearful", "恐惧", "😰", "Lavender"),
+    Label("DISGUSTED", "emotion", "Disgusted", "厌恶", "🤢", "Mint"),
+    Label("SURPRISED", "emotion", "Surprised", "惊讶", "😮", "Pink"),
+)}
+EVENTS = tuple(n for n, label in LABELS.items() if label.family == "event")
+EMOTIONS = tuple(n for n, label in LABELS.items() if label.family == "emotion")
+
+# SenseVoice's tokens -> our labels (a backend with another vocabulary maps its own tokens here; a label
+# it lacks is simply never found). None marks "known token, no label" (never becomes a span).
 EVENT_TOKENS = {"Speech": SPEECH, "BGM": "BGM", "Applause": "APPLAUSE", "Laughter": "LAUGHTER",
                 "Cry": "CRY", "Sneeze": "SNEEZE", "Breath": "BREATH", "Cough": "COUGH",
                 "Event_UNK": None}
@@ -24,20 +56,12 @@ ITN_TOKENS = {"withitn": True, "woitn": False}
 EVENT_CLASSES = {token: label or "EVENT_UNK" for token, label in EVENT_TOKENS.items()}
 EMOTION_CLASSES = {token: label or "EMO_UNKNOWN" for token, label in EMOTION_TOKENS.items()}
 
-LABEL_NAMES = {
-    "en": {"LAUGHTER": "Laughter", "APPLAUSE": "Applause", "BGM": "Music", "CRY": "Crying",
-           "COUGH": "Cough", "SNEEZE": "Sneeze", "BREATH": "Breath", "HAPPY": "Happy",
-           "SAD": "Sad", "ANGRY": "Angry", "NEUTRAL": "Neutral", "FEARFUL": "Fearful",
-           "DISGUSTED": "Disgusted", "SURPRISED": "Surprised"},
-    "zh": {"LAUGHTER": "笑声", "APPLAUSE": "掌声", "BGM": "音乐", "CRY": "哭声", "COUGH": "咳嗽",
-           "SNEEZE": "喷嚏", "BREATH": "呼吸", "HAPPY": "开心", "SAD": "伤心", "ANGRY": "生气",
-           "NEUTRAL": "中性", "FEARFUL": "恐惧", "DISGUSTED": "厌恶", "SURPRISED": "惊讶"},
-}
+LABEL_LANGUAGES = ("en", "zh")
+LABEL_NAMES = {lang: {n: getattr(label, lang) for n, label in LABELS.items()} for lang in LABEL_LANGUAGES}
+EMOJI = {n: label.emoji for n, label in LABELS.items() if label.emoji}
+MARKER_COLORS = {n: label.color for n, label in LABELS.items()}
 
 RICH_FORMS = ("plain", "raw", "labels", "emoji", "html")
-# SenseVoice's own emoji for its tags (funasr's rich-text post-processing); neutral and speech have none
-EMOJI = {"HAPPY": "😊", "SAD": "😔", "ANGRY": "😡", "FEARFUL": "😰", "DISGUSTED": "🤢", "SURPRISED": "😮",
-         "BGM": "🎼", "APPLAUSE": "👏", "LAUGHTER": "😀", "CRY": "😭", "SNEEZE": "🤧", "COUGH": "🤧"}
 
 _TOKEN = re.compile(r"<\|([^|<>]*)\|>")
 

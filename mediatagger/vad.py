@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mediatagger.errors import UnknownChoiceError
+from mediatagger.head import SpeechDetector
 from mediatagger.media import SAMPLE_RATE
 from mediatagger.presets import VadOptions
 from mediatagger.timeline import join_close, split_long
-
-if TYPE_CHECKING:
-    from mediatagger.model import Vad
 
 KINDS = ("fsmn", "silero", "none")
 CHUNK_MS = 10 * 60 * 1000  # the detector sees at most ten minutes at a time
@@ -26,7 +23,7 @@ def check_kind(kind: str) -> str:
     raise UnknownChoiceError("VAD", kind, [*KINDS, "a local fsmn-vad folder"])
 
 
-def load(kind: str, options: VadOptions, device: str = "cpu", verbose: bool = False) -> Vad | None:
+def load(kind: str, options: VadOptions, device: str = "cpu", verbose: bool = False) -> SpeechDetector | None:
     if check_kind(kind) == "none":
         return None
     from mediatagger.model import load_vad
@@ -34,7 +31,7 @@ def load(kind: str, options: VadOptions, device: str = "cpu", verbose: bool = Fa
     return load_vad(kind, device, verbose, options.silero_threshold, options.min_speech_ms)
 
 
-def speech_regions(audio: np.ndarray, vad: Vad | None, options: VadOptions) -> list[tuple[int, int]]:
+def speech_regions(audio: np.ndarray, vad: SpeechDetector | None, options: VadOptions) -> list[tuple[int, int]]:
     """Speech regions in ms: joined across short gaps, short ones dropped, long ones cut."""
     duration_ms = len(audio) * 1000 // SAMPLE_RATE
     regions = [(0, duration_ms)] if vad is None else detect(audio, vad)
@@ -43,7 +40,7 @@ def speech_regions(audio: np.ndarray, vad: Vad | None, options: VadOptions) -> l
     return split_long([r for r in regions if r[1] > r[0]], options.max_segment_ms)
 
 
-def detect(audio: np.ndarray, vad: Vad, chunk_ms: int = CHUNK_MS) -> list[tuple[int, int]]:
+def detect(audio: np.ndarray, vad: SpeechDetector, chunk_ms: int = CHUNK_MS) -> list[tuple[int, int]]:
     """The detector's regions, about ``chunk_ms`` of audio at a time so its memory stays flat on long
     footage; each chunk ends at the quietest tenth of a second of its last quarter, where no speech
     is cut in two."""

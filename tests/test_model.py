@@ -2,7 +2,7 @@
 
 import pytest
 
-from mediatagger import media, model, presets, tags, vad
+from mediatagger import head, media, model, presets, tags, vad
 from mediatagger.errors import ModelLoadError, UnknownChoiceError
 from tests.conftest import TALK, truth
 
@@ -99,7 +99,7 @@ def test_unreachable_hub_says_how_to_pass_a_folder():
 def test_batches_are_longest_first_and_within_budget():
     regions = [(0, 1000), (0, 5000), (0, 3000), (0, 3000), (0, 500)]
     order = sorted(range(5), key=lambda i: regions[i][1], reverse=True)
-    batches = list(model._batches(order, regions, budget_ms=6000))
+    batches = list(head.batches(order, regions, budget_ms=6000))
     assert batches == [[1], [2, 3], [0, 4]]  # padded to the longest: 5000, 2 x 3000, 2 x 1000
     assert sorted(i for b in batches for i in b) == [0, 1, 2, 3, 4]
 

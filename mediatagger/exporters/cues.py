@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from mediatagger.analysis import Analysis, Segment
 from mediatagger.exporters.text import clean_lines
 from mediatagger.presets import TextOptions
-from mediatagger.tags import label_name, rich_text
+from mediatagger.tags import LABELS, label_name, rich_text
 from mediatagger.timecode import snap_ms
 
 
@@ -19,9 +19,10 @@ class Cue:
 
 
 def sdh_label(label: str, lang: str) -> str:
-    """``[laughter]`` / ``[笑声]``; music is ``♪``."""
-    if label == "BGM":
-        return "♪"
+    """``[laughter]`` / ``[笑声]``, or the label's own SDH text (music is ``♪``)."""
+    known = LABELS.get(label)
+    if known is not None and known.sdh:
+        return known.sdh
     name = label_name(label, lang)
     return f"[{name.lower() if lang == 'en' else name}]"
 

@@ -190,9 +190,7 @@ class ClipOptions:
     audio_bitrate: str = opt("192k", "AAC bitrate of re-encoded audio", form=BITRATE)
 
 
-MARKER_COLORS = {"LAUGHTER": "Yellow", "APPLAUSE": "Green", "BGM": "Purple", "CRY": "Cyan", "COUGH": "Sand",
-                 "SNEEZE": "Sand", "BREATH": "Cream", "HAPPY": "Lemon", "SAD": "Sky", "ANGRY": "Red",
-                 "NEUTRAL": "Cocoa", "FEARFUL": "Lavender", "DISGUSTED": "Mint", "SURPRISED": "Pink"}
+MARKER_COLORS = tags.MARKER_COLORS  # each label's default colour, from the one label table
 
 
 @dataclass(frozen=True)
@@ -232,7 +230,7 @@ class AssOptions:
 class TextOptions:
     rich: str = opt("plain", "how tags show: raw <|HAPPY|>hi, labels [Happy] hi, emoji, html", choices=tags.RICH_FORMS)
     label_lang: str = opt("en", "[Laughter] or [笑声], in labels, badges and SDH cues",
-                          choices=tuple(tags.LABEL_NAMES))
+                          choices=tags.LABEL_LANGUAGES)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,177 @@
+"""The seam between the pipeline and a model runtime, and SenseVoice's head in plain numpy.
+
+The pipeline needs two things, typed here as protocols: an ``AudioTagger`` (audio + regions -> rich
+text, class probabilities, word times) and a ``SpeechDetector`` (audio -> speech regions). A
+SenseVoice backend only runs the network: ``generate(clips)`` gives funasr's decoded text and the
+CTC logits (batch x frames x vocabulary) as a numpy array. Everything after that -- batching,
+the class probabilities at the query positions, word times from the CTC path -- is ``SenseVoiceHead``,
+the same for every runtime (funasr/torch at fp32 or int8 today; an ONNX Runtime backend is one more
+subclass and one more ``BACKENDS`` entry). No torch here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from mediatagger.media import SAMPLE_RATE
+
+QUERY_POSITIONS = 4   # SenseVoice prefixes the encoder input with language, event, emotion, text-norm queries
+FRAME_MS = 60         # one encoder frame: 6 stacked 10 ms fbank frames
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """SenseVoice's answer for one stretch of audio."""
+
+    raw: str                                   # <|lang|><|EMOTION|><|Event|><|itn|>text
+    probs: dict[str, float]                    # event and emotion class -> softmax at its query position
+    words: tuple[tuple[int, int, str], ...] = ()  # (start_ms, end_ms, text) from the region's start
+
+
+class AudioTagger(Protocol):
+    name: str
+    precision: str
+
+    def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
+            batch_seconds: float = 60.0, progress: Callable[[int], None] | None = None,
+            words: bool = False) -> list[Tagged]: ...
+
+
+class SpeechDetector(Protocol):
+    def regions(self, audio: np.ndarray) -> list[tuple[int, int]]: ...
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the head needs of a model's tokenizer."""
+
+    piece: Callable[[int], str]                 # token id -> sentencepiece piece
+    blank: int                                  # the CTC blank id
+    classes: dict[str, dict[str, int]]          # "emotion"/"event" -> label -> token id
+
+
+class SenseVoiceHead:
+    """Batching, class probabilities and word times over a backend's ``generate``."""
+
+    def generate(self, clips: list[np.ndarray], language: str, itn: bool) -> tuple[list[str], np.ndarray]:
+        raise NotImplementedError
+
+    def vocabulary(self) -> Vocabulary:
+        raise NotImplementedError
+
+    def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
+            batch_seconds: float = 60.0, progress: Callable[[int], None] | None = None,
+            words: bool = False) -> list[Tagged]:
+        """Rich text, event/emotion probabilities and (optionally) word times for each region, in order.
+
+        Regions run longest first in batches of about ``batch_seconds`` of audio, so padding within a
+        batch stays small; each result goes back to its region's place.
+        """
+        order = sorted(range(len(regions)), key=lambda i: regions[i][1] - regions[i][0], reverse=True)
+        results: list[Tagged | None] = [None] * len(regions)
+        done = 0
+        for batch in batches(order, regions, batch_seconds * 1000):
+            clips = [audio[regions[i][0] * SAMPLE_RATE // 1000:regions[i][1] * SAMPLE_RATE // 1000] for i in batch]
+            for i, tagged in zip(batch, self.run(clips, language, itn, words)):
+                results[i] = tagged
+            done += len(batch)
+            if progress:
+                progress(done)
+        return [r for r in results if r is not None]
+
+    def run(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> list[Tagged]:
+        texts, logits = self.generate(clips, language, itn)
+        vocab = self.vocabulary()
+        probs = class_probs(logits, vocab.classes)
+        times = [word_times(row, encoder_frames(len(clip)), vocab) if words else ()
+                 for row, clip in zip(logits, clips)]
+        return [Tagged(text, p, w) for text, p, w in zip(texts, probs, times)]
+
+
+def class_probs(logits: np.ndarray, classes: dict[str, dict[str, int]]) -> list[dict[str, float]]:
+    """Per batch row: each class's share of the softmax at its query position (1: emotion, 2: event) --
+    the confidence funasr decodes with argmax and throws away."""
+    at = logits[:, 1:3].astype(np.float64)
+    soft = np.exp(at - at.max(axis=-1, keepdims=True))
+    out = []
+    for row in soft:
+        probs: dict[str, float] = {}
+        for position, table in ((0, classes["emotion"]), (1, classes["event"])):
+            values = row[position, list(table.values())]
+            probs.update(zip(table, (float(v) for v in values / max(values.sum(), 1e-12))))
+        out.append(probs)
+    return out
+
+
+def word_times(logits: np.ndarray, frames: int, vocab: Vocabulary) -> tuple[tuple[int, int, str], ...]:
+    """Word times from the CTC path: each emitted token spans the frames of its run in the best path
+    (60 ms a frame, as funasr's timestamps), and pieces join into words as funasr's
+    ``output_timestamp`` joins them. The greedy path is what forced alignment of the greedy text finds,
+    without funasr's re-tokenising step (which raises IndexError when text re-tokenises differently)."""
+    best = logits[QUERY_POSITIONS:frames].argmax(-1).tolist()
+    runs: list[list[Any]] = []
+    for frame, token in enumerate(best):
+        if runs and runs[-1][0] == token and runs[-1][2] == frame - 1:
+            runs[-1][2] = frame
+        elif token != vocab.blank:
+            runs.append([token, frame, frame])
+    half = FRAME_MS // 2
+    return join_pieces([(vocab.piece(t), max(0, a * FRAME_MS - half), (b + 1) * FRAME_MS - half) for t, a, b in runs])
+
+
+def encoder_frames(samples: int) -> int:
+    """Encoder output length for a clip: the query positions + LFR frames (25 ms fbank every 10 ms,
+    stacked 6 at a time)."""
+    fbank = max(0, (samples - 400) // 160 + 1)
+    return QUERY_POSITIONS + -(-fbank // 6)
+
+
+def join_pieces(pieces: list[tuple[str, int, int]]) -> tuple[tuple[int, int, str], ...]:
+    words: list[list[Any]] = []
+    for text, start, end in pieces:
+        if text.startswith("<|") and text.endswith("|>"):
+            continue
+        glued = not text.startswith("\u2581") and words and words[-1][2][-1:].isascii() \
+            and words[-1][2][-1:].isalnum() and text[:1].isascii() and text[:1].isalnum()
+        text = text.lstrip("\u2581")
+        if glued:
+            words[-1][1], words[-1][2] = end, words[-1][2] + text
+        elif text:
+            words.append([start, end, text])
+    return tuple((a, b, w) for a, b, w in words)
+
+
+def batches(order: list[int], regions: Sequence[tuple[int, int]], budget_ms: float) -> Iterator[list[int]]:
+    """Indexes in ``order`` grouped so each batch, padded to its longest region, stays within ``budget_ms``."""
+    batch: list[int] = []
+    longest = 0
+    for i in order:
+        length = regions[i][1] - regions[i][0]
+        longest = max(longest, length)
+        if batch and longest * (len(batch) + 1) > budget_ms:
+            yield batch
+            batch, longest = [], length
+        batch.append(i)
+    if batch:
+        yield batch
+
+
+# backend name -> "module:loader"; loaders take (name, device, verbose, precision, threads)
+BACKENDS = {"funasr": "mediatagger.model:load_sensevoice"}
+
+
+def load_tagger(name: str, device: str = "cpu", verbose: bool = False, precision: str = "fp32",
+                threads: int = 0, backend: str = "funasr") -> AudioTagger:
+    """A SenseVoice tagger from the backend that runs it, imported only now."""
+    from mediatagger.errors import UnknownChoiceError
+
+    if backend not in BACKENDS:
+        raise UnknownChoiceError("model backend", backend, BACKENDS)
+    module, loader = BACKENDS[backend].split(":")
+    tagger: AudioTagger = getattr(importlib.import_module(module), loader)(name, device, verbose, precision, threads)
+    return tagger
