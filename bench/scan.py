@@ -191,14 +191,15 @@ def memory(folder: Path, hours: float, tmp: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="audio for the speed rows (0: none)")
     parser.add_argument("--tiny", action="store_true", help="use samples/model instead of a full-size model")
     parser.add_argument("--hours", type=float, default=0.0, help="also tag this much audio and report peak memory")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = REPO / "samples" / "model" if args.tiny else full_size_folder(Path(tmp) / "full")
-        speed(folder, long_audio(args.minutes), args.minutes, args.tiny)
+        if args.minutes:
+            speed(folder, long_audio(args.minutes), args.minutes, args.tiny)
         if args.hours:
             memory(folder, args.hours, Path(tmp))
 

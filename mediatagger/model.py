@@ -142,13 +142,51 @@ def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False, preci
         raise ModelLoadError(name, "no such model folder, and not a hub id like iic/SenseVoiceSmall")
     hint = ("download it where there is internet (e.g. `modelscope download iic/SenseVoiceSmall "
             "--local_dir DIR`) and pass the folder as {model_dir}")
-    auto = _auto_model(str(folder) if folder.is_dir() else name, device, verbose, hint)
+    if not folder.is_dir():
+        auto = _auto_model(name, device, verbose, hint)
+    else:  # funasr's own loader would hold the model, the checkpoint and a deep copy at once: 3x its size
+        auto = _auto_model(str(folder), device, verbose, hint, init_param=str(folder / DEFERRED))
+        _load_weights(auto.model, folder / "model.pt", verbose)
     if type(auto.model).__name__ != "SenseVoiceSmall":
         raise ModelLoadError(name, f"is a {type(auto.model).__name__}, not a SenseVoiceSmall model")
     use_threads(threads)
     if precision == "int8":
         auto.model = quantise(auto.model)
+    _return_freed_memory()
     return SenseVoice(auto=auto, name=name, precision=precision)
+
+
+DEFERRED = "model.pt (loaded by mediatagger)"  # a path that does not exist: funasr builds the model unloaded
+
+
+def _load_weights(module: Any, path: Path, verbose: bool) -> None:
+    """The checkpoint's tensors assigned to the model as they are read (no copy, no deep copy); a
+    checkpoint that does not fit that way goes through funasr's own loader instead."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        for key in ("state_dict", "model_state_dict", "model"):
+            state = state[key] if isinstance(state.get(key), dict) else state
+        module.load_state_dict(state, strict=True, assign=True)
+    except Exception:  # another layout, pickled objects: funasr knows them all
+        from funasr.train_utils.load_pretrained_model import load_pretrained_model
+
+        with _quiet(verbose):
+            load_pretrained_model(model=module, path=str(path))
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap the replaced weights leave (the model built before its weights were assigned, the
+    float Linear layers int8 replaced) back to the system: glibc keeps freed heap otherwise."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(libc).malloc_trim(0)  # glibc only; elsewhere nothing to do
 
 
 def bundled_fsmn_folder() -> Path | None:

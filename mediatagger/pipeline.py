@@ -2,7 +2,9 @@
 
 Extract each audio track, find speech, tag it, scan the gaps, and derive spans from the curves;
 ``cache_key`` says when an analysis already made can be reused instead. The models come from a
-``load_models()`` callable, called once audio is in hand, so a bad input never pays for loading them.
+``load_models()`` callable, called after the input was probed (so a file that is not media never pays
+for loading them) and before any audio is decoded (so loading's transient peak and hours of decoded
+audio are never in memory together).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Mod
     While one track is tagged, ffmpeg decodes the next on a background thread, so the CPU that
     inference leaves idle is used."""
     opts, results = preset.model, []
+    load_models()
     audio = extract(info, tracks[0], progress)
     for n, index in enumerate(tracks):
         following = Background(media.extract_audio, info, tracks[n + 1]) if n + 1 < len(tracks) else None

@@ -123,3 +123,27 @@ def test_query_probabilities_are_distributions(tiny_model, talk_audio):
     emotions = {k: v for k, v in tagged.probs.items() if k in (*tags.EMOTIONS, "EMO_UNKNOWN")}
     assert sum(events.values()) == pytest.approx(1.0) and sum(emotions.values()) == pytest.approx(1.0)
     assert max(events, key=events.get) == "LAUGHTER" and max(emotions, key=emotions.get) == "EMO_UNKNOWN"
+
+
+def test_weights_assigned_as_read_are_funasrs_weights(tiny_model):
+    """mediatagger assigns the checkpoint's tensors itself (funasr's loader holds three copies of a
+    model at once); the model must come out exactly as funasr's own loader makes it."""
+    import funasr
+    import torch
+
+    ours = model.load_sensevoice(str(tiny_model)).auto.model.state_dict()
+    theirs = funasr.AutoModel(model=str(tiny_model), device="cpu", disable_update=True).model.state_dict()
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+
+
+def test_a_checkpoint_of_another_layout_goes_through_funasrs_loader(tiny_model, tmp_path):
+    import shutil
+
+    import torch
+
+    folder = tmp_path / "nested"
+    shutil.copytree(tiny_model, folder)
+    weights = torch.load(folder / "model.pt", map_location="cpu")
+    torch.save({"state_dict": {f"module.{k}": v for k, v in weights.items()}, "epoch": 3}, folder / "model.pt")
+    loaded = model.load_sensevoice(str(folder)).auto.model.state_dict()
+    assert all(torch.equal(loaded[k], weights[k]) for k in weights)
