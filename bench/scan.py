@@ -92,6 +92,7 @@ def bare_encoder(sv, audio: np.ndarray, spans: list[tuple[int, int]], batch_seco
     from funasr.utils.load_utils import extract_fbank
 
     from mediatagger import head
+    from mediatagger.media import SAMPLE_RATE
 
     frontend, net = sv.auto.kwargs["frontend"], sv.auto.model
     order = sorted(range(len(spans)), key=lambda i: spans[i][1] - spans[i][0], reverse=True)
@@ -99,7 +100,7 @@ def bare_encoder(sv, audio: np.ndarray, spans: list[tuple[int, int]], batch_seco
     def run() -> None:
         with torch.no_grad():
             for batch in head.batches(order, spans, batch_seconds * 1000):
-                clips = [audio[spans[i][0] * 16:spans[i][1] * 16] for i in batch]
+                clips = [audio[spans[i][0] * SAMPLE_RATE // 1000:spans[i][1] * SAMPLE_RATE // 1000] for i in batch]
                 feats, lengths = extract_fbank(clips, frontend=frontend)
                 net.encoder(feats, lengths)
 

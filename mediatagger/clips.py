@@ -33,6 +33,7 @@ from mediatagger.progress import Callback, Stage, ignore
 from mediatagger.timecode import format_rate
 
 PLAN_SCHEMA = "mediatagger.clips/1"
+CLIP_TAIL = r"_\d{2,}_[a-z_]+"  # what follows the stem in a clip's name (clip_path): _01_laughter_applause
 JOBS = {"clips": "highlight clips (preset clips:) and their plan <stem>.clips.json",
         "reel": "highlight clips joined into <stem>.reel.mp4 (with the clips and their plan)"}
 
@@ -94,7 +95,7 @@ def listed_files(plan: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
     """The clips, reel and stale files a plan lists, as long as they are this stem's and inside ``out_dir``."""
     names = [c.get("file") for c in plan.get("clips", []) if isinstance(c, dict)] + [plan.get("reel")]
     names += plan.get("stale", []) if isinstance(plan.get("stale"), list) else []
-    ours = re.compile(r"(clips/)?" + re.escape(stem) + r"(_\d{2,}_[a-z_]+|\.reel)\.mp4")
+    ours = re.compile(r"(clips/)?" + re.escape(stem) + rf"({CLIP_TAIL}|\.reel)\.mp4")
     return [out_dir / n for n in names if isinstance(n, str) and ours.fullmatch(n)]
 
 
@@ -103,7 +104,7 @@ def existing_clips(out_dir: Path, stem: str) -> list[Path]:
     folder = out_dir / "clips"
     if not folder.is_dir():
         return []
-    pattern = re.compile(re.escape(stem) + r"_\d{2,}_[a-z_]+\.mp4")
+    pattern = re.compile(re.escape(stem) + rf"{CLIP_TAIL}\.mp4")
     return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
 
 

@@ -43,17 +43,17 @@ def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Mod
         following = Background(media.extract_audio, info, tracks[n + 1]) if n + 1 < len(tracks) else None
         results.append(derive(analyse_track(audio, index, preset, load_models, progress), preset.spans))
         if following is not None:
-            stage = Stage(progress, f"extract track {tracks[n + 1]}", info.duration_ms / 1000, "s")
-            audio = following.result()
-            stage.finish()
+            audio = extract(info, tracks[n + 1], progress, following)
     settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
     return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision()),
                     tuple(results), settings, cache_key)
 
 
-def extract(info: MediaInfo, index: int, progress: Callback = ignore) -> np.ndarray:
+def extract(info: MediaInfo, index: int, progress: Callback = ignore,
+            decoding: Background | None = None) -> np.ndarray:
+    """Track ``index``'s audio, reported as its own stage: decoded now, or awaited from ``decoding``."""
     stage = Stage(progress, f"extract track {index}", info.duration_ms / 1000, "s")
-    audio = media.extract_audio(info, index, stage.update)
+    audio = decoding.result() if decoding is not None else media.extract_audio(info, index, stage.update)
     stage.finish()
     return audio
 
