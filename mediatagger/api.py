@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from mediatagger import analysis as document
 from mediatagger import clips, files, media, pipeline, presets
 from mediatagger.analysis import Analysis
-from mediatagger.errors import OutputExistsError, UsageError
+from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
 from mediatagger.exporters import EXPORTERS, get_exporter, output_names
 from mediatagger.files import OutputLock, Written
 from mediatagger.head import AudioTagger, SpeechDetector, load_tagger
@@ -70,7 +72,8 @@ class Tagger:
                 stage = Stage(progress, "load models", 2)
                 sensevoice = load_tagger(opts.name, opts.device, self.verbose, opts.effective_precision(), opts.threads)
                 stage.update(1)
-                self._models = (sensevoice, vad.load(opts.vad, self.preset.vad, opts.device, self.verbose))
+                detector = vad.load(opts.vad, self.preset.vad, opts.device, self.verbose, opts.threads)
+                self._models = (sensevoice, detector)
                 stage.finish()
         return self._models
 
@@ -85,7 +88,39 @@ class Tagger:
             tracks: Tracks = 0, force: bool = False, progress: Callback = ignore) -> list[Written]:
         """What ``mediatagger tag`` does for one input: reuse the analysis in ``out_dir`` if it was made
         from the same bytes and settings (else analyse), then write the outputs (the JSON always)."""
-        path, out_dir = Path(path), Path(out_dir)
+        return self._run(Path(path), Path(out_dir), formats, tracks, force, progress)
+
+    def run_all(self, paths: Iterable[Path | str], out_dir: Path | str = ".",
+                formats: Iterable[str] | str | None = None, tracks: Tracks = 0, force: bool = False,
+                progress: Callback = ignore) -> Iterator[tuple[Path, list[Written] | MediaTaggerError]]:
+        """``run`` for each of ``paths`` in turn, yielding each path with its written files or its
+        error; while one file is tagged, ffmpeg decodes the next one's first track."""
+        inputs, out = [Path(p) for p in paths], Path(out_dir)
+        ahead: list[pipeline.Background] = []
+        for n, path in enumerate(inputs):
+            mine = ahead.pop() if ahead else None
+
+            def decode_next(n: int = n) -> None:
+                if n + 1 < len(inputs):
+                    ahead.append(pipeline.Background(self.decode_ahead, inputs[n + 1], out, tracks))
+            try:
+                yield path, self._run(path, out, formats, tracks, force, progress, mine, decode_next)
+            except MediaTaggerError as exc:
+                yield path, exc
+
+    def decode_ahead(self, path: Path, out_dir: Path, tracks: Tracks) -> tuple[str, np.ndarray] | None:
+        """The first chosen track of ``path`` decoded, with the cache key it was decoded for; None if
+        the analysis in ``out_dir`` can be reused (nothing to decode)."""
+        info = media.probe(path)
+        chosen = select_tracks(info, tracks)
+        key = pipeline.cache_key(path, self.preset, chosen)
+        if pipeline.reusable(out_dir / f"{path.stem}.analysis.json", key) is not None:
+            return None
+        return key, media.extract_audio(info, chosen[0])
+
+    def _run(self, path: Path, out_dir: Path, formats: Iterable[str] | str | None, tracks: Tracks, force: bool,
+             progress: Callback, ahead: pipeline.Background | None = None,
+             then: Callable[[], None] | None = None) -> list[Written]:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         names = with_json(choose(formats, self.preset))
@@ -97,8 +132,21 @@ class Tagger:
             else:
                 if not force:
                     refuse_existing(names, out_dir, path.stem)
-                result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
+                result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key,
+                                          decoded_ahead(ahead, key), then)
             return write(result, out_dir, names, self.preset, force, progress)
+
+
+def decoded_ahead(ahead: pipeline.Background | None, key: str) -> pipeline.Decoded | None:
+    """The audio ``ahead`` decoded, if it was decoded for these very bytes and settings."""
+    try:
+        value = ahead.result() if ahead is not None else None
+    except MediaTaggerError:  # this run meets the problem itself and reports it
+        return None
+    if value is None or value[0] != key:
+        return None
+    audio = value[1]
+    return lambda: audio
 
 
 def select_tracks(info: media.MediaInfo, tracks: Tracks) -> list[int]:

@@ -235,16 +235,18 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, verbose=debug)
     bars, code = Bars(quiet), 0
-    for path in inputs:
-        try:
-            report(tagger.run(path, out_dir, exports, track, force, bars), quiet)
-        except MediaTaggerError as exc:
-            if debug or len(inputs) == 1:
-                raise
-            click.echo(f"mediatagger: error: {exc.describe(FLAGS)}", err=True)
-            code = max(code, exc.exit_code)
-        finally:
+    try:
+        for _, done in tagger.run_all(inputs, out_dir, exports, track, force, bars):
             bars.close()
+            if not isinstance(done, MediaTaggerError):
+                report(done, quiet)
+            elif debug or len(inputs) == 1:
+                raise done
+            else:
+                click.echo(f"mediatagger: error: {done.describe(FLAGS)}", err=True)
+                code = max(code, done.exit_code)
+    finally:
+        bars.close()
     return code
 
 

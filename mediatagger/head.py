@@ -2,11 +2,12 @@
 
 The pipeline needs two things, typed here as protocols: an ``AudioTagger`` (audio + regions -> rich
 text, class probabilities, word times) and a ``SpeechDetector`` (audio -> speech regions). A
-SenseVoice backend only runs the network: ``generate(clips)`` gives funasr's decoded text and the
-CTC logits (batch x frames x vocabulary) as a numpy array. Everything after that -- batching,
-the class probabilities at the query positions, word times from the CTC path -- is ``SenseVoiceHead``,
-the same for every runtime (funasr/torch at fp32 or int8 today; an ONNX Runtime backend is one more
-subclass and one more ``BACKENDS`` entry). No torch here.
+SenseVoice backend only runs the network: ``forward(clips)`` gives the CTC logits at the four query
+positions and, when text is wanted, the best CTC token of every later frame (a ``Network``), as numpy.
+Everything after that -- batching, the class probabilities at the query positions, greedy CTC text,
+word times from the CTC path -- is ``SenseVoiceHead``, the same for every runtime (funasr/torch at
+fp32 or int8 today; an ONNX Runtime backend, whose export ends in the same ``ctc_logits``, is one
+more subclass and one more ``BACKENDS`` entry). No torch here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ FRAME_MS = 60         # one encoder frame: 6 stacked 10 ms fbank frames
 class Tagged:
     """SenseVoice's answer for one stretch of audio."""
 
-    raw: str                                   # <|lang|><|EMOTION|><|Event|><|itn|>text
+    raw: str                                   # <|lang|><|EMOTION|><|Event|><|itn|>text (no text if not asked)
     probs: dict[str, float]                    # event and emotion class -> softmax at its query position
     words: tuple[tuple[int, int, str], ...] = ()  # (start_ms, end_ms, text) from the region's start
 
@@ -39,7 +40,7 @@ class AudioTagger(Protocol):
 
     def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
             batch_seconds: float = 60.0, progress: Callable[[int], None] | None = None,
-            words: bool = False) -> list[Tagged]: ...
+            words: bool = False, text: bool = True) -> list[Tagged]: ...
 
 
 class SpeechDetector(Protocol):
@@ -51,14 +52,24 @@ class Vocabulary:
     """What the head needs of a model's tokenizer."""
 
     piece: Callable[[int], str]                 # token id -> sentencepiece piece
+    decode: Callable[[list[int]], str]          # token ids -> text
     blank: int                                  # the CTC blank id
     classes: dict[str, dict[str, int]]          # "emotion"/"event" -> label -> token id
 
 
-class SenseVoiceHead:
-    """Batching, class probabilities and word times over a backend's ``generate``."""
+@dataclass(frozen=True)
+class Network:
+    """What a backend's network gives for one batch of clips."""
 
-    def generate(self, clips: list[np.ndarray], language: str, itn: bool) -> tuple[list[str], np.ndarray]:
+    queries: np.ndarray                         # batch x 4 x vocabulary: CTC logits at the query positions
+    paths: tuple[np.ndarray, ...] = ()          # per clip: the best CTC token of each later frame (if asked)
+
+
+class SenseVoiceHead:
+    """Batching, class probabilities, text and word times over a backend's ``forward``."""
+
+    def forward(self, clips: list[np.ndarray], language: str, itn: bool, paths: bool) -> Network:
+        """The network on ``clips``; the CTC projection of every frame only if ``paths``."""
         raise NotImplementedError
 
     def vocabulary(self) -> Vocabulary:
@@ -66,8 +77,10 @@ class SenseVoiceHead:
 
     def tag(self, audio: np.ndarray, regions: Sequence[tuple[int, int]], language: str, itn: bool,
             batch_seconds: float = 60.0, progress: Callable[[int], None] | None = None,
-            words: bool = False) -> list[Tagged]:
+            words: bool = False, text: bool = True) -> list[Tagged]:
         """Rich text, event/emotion probabilities and (optionally) word times for each region, in order.
+        Without ``text`` only the query tokens are decoded (what the window scan needs), which spares
+        the CTC projection of every frame.
 
         Regions run longest first in batches of about ``batch_seconds`` of audio, so padding within a
         batch stays small; each result goes back to its region's place.
@@ -77,20 +90,28 @@ class SenseVoiceHead:
         done = 0
         for batch in batches(order, regions, batch_seconds * 1000):
             clips = [audio[regions[i][0] * SAMPLE_RATE // 1000:regions[i][1] * SAMPLE_RATE // 1000] for i in batch]
-            for i, tagged in zip(batch, self.run(clips, language, itn, words)):
+            for i, tagged in zip(batch, self.run(clips, language, itn, text or words, words)):
                 results[i] = tagged
             done += len(batch)
             if progress:
                 progress(done)
         return [r for r in results if r is not None]
 
-    def run(self, clips: list[np.ndarray], language: str, itn: bool, words: bool) -> list[Tagged]:
-        texts, logits = self.generate(clips, language, itn)
+    def run(self, clips: list[np.ndarray], language: str, itn: bool, text: bool, words: bool) -> list[Tagged]:
+        out = self.forward(clips, language, itn, paths=text)
         vocab = self.vocabulary()
-        probs = class_probs(logits, vocab.classes)
-        times = [word_times(row, encoder_frames(len(clip)), vocab) if words else ()
-                 for row, clip in zip(logits, clips)]
-        return [Tagged(text, p, w) for text, p, w in zip(texts, probs, times)]
+        heads = out.queries.argmax(-1)
+        paths = out.paths or tuple(np.zeros(0, np.int64) for _ in clips)
+        return [Tagged(greedy_text(np.concatenate([h, p]), vocab), probs, word_times(p, vocab) if words else ())
+                for h, p, probs in zip(heads, paths, class_probs(out.queries, vocab.classes))]
+
+
+def greedy_text(best: np.ndarray, vocab: Vocabulary) -> str:
+    """CTC greedy decoding of a best path: repeats merged, blanks dropped, the tokens decoded."""
+    if len(best) == 0:
+        return ""
+    kept = best[np.concatenate([[True], best[1:] != best[:-1]])]
+    return vocab.decode(kept[kept != vocab.blank].tolist())
 
 
 def class_probs(logits: np.ndarray, classes: dict[str, dict[str, int]]) -> list[dict[str, float]]:
@@ -108,12 +129,13 @@ def class_probs(logits: np.ndarray, classes: dict[str, dict[str, int]]) -> list[
     return out
 
 
-def word_times(logits: np.ndarray, frames: int, vocab: Vocabulary) -> tuple[tuple[int, int, str], ...]:
+def word_times(path: np.ndarray, vocab: Vocabulary) -> tuple[tuple[int, int, str], ...]:
     """Word times from the CTC path: each emitted token spans the frames of its run in the best path
     (60 ms a frame, as funasr's timestamps), and pieces join into words as funasr's
     ``output_timestamp`` joins them. The greedy path is what forced alignment of the greedy text finds,
-    without funasr's re-tokenising step (which raises IndexError when text re-tokenises differently)."""
-    best = logits[QUERY_POSITIONS:frames].argmax(-1).tolist()
+    without funasr's re-tokenising step (which raises IndexError when text re-tokenises differently).
+    ``path`` is the best token of each frame after the query positions."""
+    best = path.tolist()
     runs: list[list[Any]] = []
     for frame, token in enumerate(best):
         if runs and runs[-1][0] == token and runs[-1][2] == frame - 1:
@@ -122,13 +144,6 @@ def word_times(logits: np.ndarray, frames: int, vocab: Vocabulary) -> tuple[tupl
             runs.append([token, frame, frame])
     half = FRAME_MS // 2
     return join_pieces([(vocab.piece(t), max(0, a * FRAME_MS - half), (b + 1) * FRAME_MS - half) for t, a, b in runs])
-
-
-def encoder_frames(samples: int) -> int:
-    """Encoder output length for a clip: the query positions + LFR frames (25 ms fbank every 10 ms,
-    stacked 6 at a time)."""
-    fbank = max(0, (samples - 400) // 160 + 1)
-    return QUERY_POSITIONS + -(-fbank // 6)
 
 
 def join_pieces(pieces: list[tuple[str, int, int]]) -> tuple[tuple[int, int, str], ...]:

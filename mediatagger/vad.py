@@ -23,12 +23,13 @@ def check_kind(kind: str) -> str:
     raise UnknownChoiceError("VAD", kind, [*KINDS, "a local fsmn-vad folder"])
 
 
-def load(kind: str, options: VadOptions, device: str = "cpu", verbose: bool = False) -> SpeechDetector | None:
+def load(kind: str, options: VadOptions, device: str = "cpu", verbose: bool = False,
+         threads: int = 0) -> SpeechDetector | None:
     if check_kind(kind) == "none":
         return None
     from mediatagger.model import load_vad
 
-    return load_vad(kind, device, verbose, options.silero_threshold, options.min_speech_ms)
+    return load_vad(kind, device, verbose, options.silero_threshold, options.min_speech_ms, threads)
 
 
 def speech_regions(audio: np.ndarray, vad: SpeechDetector | None, options: VadOptions) -> list[tuple[int, int]]:

@@ -9,7 +9,8 @@ from mediatagger import head, tags
 from mediatagger.presets import RESOLVE_COLORS
 from tests.conftest import REPO
 
-VOCAB = head.Vocabulary(piece=["<blank>", "▁hel", "lo", "▁there", "<|HAPPY|>"].__getitem__, blank=0,
+PIECES = ["<blank>", "▁hel", "lo", "▁there", "<|HAPPY|>"]
+VOCAB = head.Vocabulary(piece=PIECES.__getitem__, decode=lambda ids: "".join(PIECES[i] for i in ids), blank=0,
                         classes={"emotion": {"HAPPY": 4, "SAD": 3}, "event": {"LAUGHTER": 1, "BGM": 2}})
 
 
@@ -22,10 +23,14 @@ def test_class_probabilities_are_each_familys_share_of_the_softmax():
 
 
 def test_word_times_follow_the_ctc_path():
-    path = [0, 0, 0, 0, 1, 1, 0, 2, 0, 3, 3, 3]  # 4 query positions, then "▁hel" "lo" "▁there"
-    logits = np.eye(5, dtype=np.float32)[path]
-    words = head.word_times(logits, len(path), VOCAB)
+    path = np.array([1, 1, 0, 2, 0, 3, 3, 3])  # after the query positions: "▁hel" "lo" "▁there"
+    words = head.word_times(path, VOCAB)
     assert words == ((0, 210, "hello"), (270, 450, "there"))  # 60 ms frames, centred; pieces glued
+
+
+def test_greedy_text_merges_repeats_and_drops_blanks():
+    assert head.greedy_text(np.array([4, 4, 0, 1, 1, 0, 1, 2, 0, 0, 3]), VOCAB) == "<|HAPPY|>▁hel▁hello▁there"
+    assert head.greedy_text(np.array([], np.int64), VOCAB) == ""
 
 
 def test_batches_hold_the_budget_longest_first():

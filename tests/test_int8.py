@@ -78,3 +78,18 @@ def test_int8_is_for_the_cpu(tiny_model):
     with pytest.raises(ModelLoadError, match="int8 runs on the CPU, not cuda") as err:
         model.load_sensevoice(str(tiny_model), device="cuda", precision="int8")
     assert err.value.hint == "use {device_cpu}"
+
+
+def test_threads_hold_through_the_vad(tiny_model):
+    """``--threads N`` is what torch runs on through the whole tag: funasr's VAD resets torch's
+    thread count on every call to what it was loaded with, so it is loaded with N too."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        api.Tagger(model=str(tiny_model), vad="fsmn", threads=1).tag(TALK)
+        assert torch.get_num_threads() == 1
+        api.Tagger(model=str(tiny_model), vad="silero", threads=2).tag(TALK)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

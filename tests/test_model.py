@@ -4,7 +4,7 @@ import pytest
 
 from mediatagger import head, media, model, presets, tags, vad
 from mediatagger.errors import ModelLoadError, UnknownChoiceError
-from tests.conftest import TALK, truth
+from tests.conftest import SAMPLES, TALK, truth
 
 pytestmark = pytest.mark.slow
 
@@ -123,6 +123,50 @@ def test_query_probabilities_are_distributions(tiny_model, talk_audio):
     emotions = {k: v for k, v in tagged.probs.items() if k in (*tags.EMOTIONS, "EMO_UNKNOWN")}
     assert sum(events.values()) == pytest.approx(1.0) and sum(emotions.values()) == pytest.approx(1.0)
     assert max(events, key=events.get) == "LAUGHTER" and max(emotions, key=emotions.get) == "EMO_UNKNOWN"
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_the_forward_pass_is_funasrs_inference(tiny_model, precision):
+    """The backend runs SenseVoice's modules itself (no log-softmax over the vocabulary, no CTC
+    projection of every frame for the scan); text and query logits must be what funasr's own
+    ``generate`` gives and throws away, on every held-out item, batched as the pipeline batches.
+    (funasr's frontend dithers with unseeded noise; both sides go without it here.)"""
+    sv = model.load_sensevoice(str(tiny_model), precision=precision)
+    sv.dither, frontend = 0.0, sv.auto.kwargs["frontend"]  # funasr's own copy dithers
+    vocab = sv.vocabulary()
+    for path in sorted((SAMPLES / "heldout").glob("*.mp4")):
+        audio = media.extract_audio(media.probe(path), 0)
+        clips = [audio[i["start_ms"] * 16:i["end_ms"] * 16] for i in truth(path)]
+        for itn, language in ((True, "auto"), (False, "en")):
+            captured: list = []
+            hook = sv.auto.model.ctc.ctc_lo.register_forward_hook(lambda m, i, o, seen=captured: seen.append(o))
+            try:
+                theirs = sv.auto.generate(input=clips, batch_size=len(clips), language=language, use_itn=itn,
+                                          disable_pbar=True, frontend=frontend)
+            finally:
+                hook.remove()
+            ours = sv.run(clips, language, itn, text=True, words=False)
+            assert [t.raw for t in ours] == [r["text"] for r in theirs]
+            expected = head.class_probs(captured[0].detach().numpy(), vocab.classes)
+            assert all(a.probs == pytest.approx(b, abs=1e-5) for a, b in zip(ours, expected))
+            alone = sv.run(clips, language, itn, text=False, words=False)  # the scan's way: queries only
+            close = 1e-5 if precision == "fp32" else 0.02  # int8 scales activations by the rows it is given
+            assert all(a.probs == pytest.approx(b.probs, abs=close) for a, b in zip(alone, ours))
+            assert precision == "int8" or all(b.raw.startswith(a.raw) for a, b in zip(alone, ours))
+
+
+def test_the_same_audio_gets_the_same_tags_whatever_its_batch(tiny_model):
+    """funasr's frontend dithers with fresh random noise each call; mediatagger seeds it per clip, so
+    a rerun gives the same bytes and a region's tags do not depend on the regions batched with it."""
+    sv = model.load_sensevoice(str(tiny_model))
+    path = sorted((SAMPLES / "heldout").glob("*.mp4"))[0]
+    audio = media.extract_audio(media.probe(path), 0)
+    regions = [(i["start_ms"], i["end_ms"]) for i in truth(path)]
+    first, again = (sv.tag(audio, regions, "auto", True, words=True) for _ in range(2))
+    assert first == again
+    alone = [sv.tag(audio, [r], "auto", True)[0] for r in regions]
+    assert [a.raw for a in alone] == [f.raw for f in first]
+    assert all(a.probs == pytest.approx(f.probs, abs=1e-4) for a, f in zip(alone, first))
 
 
 def test_weights_assigned_as_read_are_funasrs_weights(tiny_model):
