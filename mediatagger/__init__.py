@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 
 _NAMES = {
     "Tagger": "mediatagger.api", "export": "mediatagger.api", "load": "mediatagger.api",
-    "to_string": "mediatagger.api", "burn": "mediatagger.api", "formats": "mediatagger.api",
+    "to_string": "mediatagger.api", "rich_text": "mediatagger.api", "burn": "mediatagger.api",
+    "formats": "mediatagger.api",
     "Analysis": "mediatagger.analysis", "Segment": "mediatagger.analysis", "Span": "mediatagger.timeline",
     "Preset": "mediatagger.presets", "Progress": "mediatagger.progress", "Written": "mediatagger.files",
     "MediaTaggerError": "mediatagger.errors",

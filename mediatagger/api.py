@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,14 @@ def preset_of(preset: str | Preset) -> Preset:
     return presets.load(preset) if isinstance(preset, str) else preset
 
 
+class Loaded:
+    """A Tagger's models once loaded, and the lock that loads them once; its variants share it."""
+
+    def __init__(self) -> None:
+        self.models: tuple[AudioTagger, SpeechDetector | None] | None = None
+        self.lock = threading.Lock()
+
+
 class Tagger:
     """Finds events, emotions and speech in media with SenseVoice and a VAD.
 
@@ -55,17 +64,29 @@ class Tagger:
                                        itn=itn, device=device, precision=precision, threads=threads)
         check_kind(self.preset.model.vad)
         self.verbose = verbose
-        self._models: tuple[AudioTagger, SpeechDetector | None] | None = None
-        self._lock = threading.Lock()
+        self._shared = Loaded()
+
+    def variant(self, preset: str | Preset | None = None, *, language: str | None = None,
+                itn: bool | None = None) -> Tagger:
+        """A Tagger with another preset, language or ITN that shares this one's models (loaded or
+        not): one copy of SenseVoice serves every visitor of the web console, whatever they pick.
+        The model itself (name, VAD and its loading options, device, precision, threads) stays this one's."""
+        base = preset_of(preset) if preset is not None else self.preset
+        options = replace(base, model=replace(self.preset.model, language=base.model.language, itn=base.model.itn))
+        other = Tagger.__new__(Tagger)
+        other.preset = presets.override(options, "model", language=language, itn=itn)
+        other.verbose, other._shared = self.verbose, self._shared
+        return other
 
     @property
     def loaded(self) -> bool:
-        return self._models is not None
+        return self._shared.models is not None
 
     def models(self, progress: Callback = ignore) -> tuple[AudioTagger, SpeechDetector | None]:
         """SenseVoice and the VAD, loaded on the first call (reported as the stage ``load models``)."""
-        with self._lock:
-            if self._models is None:
+        shared = self._shared
+        with shared.lock:
+            if shared.models is None:
                 from mediatagger import vad
 
                 opts = self.preset.model
@@ -73,9 +94,9 @@ class Tagger:
                 sensevoice = load_tagger(opts.name, opts.device, self.verbose, opts.effective_precision(), opts.threads)
                 stage.update(1)
                 detector = vad.load(opts.vad, self.preset.vad, opts.device, self.verbose, opts.threads)
-                self._models = (sensevoice, detector)
+                shared.models = (sensevoice, detector)
                 stage.finish()
-        return self._models
+        return shared.models
 
     def tag(self, path: Path | str, tracks: Tracks = 0, progress: Callback = ignore) -> Analysis:
         """Analyse audio ``tracks`` of ``path`` (a track number from 0, a list of them, or ``"all"``)."""
@@ -246,6 +267,16 @@ def reexport(analysis_path: Path | str, out_dir: Path | str | None = None,
 def to_string(result: Analysis, format: str, preset: str | Preset = "default") -> str:
     """One text format of ``result`` (``ass``, ``srt``, ``edl``, ``fcpxml``, ...) as a string."""
     return get_exporter(format).to_string(result, preset_of(preset))
+
+
+def rich_text(result: Analysis, form: str = "labels", lang: str = "en") -> str:
+    """The transcript with its tags, a line per speech segment in time order, in the form subtitles
+    use (``labels``: ``[Happy] hello [Laughter]``, ``raw``, ``emoji``, ``html``, ``plain``) and the
+    label language (``en``, ``zh``)."""
+    from mediatagger.exporters.cues import segment_text
+
+    opts = presets.override(presets.load(), "text", source="rich_text", rich=form, label_lang=lang).text
+    return "\n".join(segment_text(segment, opts) for _, segment in result.segments())
 
 
 def load(path: Path | str, preset: str | Preset | None = None) -> Analysis:

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,8 @@ def _quiet(verbose: bool) -> Iterator[None]:
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. pydub's "Couldn't find ffmpeg" when funasr imports it
             yield
     finally:
         logging.disable(previous)
@@ -169,7 +171,9 @@ def quantise(module: Any) -> Any:
     quantised on the fly), for CPU inference; the encoder is almost all Linear matmuls."""
     import torch
 
-    return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+    with warnings.catch_warnings():  # torch 2.13 announces the ao API's future removal on every call
+        warnings.filterwarnings("ignore", message=r".*(quantiz|quint8|qint8).*")
+        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False, precision: str = "fp32",

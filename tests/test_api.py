@@ -123,14 +123,28 @@ def test_tagger_in_process_loads_once_and_reports_every_stage_to_100(tagger, tmp
 
 @slow
 def test_a_preset_shapes_the_pipeline_and_the_outputs(tagger, tmp_path):
-    triage = api.Tagger("triage", model=tagger.preset.model.name, vad="silero")
-    triage._models = tagger.models()  # same model objects: this test is about the preset, not loading
+    triage = tagger.variant("triage")  # the same loaded models: this test is about the preset
     stages = []
     written = triage.run(TALK, tmp_path, progress=lambda e: stages.append(e.stage))
     assert "refine track 0" not in stages and "scan track 0" in stages
     assert [w.path.name for w in written] == ["talk.analysis.json", "talk.edl", "talk.markers.csv"]
     doc = json.loads((tmp_path / "talk.analysis.json").read_text())
     assert doc["settings"]["scan"]["refine"] is False
+
+
+@slow
+def test_a_variant_shares_the_loaded_models(tagger, tiny_model):
+    """The web console serves every visitor from one SenseVoice: a variant changes the language,
+    ITN or preset, never the model, and loads nothing of its own."""
+    fresh = api.Tagger(model=str(tiny_model), vad="silero")
+    chinese = fresh.variant("triage", language="zh", itn=False)
+    assert (chinese.preset.model.language, chinese.preset.model.itn) == ("zh", False)
+    assert chinese.preset.scan.refine is False and fresh.preset.scan.refine is True  # triage's, not the base's
+    assert chinese.preset.model.name == fresh.preset.model.name and chinese.preset.model.vad == "silero"
+    assert fresh.preset.model.language == "auto" and not chinese.loaded
+    models = chinese.models()
+    assert fresh.loaded and fresh.models() is models
+    assert chinese.tag(TALK).model.language == "zh"
 
 
 @slow
@@ -226,3 +240,15 @@ def test_a_forced_clip_run_that_fails_keeps_the_earlier_clips(tmp_path):
     with pytest.raises(MediaTaggerError, match="gone.mp4: no such file"):
         api.export(gone, tmp_path / "other", ["edl", "clips"], fast_clips())
     assert not (tmp_path / "other").exists()  # checked before anything was written
+
+
+def test_rich_text_is_the_subtitles_text_a_line_per_segment():
+    result = load_fixed()
+    labels = api.rich_text(result)
+    lines = labels.split("\n")
+    assert len(lines) == len(result.segments()) and lines[0].startswith("[")
+    chinese = api.rich_text(result, "labels", "zh")
+    assert "[笑声]" in chinese or "[开心]" in chinese
+    assert "<|" in api.rich_text(result, "raw") and "<span" in api.rich_text(result, "html")
+    with pytest.raises(MediaTaggerError, match="rich"):
+        api.rich_text(result, "bold")

@@ -105,13 +105,14 @@ def test_no_library_string_names_a_command_line_flag():
 
 
 def test_every_hint_option_has_a_spelling_in_each_front_end():
-    """The options hints name (``hint=...``, ``hint = ...``) are the ones both front ends spell."""
+    """The options hints name (``hint=...``, ``hint = ...``) are the ones every front end spells."""
     import ast
     import re
 
+    from mediatagger.web.strings import WEB_NAMES
     from tests.conftest import REPO
 
-    assert set(FLAGS) == set(errors.API_NAMES)
+    assert set(FLAGS) == set(errors.API_NAMES) == set(WEB_NAMES)
     used = set()
     for path in (REPO / "mediatagger").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

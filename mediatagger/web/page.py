@@ -1,0 +1,154 @@
+"""The console's layout and event wiring (``build``); what each event does is in ``app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from mediatagger import tags
+from mediatagger.web import app
+from mediatagger.web.app import Console
+from mediatagger.web.strings import TEXT, UI_LANGUAGES
+
+HEADERS = ["col_track", "col_in", "col_out", "col_label", "col_kind", "col_score", "col_said"]
+
+
+def i18n(console: Console) -> gr.I18n:
+    """The page's words: the browser's language, or every browser the ``--ui-lang`` one."""
+    if console.ui_lang:
+        return gr.I18n(**{lang: TEXT[console.ui_lang] for lang in UI_LANGUAGES})
+    return gr.I18n(**{lang: TEXT[lang] for lang in UI_LANGUAGES})
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with the machine's own fonts: nothing is fetched from the internet."""
+    system = ["system-ui", "-apple-system", "Segoe UI", "Noto Sans CJK SC", "sans-serif"]
+    return gr.themes.Default(font=system, font_mono=["ui-monospace", "DejaVu Sans Mono", "monospace"])
+
+
+def inputs(t: gr.I18n) -> dict[str, Any]:
+    with gr.Column(scale=1):
+        parts = {
+            "upload": gr.File(label=t("upload"), file_types=app.MEDIA_TYPES, type="filepath", elem_id="mt-upload"),
+            "recording": gr.Audio(label=t("record"), sources=["microphone"], type="filepath"),
+            "language": gr.Dropdown(list(tags.LANGUAGES), value="auto", label=t("language"), elem_id="mt-language"),
+            "tracks": gr.Dropdown(["all", "0"], value="0", label=t("tracks"), elem_id="mt-tracks"),
+            "form": gr.Dropdown(list(tags.RICH_FORMS), value="labels", label=t("form"), elem_id="mt-form"),
+            "label_lang": gr.Dropdown(list(tags.LABEL_LANGUAGES), value="en", label=t("label_lang"),
+                                      elem_id="mt-label-lang"),
+        }
+        parts["start"] = gr.Button(t("start"), variant="primary", elem_id="mt-start")
+    return parts
+
+
+def results(t: gr.I18n, words: dict[str, str]) -> dict[str, Any]:
+    with gr.Column(scale=2):
+        parts = {
+            "video": gr.Video(label=t("player"), interactive=False, elem_id="mt-player"),
+            "audio": gr.Audio(label=t("player"), interactive=False, visible=False, elem_id="mt-audio"),
+            "rich": gr.HTML(elem_id="mt-rich", label=t("rich")),
+            "timeline": gr.HTML(elem_id="mt-timeline", label=t("timeline")),
+            "table": gr.Dataframe(headers=[words[h] for h in HEADERS], label=t("spans"), interactive=False,
+                                  wrap=True, elem_id="mt-spans"),
+            "seek": gr.Number(visible=False, value=-1),
+        }
+    return parts
+
+
+def sliders(t: gr.I18n, console: Console) -> dict[str, Any]:
+    spans = console.tagger.preset.spans
+    with gr.Accordion(t("tune"), open=True, elem_id="mt-tune"):
+        with gr.Row():
+            levels = []
+            for family, labels in (("events", tags.EVENTS), ("emotions", tags.EMOTIONS)):
+                with gr.Column(), gr.Accordion(t(family), open=family == "events"):
+                    levels += [gr.Slider(0.05, 0.95, value=spans.thresholds(label)[0], step=0.01,
+                                         label=tags.label_name(label), elem_id=f"mt-level-{label.lower()}")
+                               for label in labels]
+            with gr.Column():
+                minimum = gr.Slider(0, 5000, value=spans.min_duration_ms, step=50, label=t("min_duration"),
+                                    elem_id="mt-min-duration")
+                gap = gr.Slider(0, 5000, value=spans.merge_gap_ms, step=50, label=t("merge_gap"), elem_id="mt-gap")
+    return {"levels": levels, "min": minimum, "gap": gap}
+
+
+def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
+    clips = console.tagger.preset.clips
+    with gr.Accordion(t("reel"), open=True), gr.Row():
+        with gr.Column():
+            labels = gr.CheckboxGroup(list(tags.EVENTS), value=list(clips.labels), label=t("reel_labels"))
+            target = gr.Slider(0, 600, value=clips.target_ms / 1000, step=5, label=t("reel_target"))
+            fade = gr.Slider(0, 2000, value=clips.crossfade_ms, step=50, label=t("crossfade"))
+            make = gr.Button(t("make_reel"), elem_id="mt-make-reel")
+            burn = gr.Button(t("burn"), elem_id="mt-burn")
+        with gr.Column():
+            preview = gr.Video(label=t("preview"), interactive=False, elem_id="mt-preview")
+            made = gr.File(label=t("downloads"), elem_id="mt-made")
+    return {"labels": labels, "target": target, "fade": fade, "make": make, "burn": burn, "preview": preview,
+            "made": made}
+
+
+def build(console: Console) -> gr.Blocks:
+    t = i18n(console)
+    with gr.Blocks(title="mediatagger", analytics_enabled=False) as demo:
+        visit = gr.State(None, time_to_live=console.sessions.max_age,
+                         delete_callback=lambda v: console.sessions.drop(getattr(v, "folder", None)))
+        gr.Markdown(f"## {TEXT['en']['title']}")
+        gr.Markdown(t("intro"))
+        status = gr.Markdown(t("loading"), elem_id="mt-status")
+        with gr.Row():
+            ins, outs = inputs(t), results(t, TEXT[console.ui_lang or "en"])
+        tune = sliders(t, console)
+        files = gr.File(label=t("downloads"), file_count="multiple", interactive=False, elem_id="mt-downloads")
+        jobs = media_jobs(t, console)
+        wire(demo, console, t, visit, status, ins, outs, tune, files, jobs)
+    demo.i18n_instance = t  # type: ignore[attr-defined]
+    return demo
+
+
+def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status: gr.Markdown,
+         ins: dict[str, Any], outs: dict[str, Any], tune: dict[str, Any], files: gr.File,
+         jobs: dict[str, Any]) -> None:
+    shown = [outs["rich"], outs["timeline"], outs["table"], files]
+    ready = gr.Timer(0.5)
+    ready.tick(lambda: model_status(console, t), outputs=[status, ready], queue=False, api_visibility="private")
+    ins["upload"].change(app.track_choices, inputs=ins["upload"], outputs=ins["tracks"], queue=False,
+                         api_visibility="private")
+    ins["start"].click(console.tag, concurrency_id="model", concurrency_limit=1,
+                       inputs=[ins["upload"], ins["recording"], ins["language"], ins["tracks"], ins["form"],
+                               ins["label_lang"], visit],
+                       outputs=[visit, *shown, outs["video"], outs["audio"]], api_name="start",
+                       api_visibility="private")
+    knobs = [visit, ins["form"], ins["label_lang"], tune["min"], tune["gap"], *tune["levels"]]
+    for knob in [ins["form"], ins["label_lang"], tune["min"], tune["gap"], *tune["levels"]]:
+        event = knob.release if isinstance(knob, gr.Slider) else knob.change
+        event(console.retune, inputs=knobs, outputs=[visit, *shown],
+              concurrency_limit=None, api_visibility="private")
+    outs["table"].select(app.seek, inputs=visit, outputs=outs["seek"], queue=False,
+                         api_visibility="private").then(None, inputs=outs["seek"], js=app.SEEK_JS)
+    jobs["make"].click(console.reel, concurrency_id="media", concurrency_limit=1,
+                       inputs=[visit, jobs["labels"], jobs["target"], jobs["fade"]],
+                       outputs=[jobs["preview"], jobs["made"]], api_visibility="private")
+    jobs["burn"].click(console.burn, concurrency_id="media", concurrency_limit=1,
+                       inputs=visit, outputs=[jobs["preview"], jobs["made"]], api_visibility="private")
+    client_api(console)
+    demo.unload(console.leave)
+
+
+def client_api(console: Console) -> None:
+    """``/tag`` for gradio_client: a file and a language in, the analysis JSON and rich text out."""
+    upload = gr.File(visible=False, type="filepath")
+    language = gr.Dropdown(list(tags.LANGUAGES), value="auto", visible=False)
+    json_file, rich = gr.File(visible=False), gr.Textbox(visible=False)
+    button = gr.Button(visible=False)
+    button.click(console.tag_for_client, inputs=[upload, language],
+                 outputs=[json_file, rich], api_name="tag", concurrency_id="model", concurrency_limit=1)
+
+
+def model_status(console: Console, t: gr.I18n) -> tuple[Any, Any]:
+    if console.load_error:
+        return f"{TEXT['en']['failed']}: {console.load_error}", gr.Timer(active=False)
+    if console.tagger.loaded:
+        return t("ready"), gr.Timer(active=False)
+    return t("loading"), gr.Timer(active=True)

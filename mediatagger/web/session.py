@@ -1,0 +1,75 @@
+"""Each visitor's own folder: uploads are copied in under a safe name, outputs are written there, and
+the folder goes when the visitor leaves (or, if the page was simply closed, after ``max_age`` s)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import unicodedata
+import uuid
+from pathlib import Path
+
+UNSAFE = set('/\\:*?"<>|\x00')
+MAX_NAME = 120
+
+
+def safe_name(name: str, fallback: str = "media") -> str:
+    """A file name from what the browser sent: its last path part, no separators, controls or
+    characters Windows refuses, never hidden, never ``.``/``..``; spaces, quotes and any script kept."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join("_" if c in UNSAFE or unicodedata.category(c)[0] == "C" else c for c in base).strip(" .")
+    stem, dot, suffix = kept.rpartition(".")
+    if not dot:
+        stem, suffix = kept, ""
+    stem = stem[: MAX_NAME - len(suffix) - 1].strip(" .") or fallback
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+class Sessions:
+    """The folders of every visitor, under one root this server made (and removes at exit)."""
+
+    def __init__(self, root: Path | None = None, max_age: float = 6 * 3600):
+        self.root = Path(tempfile.mkdtemp(prefix="mediatagger-web-")) if root is None else Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_age = max_age
+
+    def new(self) -> Path:
+        folder = self.root / uuid.uuid4().hex
+        folder.mkdir()
+        return folder
+
+    def owns(self, folder: Path | str | None) -> bool:
+        """True for a session folder of this server's (what a visitor's state may name)."""
+        if not folder:
+            return False
+        path = Path(folder).resolve()
+        return path.parent == self.root.resolve() and path.is_dir()
+
+    def adopt(self, upload: Path | str, folder: Path, name: str | None = None) -> Path:
+        """A copy of an uploaded file in ``folder``, under a safe form of its name; the upload itself
+        is left for Gradio to clean."""
+        target = folder / "input" / safe_name(name or Path(upload).name)
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(upload, target)
+        return target
+
+    def drop(self, folder: Path | str | None) -> None:
+        if self.owns(folder):
+            shutil.rmtree(folder, ignore_errors=True)  # type: ignore[arg-type]
+
+    def sweep(self, now: float | None = None) -> list[Path]:
+        """Remove session folders untouched for ``max_age`` seconds (a visitor who closed the tab)."""
+        now = time.time() if now is None else now
+        old = [p for p in self.root.iterdir() if p.is_dir() and now - _newest(p) > self.max_age]
+        for path in old:
+            shutil.rmtree(path, ignore_errors=True)
+        return old
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _newest(folder: Path) -> float:
+    times = [p.stat().st_mtime for p in folder.rglob("*")]
+    return max([folder.stat().st_mtime, *times])

@@ -1,0 +1,140 @@
+"""What the console shows, as plain strings and rows: no Gradio here, so it is tested without a server.
+
+Every text that comes from media -- transcripts, file names, container titles -- goes through
+``html.escape`` before it is part of markup; numbers and our own label names are the only other
+things in it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from mediatagger import tags
+from mediatagger.analysis import Analysis, TrackResult
+from mediatagger.timecode import ms_to_tc
+from mediatagger.timeline import Span
+
+# Resolve's marker colours (the label table's default colours) as CSS colours
+CSS_COLORS = {"Blue": "#3b82f6", "Cyan": "#06b6d4", "Green": "#22c55e", "Yellow": "#eab308", "Red": "#ef4444",
+              "Pink": "#ec4899", "Purple": "#a855f7", "Fuchsia": "#d946ef", "Rose": "#f43f5e",
+              "Lavender": "#a78bfa", "Sky": "#38bdf8", "Mint": "#34d399", "Lemon": "#facc15", "Sand": "#d6b88c",
+              "Cocoa": "#92400e", "Cream": "#fde68a"}
+SPEECH_COLOR = "#94a3b8"
+ROW = 20          # px: one bar row of the timeline
+CURVE = 70        # px: the probability curves of a track
+MARGIN = 70       # px: the lane names, left of the track
+WIDTH = 1000      # px: the whole track, left to right (the SVG scales to the page)
+
+
+def color(label: str) -> str:
+    known = tags.LABELS.get(label)
+    return CSS_COLORS.get(known.color, SPEECH_COLOR) if known else SPEECH_COLOR
+
+
+def clock(ms: int) -> str:
+    """``M:SS.s`` for hovers and the table when the source has no frame rate."""
+    seconds = ms / 1000
+    return f"{int(seconds // 3600)}:{int(seconds // 60 % 60):02d}:{seconds % 60:04.1f}"
+
+
+def timecode(analysis: Analysis, ms: int) -> str:
+    """The source's timecode at ``ms`` (its start timecode added), or a clock for audio-only files."""
+    fps = analysis.source.fps
+    if fps is None:
+        return clock(ms)
+    from mediatagger.timecode import tc_to_frames
+
+    start = tc_to_frames(analysis.source.start_timecode, fps) if analysis.source.start_timecode else 0
+    return ms_to_tc(ms, fps, start)
+
+
+def said(analysis: Analysis, span: Span) -> str:
+    """What was said during ``span`` on its track: the text of the segments it overlaps."""
+    texts = [s.text for t in analysis.tracks if t.index == span.track for s in t.segments
+             if s.start_ms < span.end_ms and span.start_ms < s.end_ms and s.text]
+    return " ".join(texts)
+
+
+def span_rows(analysis: Analysis, lang: str = "en") -> list[list[object]]:
+    """The table: track, in, out, label, family, score, what was said -- events and emotions in time order."""
+    spans = sorted(analysis.spans("events") + analysis.spans("emotions"), key=lambda s: (s.start_ms, s.track))
+    return [[s.track, timecode(analysis, s.start_ms), timecode(analysis, s.end_ms), tags.label_name(s.label, lang),
+             tags.LABELS[s.label].family if s.label in tags.LABELS else "", round(s.score or 0.0, 2),
+             said(analysis, s)] for s in spans]
+
+
+def span_starts(analysis: Analysis) -> list[int]:
+    """Each table row's start, in ms, in the table's order (a row click seeks the player there)."""
+    spans = sorted(analysis.spans("events") + analysis.spans("emotions"), key=lambda s: (s.start_ms, s.track))
+    return [s.start_ms for s in spans]
+
+
+def rich_html(text: str, form: str) -> str:
+    """The rich text for the page: ``html`` is markup already (its text escaped by ``tags.rich_text``);
+    every other form is text, escaped here."""
+    lines = text.split("\n")
+    if form != "html":
+        lines = [html.escape(line) for line in lines]
+    return '<div class="mt-rich">' + "<br>".join(lines) + "</div>"
+
+
+def _x(ms: int, duration_ms: int) -> float:
+    return round(MARGIN + WIDTH * ms / max(duration_ms, 1), 2)
+
+
+def _bar(span: Span, y: int, duration_ms: int, lang: str, note: str = "") -> str:
+    x0, x1 = _x(span.start_ms, duration_ms), _x(span.end_ms, duration_ms)
+    score = "" if span.score is None else f" {span.score:.2f}"
+    hover = f"{tags.label_name(span.label, lang)}{score} {clock(span.start_ms)}–{clock(span.end_ms)}{note}"
+    return (f'<rect class="mt-bar" data-label="{html.escape(span.label)}" x="{x0}" y="{y}" '
+            f'width="{max(x1 - x0, 1.0)}" height="{ROW - 4}" rx="3" fill="{color(span.label)}">'
+            f"<title>{html.escape(hover)}</title></rect>")
+
+
+def _curves(track: TrackResult, y: int, labels: Iterable[str]) -> list[str]:
+    if track.curves is None:
+        return []
+    out = []
+    for label in labels:
+        if label not in track.curves.values:
+            continue
+        values = track.curves.probability(label)
+        step = max(1, len(values) // WIDTH)
+        points = " ".join(f"{round(MARGIN + WIDTH * i / len(values), 1)},{round(y + CURVE - CURVE * v, 1)}"
+                          for i, v in list(enumerate(values))[::step])
+        out.append(f'<polyline class="mt-curve" points="{points}" fill="none" stroke="{color(label)}" '
+                   f'stroke-width="1" opacity="0.7"><title>{html.escape(tags.label_name(label))}</title></polyline>')
+    return out
+
+
+def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> tuple[list[str], int]:
+    duration = track.duration_ms or analysis.source.duration_ms
+    parts = [f'<text x="0" y="{top + 14}" class="mt-lane">{html.escape(f"track {track.index}")}</text>']
+    y = top + 4
+    parts.append(f'<text x="0" y="{y + CURVE // 2 + 14}" class="mt-lane">p(event)</text>')
+    parts += _curves(track, y, tags.EVENTS)
+    y += CURVE + 4
+    for name, spans in (("events", track.events), ("emotions", track.emotions)):
+        parts.append(f'<text x="0" y="{y + 12}" class="mt-lane">{name}</text>')
+        parts += [_bar(s, y, duration, lang) for s in spans]
+        y += ROW
+    parts.append(f'<text x="0" y="{y + 12}" class="mt-lane">speech</text>')
+    for seg in track.segments:
+        speech = Span(seg.start_ms, seg.end_ms, tags.SPEECH, seg.event_score, track.index)
+        parts.append(_bar(speech, y, duration, lang, f": {seg.text}" if seg.text else ""))
+    return parts, y + ROW + 8
+
+
+def timeline_svg(analysis: Analysis, lang: str = "en") -> str:
+    """Per track: the event probability curves, then event bars, emotion bars and the transcript
+    segments; each bar's hover names its label, score and times (and what was said)."""
+    parts, y = [], 0
+    for track in analysis.tracks:
+        drawn, y = _track_svg(analysis, track, y, lang)
+        parts += drawn
+    legend = " ".join(f'<span class="mt-key" style="color:{color(label)}">■ {html.escape(tags.label_name(label, lang))}'
+                      f"</span>" for label in tags.EVENTS + tags.EMOTIONS)
+    return (f'<div class="mt-timeline"><svg viewBox="0 0 {MARGIN + WIDTH} {max(y, 1)}" width="100%" '
+            f'xmlns="http://www.w3.org/2000/svg" role="img">'
+            f'{"".join(parts)}</svg><div class="mt-legend">{legend}</div></div>')
