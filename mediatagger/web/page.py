@@ -91,7 +91,8 @@ def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
 
 def build(console: Console) -> gr.Blocks:
     t = i18n(console)
-    with gr.Blocks(title="mediatagger", analytics_enabled=False) as demo:
+    max_age = int(console.sessions.max_age)  # s: Gradio's own cache of uploads goes as the folders do
+    with gr.Blocks(title="mediatagger", analytics_enabled=False, delete_cache=(min(max_age, 3600), max_age)) as demo:
         visit = gr.State(None, time_to_live=console.sessions.max_age,
                          delete_callback=lambda v: console.sessions.drop(getattr(v, "folder", None)))
         gr.Markdown(f"## {TEXT['en']['title']}")

@@ -119,3 +119,11 @@ def test_bad_serve_flags_are_one_line(flags, message):
 
     done = run_cli("serve", *flags)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_file_with_several_tracks_offers_all_of_them_by_default():
+    from mediatagger.web import app
+    from tests.conftest import TWO_TRACKS
+
+    assert app.track_choices(str(TWO_TRACKS)) == {"__type__": "update", "choices": ["all", "0", "1"], "value": "all"}
+    assert app.track_choices(str(TALK))["value"] == "0"
