@@ -30,8 +30,8 @@ class ServeOptions:
 
 def gradio() -> Any:
     """Gradio, imported with its analytics and update check off, or a one-line error naming the extra."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
     try:
         import gradio as gr
     except ImportError:
@@ -42,11 +42,19 @@ def gradio() -> Any:
 def start(tagger: Any, options: ServeOptions, block: bool = True) -> Any:
     """Start the console on ``options.host:port`` with ``tagger``'s models loading in the background;
     returns the running Gradio app (``block=False``: at once, for tests)."""
-    from mediatagger.web.session import Sessions
+    from mediatagger.web.session import GRADIO, Sessions
 
-    sessions = Sessions()
-    os.environ["GRADIO_TEMP_DIR"] = str(sessions.root / "gradio")  # uploads and Gradio's cache: ours
     gradio()
+    sessions = Sessions()
+    os.environ["GRADIO_TEMP_DIR"] = str(sessions.root / GRADIO)  # uploads and Gradio's cache: ours
+    try:
+        return launch(tagger, options, sessions, block)
+    except BaseException:
+        sessions.close()
+        raise
+
+
+def launch(tagger: Any, options: ServeOptions, sessions: Any, block: bool) -> Any:
     from mediatagger.web import page
     from mediatagger.web.app import CSS, Console
 
@@ -58,8 +66,8 @@ def start(tagger: Any, options: ServeOptions, block: bool = True) -> Any:
     demo.console = console  # type: ignore[attr-defined]
     demo.launch(server_name=options.host, server_port=options.port, auth=options.auth,
                 max_file_size=options.max_upload, ssr_mode=False, theme=page.theme(), css=CSS,
-                i18n=demo.i18n_instance, allowed_paths=[str(sessions.root)], quiet=True,  # type: ignore[attr-defined]
-                prevent_thread_lock=not block, footer_links=["api"], show_error=True)
+                i18n=demo.i18n_instance, quiet=True,  # type: ignore[attr-defined]
+                prevent_thread_lock=not block, footer_links=["api"], show_error=False)
     if block:
         sessions.close()
     return demo
@@ -70,7 +78,10 @@ def sweeping(sessions: Any, every_s: float) -> None:
 
     while True:
         time.sleep(every_s)
-        sessions.sweep()
+        try:
+            sessions.sweep()
+        except OSError:  # a folder in use; the next sweep looks again
+            pass
 
 
 def root_of(demo: Any) -> Path:

@@ -3,9 +3,11 @@ over the Python API (``mediatagger.api``) and the page's views (``views``)."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ AUDIO_ONLY = (".wav", ".mp3", ".m4a", ".flac", ".aac", ".ogg")
 SEEK_JS = """(t) => {
   const el = document.querySelector('#mt-player video') || document.querySelector('#mt-audio audio');
   if (el && t !== null && t >= 0) { el.currentTime = t; } return t; }"""
+SLIDER_LABELS = tags.EVENTS + tags.EMOTIONS  # the order of the on-level sliders
 TRACKED = gr.Progress()  # a handler with this default gets a progress bar of its own per call (Gradio's rule)
 CSS = """.mt-rich { line-height: 1.7; } .mt-rich .event { font-weight: 600; }
 .mt-lane { font: 11px sans-serif; fill: #64748b; } .mt-legend { font-size: 12px; } .mt-key { margin-right: 0.8em; }"""
@@ -48,10 +51,18 @@ class Visit:
         return self.folder / "out"
 
 
-def fail(exc: MediaTaggerError, visit: Visit) -> gr.Error:
-    """A typed error as one line for the page, with the visitor's folder left out of paths."""
-    message = exc.describe(WEB_NAMES).replace(str(visit.folder / "input") + "/", "")
-    return gr.Error(html.escape(message.replace(str(visit.folder) + "/", "")), print_exception=False)
+@contextlib.contextmanager
+def failures(visit: Visit) -> Iterator[None]:
+    """Typed errors and the file system's (disk full, a vanished upload) as one line for the page,
+    with the server's folders left out of the paths it names."""
+    try:
+        yield
+    except (MediaTaggerError, OSError) as exc:
+        text = exc.describe(WEB_NAMES) if isinstance(exc, MediaTaggerError) else \
+            f"{Path(exc.filename).name + ': ' if exc.filename else ''}{exc.strerror or exc}"
+        for folder in (visit.folder / "input", visit.folder, visit.folder.parent):
+            text = text.replace(f"{folder}/", "")
+        raise gr.Error(html.escape(text), print_exception=False) from None
 
 
 def reporter(progress: gr.Progress) -> Any:
@@ -93,10 +104,6 @@ def downloads(visit: Visit) -> list[str]:
     return [str(p) for p in paths] + [str(bundle)]
 
 
-def visitor_preset(base: Preset, form: str, label_lang: str) -> Preset:
-    return presets.override(base, "text", source="the page", rich=form, label_lang=label_lang)
-
-
 def players(path: Path) -> tuple[Any, Any]:
     """The media in the player that can play it: video, audio, or (MKV and the like) neither."""
     suffix = path.suffix.lower()
@@ -125,13 +132,22 @@ def seek(visit: Visit | None, evt: gr.SelectData) -> float:
     return visit.starts.get((row[0], row[1], row[3]), -1) / 1000
 
 
+def slider_values(preset: Preset) -> list[float]:
+    """The span sliders' values for ``preset``: minimum duration, merge gap, then each label's on-level."""
+    spans = preset.spans
+    return [spans.min_duration_ms, spans.merge_gap_ms, *(spans.thresholds(label)[0] for label in SLIDER_LABELS)]
+
+
 class Console:
     """The server's shared parts: one Tagger (models loaded once, in the background), the session
-    folders, the UI language (None: the browser's)."""
+    folders, the UI language (None: the browser's). Every handler of a visitor holds that visitor's
+    lock, so a slider moved during a reel, or the tab closed during a run, waits its turn."""
 
     def __init__(self, tagger: api.Tagger, sessions: Sessions, ui_lang: str | None = None):
         self.tagger, self.sessions, self.ui_lang = tagger, sessions, ui_lang
         self.folders: dict[str, Path] = {}
+        self.locks: dict[Path, threading.Lock] = {}
+        self.guard = threading.Lock()
         self.load_error: str | None = None
         self.loader = threading.Thread(target=self.load, daemon=True)
 
@@ -140,6 +156,8 @@ class Console:
             self.tagger.models()
         except MediaTaggerError as exc:
             self.load_error = exc.describe(WEB_NAMES)
+        except Exception as exc:  # noqa: BLE001 -- shown on the page instead of "Loading…" forever
+            self.load_error = f"{type(exc).__name__}: {exc}"
 
     def lang(self, request: gr.Request | None) -> str:
         if self.ui_lang:
@@ -152,55 +170,71 @@ class Console:
         if visit is not None and self.sessions.owns(visit.folder):
             return visit
         key = request.session_hash if request is not None and request.session_hash else None
-        folder = self.folders.get(key) if key else None
-        if folder is None or not self.sessions.owns(folder):
-            folder = self.sessions.new()
-            if key:
-                self.folders[key] = folder
+        with self.guard:
+            folder = self.folders.get(key) if key else None
+            if folder is None or not self.sessions.owns(folder):
+                folder = self.sessions.new()
+                if key:
+                    self.folders[key] = folder
         return Visit(folder, self.tagger.preset)
 
-    def leave(self, request: gr.Request) -> None:
-        self.sessions.drop(self.folders.pop(request.session_hash or "", None))
+    def lock(self, visit: Visit) -> threading.Lock:
+        with self.guard:
+            return self.locks.setdefault(visit.folder, threading.Lock())
 
-    def adopt(self, visit: Visit, source: Path, lang: str) -> Path:
-        """The upload copied into the visitor's folder under a safe name; an empty file is refused here."""
-        if source.stat().st_size == 0:
-            raise gr.Error(html.escape(f"{source.name}: {TEXT[lang]['empty']}"), print_exception=False)
-        return self.sessions.adopt(source, visit.folder, source.name)
+    def leave(self, request: gr.Request) -> None:
+        """The visitor closed the page: their folder goes, once whatever they started has finished."""
+        with self.guard:
+            folder = self.folders.pop(request.session_hash or "", None)
+            lock = self.locks.pop(folder, None) if folder else None
+        if folder is not None:
+            with lock or threading.Lock():
+                self.sessions.drop(folder)
+
+    def spans_preset(self, form: str, label_lang: str, min_ms: float, gap_ms: float,
+                     levels: tuple[float, ...]) -> Preset:
+        """The server's preset with the visitor's rich-text form, label language and span sliders."""
+        preset = presets.override(self.tagger.preset, "text", source="the page", rich=form, label_lang=label_lang)
+        if not levels:
+            return preset
+        return presets.override(preset, "spans", source="the page", on_by_label=dict(zip(SLIDER_LABELS, levels)),
+                                min_duration_ms=int(min_ms), merge_gap_ms=int(gap_ms))
 
     def tag(self, upload: str | None, recording: str | None, language: str, tracks: str, form: str,
             label_lang: str, visit: Visit | None, request: gr.Request,
             progress: gr.Progress = TRACKED) -> tuple[Any, ...]:
-        """The Start button: copy the media in, tag it with the shared models, write every text export."""
+        """The Start button: copy the media in, tag it with the shared models, write every text
+        export; the span sliders go back to the preset's levels the spans were derived with. The
+        visitor's earlier work stays as it was if this fails."""
         lang = self.lang(request)
         visit = self.visit(visit, request)
         source = chosen_media(upload, recording, lang)
-        try:
-            visit.media = self.adopt(visit, source, lang)
-            visit.preset = visitor_preset(self.tagger.preset, form, label_lang)
-            tagger = self.tagger.variant(visit.preset, language=language)
+        with self.lock(visit), failures(visit):
+            media_path = self.adopt(visit, source, lang)
+            preset = self.spans_preset(form, label_lang, 0, 0, ())
             chosen: Any = "all" if tracks == "all" else int(tracks or 0)
-            visit.result = tagger.tag(visit.media, chosen, reporter(progress))
-            api.export(visit.result, visit.out, text_formats(), visit.preset, force=True)
-        except MediaTaggerError as exc:
-            raise fail(exc, visit) from None
-        return (visit, *shown(visit, form, label_lang), *players(visit.media))
+            result = self.tagger.variant(preset, language=language).tag(media_path, chosen, reporter(progress))
+            api.export(result, visit.out, text_formats(), preset, force=True)
+            visit.media, visit.preset, visit.result = media_path, preset, result
+            return (visit, *shown(visit, form, label_lang), *players(visit.media), *slider_values(preset))
+
+    def adopt(self, visit: Visit, source: Path, lang: str) -> Path:
+        """The upload in the visitor's folder under a safe name; an empty file is refused here."""
+        if source.stat().st_size == 0:
+            raise gr.Error(html.escape(f"{source.name}: {TEXT[lang]['empty']}"), print_exception=False)
+        return self.sessions.adopt(source, visit.folder, source.name)
 
     def retune(self, visit: Visit | None, form: str, label_lang: str, min_ms: float, gap_ms: float,
                *levels: float) -> tuple[Any, ...]:
         """The sliders: spans re-derived from the stored curves (no model), the exports rewritten."""
         if visit is None or visit.result is None:
             return (visit, gr.update(), gr.update(), gr.update(), gr.update())
-        on = dict(zip(tags.EVENTS + tags.EMOTIONS, levels))
-        preset = visitor_preset(self.tagger.preset, form, label_lang)
-        visit.preset = presets.override(preset, "spans", source="the page", on_by_label=on,
-                                        min_duration_ms=int(min_ms), merge_gap_ms=int(gap_ms))
-        visit.result = document.rederive(visit.result, visit.preset.spans)
-        try:
-            api.export(visit.result, visit.out, text_formats(), visit.preset, force=True)
-        except MediaTaggerError as exc:
-            raise fail(exc, visit) from None
-        return (visit, *shown(visit, form, label_lang))
+        with self.lock(visit), failures(visit):
+            preset = self.spans_preset(form, label_lang, min_ms, gap_ms, levels)
+            result = document.rederive(visit.result, preset.spans)
+            api.export(result, visit.out, text_formats(), preset, force=True)
+            visit.preset, visit.result = preset, result
+            return (visit, *shown(visit, form, label_lang))
 
     def analysed(self, visit: Visit | None, request: gr.Request | None) -> Visit:
         if visit is None or visit.result is None or visit.media is None:
@@ -214,25 +248,22 @@ class Console:
         assert visit.result is not None
         clip = replace(visit.preset.clips, labels=tuple(labels) or visit.preset.clips.labels,
                        target_ms=int(target_s * 1000), crossfade_ms=int(crossfade_ms))
-        try:
+        with self.lock(visit), failures(visit):
             written = api.export(visit.result, visit.out, ["reel"], replace(visit.preset, clips=clip), force=True,
                                  progress=reporter(progress))
-        except MediaTaggerError as exc:
-            raise fail(exc, visit) from None
-        path = next(str(w.path) for w in written if w.path.name.endswith(".reel.mp4"))
+        path = next((str(w.path) for w in written if w.path.name.endswith(".reel.mp4")), None)
+        if path is None:
+            raise gr.Error(TEXT[self.lang(request)]["no_clips"], print_exception=False)
         return path, path
 
-    def burn(self, visit: Visit | None, request: gr.Request,
-             progress: gr.Progress = TRACKED) -> tuple[Any, Any]:
+    def burn(self, visit: Visit | None, request: gr.Request, progress: gr.Progress = TRACKED) -> tuple[Any, Any]:
         """The burn button: the styled ASS burned into the visitor's media."""
         visit = self.analysed(visit, request)
         assert visit.result is not None and visit.media is not None
         out = visit.out / f"{visit.media.stem}.subtitled.mp4"
-        try:
+        with self.lock(visit), failures(visit):
             path = api.burn(visit.media, out, result=visit.result, preset=visit.preset, force=True,
                             progress=reporter(progress))
-        except MediaTaggerError as exc:
-            raise fail(exc, visit) from None
         return str(path), str(path)
 
     def tag_for_client(self, upload: str | None, language: str, request: gr.Request,

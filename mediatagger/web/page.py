@@ -61,7 +61,7 @@ def sliders(t: gr.I18n, console: Console) -> dict[str, Any]:
     with gr.Accordion(t("tune"), open=True, elem_id="mt-tune"):
         with gr.Row():
             levels = []
-            for family, labels in (("events", tags.EVENTS), ("emotions", tags.EMOTIONS)):
+            for family, labels in (("events", tags.EVENTS), ("emotions", tags.EMOTIONS)):  # app.SLIDER_LABELS
                 with gr.Column(), gr.Accordion(t(family), open=family == "events"):
                     levels += [gr.Slider(0.05, 0.95, value=spans.thresholds(label)[0], step=0.01,
                                          label=tags.label_name(label), elem_id=f"mt-level-{label.lower()}")
@@ -119,7 +119,8 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
     ins["start"].click(console.tag, concurrency_id="model", concurrency_limit=1,
                        inputs=[ins["upload"], ins["recording"], ins["language"], ins["tracks"], ins["form"],
                                ins["label_lang"], visit],
-                       outputs=[visit, *shown, outs["video"], outs["audio"]], api_name="start",
+                       outputs=[visit, *shown, outs["video"], outs["audio"], tune["min"], tune["gap"], *tune["levels"]],
+                       api_name="start",
                        api_visibility="private")
     knobs = [visit, ins["form"], ins["label_lang"], tune["min"], tune["gap"], *tune["levels"]]
     for knob in [ins["form"], ins["label_lang"], tune["min"], tune["gap"], *tune["levels"]]:

@@ -3,6 +3,8 @@ the folder goes when the visitor leaves (or, if the page was simply closed, afte
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -10,6 +12,7 @@ import unicodedata
 import uuid
 from pathlib import Path
 
+GRADIO = "gradio"  # the root's folder for Gradio's own uploads and cache (GRADIO_TEMP_DIR), not a visitor's
 UNSAFE = set('/\\:*?"<>|\x00')
 MAX_NAME = 120
 
@@ -51,7 +54,11 @@ class Sessions:
         is left for Gradio to clean."""
         target = folder / "input" / safe_name(name or Path(upload).name)
         target.parent.mkdir(exist_ok=True)
-        shutil.copyfile(upload, target)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(upload, target)  # Gradio's upload is ours too (same root): no second copy of 4 GB
+        except OSError:
+            shutil.copyfile(upload, target)
         return target
 
     def drop(self, folder: Path | str | None) -> None:
@@ -61,7 +68,7 @@ class Sessions:
     def sweep(self, now: float | None = None) -> list[Path]:
         """Remove session folders untouched for ``max_age`` seconds (a visitor who closed the tab)."""
         now = time.time() if now is None else now
-        old = [p for p in self.root.iterdir() if p.is_dir() and now - _newest(p) > self.max_age]
+        old = [p for p in self.root.iterdir() if p.is_dir() and p.name != GRADIO and now - _newest(p) > self.max_age]
         for path in old:
             shutil.rmtree(path, ignore_errors=True)
         return old
@@ -71,5 +78,9 @@ class Sessions:
 
 
 def _newest(folder: Path) -> float:
-    times = [p.stat().st_mtime for p in folder.rglob("*")]
-    return max([folder.stat().st_mtime, *times])
+    """The latest change in ``folder``; files that vanish while it looks (temp files) do not count."""
+    newest = 0.0
+    for path in [folder, *folder.rglob("*")]:
+        with contextlib.suppress(OSError):
+            newest = max(newest, path.stat().st_mtime)
+    return newest

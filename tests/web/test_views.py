@@ -69,12 +69,13 @@ def test_a_session_folder_is_the_visitors_own_and_goes_when_abandoned(tmp_path):
     upload = tmp_path / "up.mp4"
     upload.write_bytes(b"x")
     copied = sessions.adopt(upload, mine, "../../../outside.mp4")
-    assert copied == mine / "input" / "outside.mp4" and upload.exists()
+    assert copied == mine / "input" / "outside.mp4" and upload.read_bytes() == b"x" == copied.read_bytes()
     assert sessions.owns(mine) and not sessions.owns(tmp_path) and not sessions.owns(mine / "input")
     sessions.drop(tmp_path)  # not a session folder: left alone
     assert tmp_path.exists()
+    (sessions.root / "gradio").mkdir()  # Gradio's own cache lives beside the visitors' folders
     old = time.time() - 120
-    for path in [theirs, *theirs.rglob("*")]:
+    for path in [theirs, sessions.root / "gradio", *theirs.rglob("*")]:
         os.utime(path, (old, old))
     assert sessions.sweep() == [theirs] and mine.exists() and not theirs.exists()
     sessions.close()
