@@ -111,21 +111,23 @@ class Tagger:
         from the same bytes and settings (else analyse), then write the outputs (the JSON always)."""
         return self._run(Path(path), Path(out_dir), formats, tracks, force, progress)
 
-    def run_all(self, paths: Iterable[Path | str], out_dir: Path | str = ".",
+    def run_all(self, paths: Iterable[Path | str], out_dir: Path | str | Sequence[Path | str] = ".",
                 formats: Iterable[str] | str | None = None, tracks: Tracks = 0, force: bool = False,
                 progress: Callback = ignore) -> Iterator[tuple[Path, list[Written] | MediaTaggerError]]:
         """``run`` for each of ``paths`` in turn, yielding each path with its written files or its
-        error; while one file is tagged, ffmpeg decodes the next one's first track."""
-        inputs, out = [Path(p) for p in paths], Path(out_dir)
+        error; while one file is tagged, ffmpeg decodes the next one's first track. ``out_dir`` is
+        one folder for all, or a list with each path's own."""
+        inputs = [Path(p) for p in paths]
+        outs = [Path(out_dir)] * len(inputs) if isinstance(out_dir, (str, Path)) else [Path(o) for o in out_dir]
         ahead: list[pipeline.Background] = []
         for n, path in enumerate(inputs):
             mine = ahead.pop() if ahead else None
 
             def decode_next(n: int = n) -> None:
                 if n + 1 < len(inputs):
-                    ahead.append(pipeline.Background(self.decode_ahead, inputs[n + 1], out, tracks))
+                    ahead.append(pipeline.Background(self.decode_ahead, inputs[n + 1], outs[n + 1], tracks))
             try:
-                yield path, self._run(path, out, formats, tracks, force, progress, mine, decode_next)
+                yield path, self._run(path, outs[n], formats, tracks, force, progress, mine, decode_next)
             except MediaTaggerError as exc:
                 yield path, exc
 

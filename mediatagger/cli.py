@@ -223,30 +223,70 @@ MODEL_OPTIONS = [
 @click.option("--precision", type=click.Choice(presets.choices("model", "precision")),
               help="fp32, int8 (quantised for the CPU), or auto: int8 on the CPU [default: auto]")
 @click.option("--threads", type=click.IntRange(0, 1024), help="CPU threads for inference [default: every core]")
+@click.option("-r", "--recursive", is_flag=True, help="Search folders given as INPUT in their subfolders too.")
+@click.option("--retry-failed", is_flag=True, help="Retry inputs the batch journal says failed before.")
 @run_options
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
-        device: str | None, precision: str | None, threads: int | None, force: bool, quiet: bool,
-        debug: bool) -> int:
-    """Analyse INPUT media files and write the chosen exports for each."""
+        device: str | None, precision: str | None, threads: int | None, recursive: bool, retry_failed: bool,
+        force: bool, quiet: bool, debug: bool) -> int:
+    """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
+
+    A folder's outputs mirror its subfolders under -o. With several inputs or a folder, a journal in
+    the output folder (mediatagger.journal.jsonl) lets a rerun skip what is done and redo what was
+    cut short; inputs that failed are retried only with --retry-failed."""
+    from mediatagger import batch
+
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, verbose=debug)
-    bars, code = Bars(quiet), 0
+    items = batch.discover(inputs, out_dir, recursive)
+    if not items:
+        raise UsageError(f"no media files in {', '.join(map(str, inputs))}" + ("" if recursive else
+                         " (use --recursive to search subfolders)"))
+    if len(inputs) == 1 and len(items) == 1 and not inputs[0].is_dir():
+        report(tagger.run(items[0].source, items[0].out_dir, exports, track, force, Bars(quiet)), quiet)
+        return 0
+    return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug)
+
+
+def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
+              force: bool, retry_failed: bool, quiet: bool, debug: bool) -> int:
+    """Each input in turn, its state in the journal; one input's error never stops the others."""
+    import time
+
+    todo, skipped = [], 0
+    for item in items:
+        state = journal.state(item)
+        if state == "done" and not force or state == "failed" and not retry_failed:
+            skipped += 1
+            if state == "failed":
+                click.echo(f"mediatagger: skipped {item.name}: it failed before ({journal.error(item)}); "
+                           "--retry-failed tries again", err=True)
+            continue
+        todo.append(item)
+    bars, failed, code = Bars(quiet), 0, 0
+    runs = tagger.run_all([i.source for i in todo], [i.out_dir for i in todo], exports, track, force, bars)
     try:
-        for _, done in tagger.run_all(inputs, out_dir, exports, track, force, bars):
+        for item in todo:
+            journal.record(item, "started")
+            began = time.monotonic()
+            _, done = next(runs)
             bars.close()
-            if not isinstance(done, MediaTaggerError):
-                report(done, quiet)
-            elif debug or len(inputs) == 1:
-                raise done
-            else:
+            if isinstance(done, MediaTaggerError):
+                if debug:
+                    raise done
+                failed, code = failed + 1, max(code, done.exit_code)
+                journal.record(item, "failed", time.monotonic() - began, done.describe(FLAGS))
                 click.echo(f"mediatagger: error: {done.describe(FLAGS)}", err=True)
-                code = max(code, done.exit_code)
+            else:
+                journal.record(item, "done", time.monotonic() - began)
+                report(done, quiet)
     finally:
         bars.close()
+    click.echo(f"mediatagger: {len(todo) - failed} done, {failed} failed, {skipped} skipped", err=True)
     return code
 
 

@@ -262,9 +262,10 @@ def test_one_bad_input_among_several(tiny_model, tmp_path):
     missing = tmp_path / "gone.mov"
     done = run_cli("tag", missing, TALK, "--model", tiny_model, "--vad", "none", "--export", "json",
                    "-o", tmp_path / "out", "-q")
-    one_line_error(done, str(missing), "no such file")
-    assert done.returncode == 1
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["talk.analysis.json"]
+    error, summary = done.stderr.strip().splitlines()
+    assert error.startswith("mediatagger: error: ") and str(missing) in error and "no such file" in error
+    assert summary == "mediatagger: 1 done, 1 failed, 0 skipped" and done.returncode == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mediatagger.journal.jsonl", "talk.analysis.json"]
 
 
 def write_analysis(tmp_path: Path, fps: str, start_timecode: str | None) -> Path:

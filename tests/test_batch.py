@@ -1,0 +1,91 @@
+"""A folder of footage: found by extension, outputs mirroring its folders, a journal that resumes."""
+
+import json
+import shutil
+
+import pytest
+
+from mediatagger import batch
+from mediatagger.errors import UsageError
+from tests.conftest import TALK, run_cli
+
+
+def season(root):
+    """show/ep1/talk.mp4, show/ep2/talk.mp4 (equal stems), a hidden file, notes, our own outputs."""
+    for episode in ("ep1", "ep2"):
+        (root / "show" / episode).mkdir(parents=True)
+        shutil.copy(TALK, root / "show" / episode / "talk.mp4")
+    (root / "show" / ".cache").mkdir()
+    shutil.copy(TALK, root / "show" / ".cache" / "hidden.mp4")
+    shutil.copy(TALK, root / "show" / ".talk.mp4")
+    (root / "show" / "notes.txt").write_text("not media")
+    (root / "show" / "ep1" / "clips").mkdir()
+    shutil.copy(TALK, root / "show" / "ep1" / "clips" / "talk_01_laughter.mp4")
+    shutil.copy(TALK, root / "show" / "ep1" / "talk.reel.mp4")
+    return root / "show"
+
+
+def test_folders_are_searched_and_outputs_mirror_them(tmp_path):
+    show = season(tmp_path)
+    found = batch.discover([show], tmp_path / "out", recursive=True)
+    assert [(i.name, i.out_dir.relative_to(tmp_path / "out").as_posix()) for i in found] == \
+        [("show/ep1/talk.mp4", "ep1"), ("show/ep2/talk.mp4", "ep2")]
+    assert batch.discover([show], tmp_path / "out") == []  # not recursive: no media at the top
+
+
+def test_two_inputs_that_would_write_the_same_outputs_are_refused(tmp_path):
+    (tmp_path / "a").mkdir()
+    shutil.copy(TALK, tmp_path / "a" / "talk.mp4")
+    shutil.copy(TALK, tmp_path / "a" / "talk.mov")
+    with pytest.raises(UsageError, match="would write the same outputs"):
+        batch.discover([tmp_path / "a"], tmp_path / "out")
+
+
+def test_a_torn_journal_line_is_redone(tmp_path):
+    item = batch.Item(TALK, tmp_path, "talk.mp4")
+    journal = batch.Journal(tmp_path)
+    journal.record(item, "done", 1.5)
+    with open(tmp_path / batch.JOURNAL, "a") as fh:
+        fh.write('{"input": "talk.mp4", "status": "fai')  # power lost mid-line
+    again = batch.Journal(tmp_path)
+    assert again.state(item) == "done"
+    (tmp_path / "copy.mp4").write_bytes(TALK.read_bytes())
+    moved = batch.Item(tmp_path / "copy.mp4", tmp_path, "talk.mp4")  # same name, another file: not done
+    assert again.state(moved) is None
+
+
+@pytest.mark.slow
+def test_a_batch_resumes_skips_what_is_done_and_retries_failures_on_request(tiny_model, tmp_path):
+    show = season(tmp_path)
+    (show / "ep2" / "broken.mp4").write_text("not a video")
+    args = ["tag", show, "-r", "--model", tiny_model, "--vad", "silero", "--export", "json,edl", "-o",
+            tmp_path / "out", "-q"]
+    first = run_cli(*args)
+    assert first.returncode == 1 and first.stderr.splitlines()[-1] == "mediatagger: 2 done, 1 failed, 0 skipped"
+    for episode in ("ep1", "ep2"):
+        assert (tmp_path / "out" / episode / "talk.edl").is_file()
+    lines = [json.loads(x) for x in (tmp_path / "out" / batch.JOURNAL).read_text().splitlines()]
+    last = {x["input"]: x for x in lines}
+    assert {k: v["status"] for k, v in last.items()} == {"show/ep1/talk.mp4": "done", "show/ep2/broken.mp4": "failed",
+                                                         "show/ep2/talk.mp4": "done"}
+    assert "broken.mp4" in last["show/ep2/broken.mp4"]["error"] and last["show/ep1/talk.mp4"]["seconds"] > 0
+
+    edl = (tmp_path / "out" / "ep1" / "talk.edl").stat().st_mtime_ns
+    again = run_cli(*args)
+    assert again.stderr.splitlines()[-1] == "mediatagger: 0 done, 0 failed, 3 skipped" and again.returncode == 0
+    assert "--retry-failed" in again.stderr and (tmp_path / "out" / "ep1" / "talk.edl").stat().st_mtime_ns == edl
+    retried = run_cli(*args, "--retry-failed")
+    assert retried.stderr.splitlines()[-1] == "mediatagger: 0 done, 1 failed, 2 skipped"
+
+
+@pytest.mark.slow
+def test_an_input_cut_short_is_redone(tiny_model, tmp_path):
+    """A crash leaves "started" as the input's last line: the rerun tags it again."""
+    show = season(tmp_path)
+    args = ["tag", show, "-r", "--model", tiny_model, "--vad", "silero", "--export", "json", "-o", tmp_path / "out",
+            "-q"]
+    assert run_cli(*args).returncode == 0
+    item = batch.discover([show], tmp_path / "out", recursive=True)[1]
+    batch.Journal(tmp_path / "out").record(item, "started")
+    again = run_cli(*args)
+    assert again.stderr.splitlines()[-1] == "mediatagger: 1 done, 0 failed, 1 skipped"
