@@ -184,6 +184,33 @@ class Bars:
             self.bar, self.stage = None, ""
 
 
+class BatchBar(Bars):
+    """One bar over a whole batch, by media duration, with ETA; the file and stage at work as its text."""
+
+    def __init__(self, quiet: bool, total_s: float):
+        super().__init__(quiet)
+        self.total_s, self.done_s, self.name = total_s, 0.0, ""
+
+    def begin(self, name: str) -> None:
+        self.name = name
+        if not self.quiet and self.bar is None:
+            self.open(Progress("batch", 0, self.total_s, "s"))
+        self.describe("")
+
+    def __call__(self, event: Progress) -> None:
+        self.describe(event.stage)
+
+    def describe(self, stage: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(f"batch ({self.name}{': ' + stage if stage else ''})", refresh=True)
+
+    def end(self, seconds: float) -> None:
+        self.done_s += seconds
+        if self.bar is not None:
+            self.bar.n = self.done_s
+            self.bar.refresh()
+
+
 def report(written: list[Written], quiet: bool) -> None:
     """Paths written on stdout; outputs left as they were (they would come out the same) on stderr."""
     if quiet:
@@ -252,6 +279,16 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug)
 
 
+def duration_s(path: Path) -> float:
+    """A batch input's duration for the batch bar (0 if it cannot be probed: its error comes in its turn)."""
+    from mediatagger import media
+
+    try:
+        return media.probe(path).duration_ms / 1000
+    except MediaTaggerError:
+        return 0.0
+
+
 def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
               force: bool, retry_failed: bool, quiet: bool, debug: bool) -> int:
     """Each input in turn, its state in the journal; one input's error never stops the others."""
@@ -267,14 +304,16 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
                            "--retry-failed tries again", err=True)
             continue
         todo.append(item)
-    bars, failed, code = Bars(quiet), 0, 0
+    durations = {i.name: duration_s(i.source) for i in todo}
+    bars, failed, code = BatchBar(quiet, sum(durations.values())), 0, 0
     runs = tagger.run_all([i.source for i in todo], [i.out_dir for i in todo], exports, track, force, bars)
     try:
         for item in todo:
             journal.record(item, "started")
             began = time.monotonic()
+            bars.begin(item.name)
             _, done = next(runs)
-            bars.close()
+            bars.end(durations[item.name])
             if isinstance(done, MediaTaggerError):
                 if debug:
                     raise done
@@ -283,7 +322,7 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
                 click.echo(f"mediatagger: error: {done.describe(FLAGS)}", err=True)
             else:
                 journal.record(item, "done", time.monotonic() - began)
-                report(done, quiet)
+                report(done, quiet or not bars.quiet)
     finally:
         bars.close()
     click.echo(f"mediatagger: {len(todo) - failed} done, {failed} failed, {skipped} skipped", err=True)

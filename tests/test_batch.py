@@ -1,6 +1,7 @@
 """A folder of footage: found by extension, outputs mirroring its folders, a journal that resumes."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -89,3 +90,15 @@ def test_an_input_cut_short_is_redone(tiny_model, tmp_path):
     batch.Journal(tmp_path / "out").record(item, "started")
     again = run_cli(*args)
     assert again.stderr.splitlines()[-1] == "mediatagger: 1 done, 0 failed, 1 skipped"
+
+
+@pytest.mark.slow
+def test_one_bar_over_the_batch_by_media_duration(tiny_model, tmp_path):
+    from tests.test_cli import on_terminal
+
+    show = season(tmp_path)
+    code, shown = on_terminal("tag", show, "-r", "--model", tiny_model, "--vad", "silero", "--export", "json", "-o",
+                              tmp_path / "out")
+    assert code == 0
+    assert re.search(r"batch \(show/ep2/talk\.mp4[^)]*\): 100%\|.*\| 40/40s \[\d\d:\d\d<\d\d:\d\d\]", shown), shown
+    assert "tag track 0: " not in shown  # the stages are the bar's text, not bars of their own
