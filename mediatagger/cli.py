@@ -325,8 +325,18 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
                 report(done, quiet or not bars.quiet)
     finally:
         bars.close()
+    report([Written(p) for p in write_summary(items, journal)], quiet)
     click.echo(f"mediatagger: {len(todo) - failed} done, {failed} failed, {skipped} skipped", err=True)
     return code
+
+
+def write_summary(items: list[Any], journal: Any) -> list[Path]:
+    """The batch's summary.csv and summary.html, a row per input as the journal last saw it."""
+    from mediatagger import summary
+
+    rows = [summary.row(i.name, i.out_dir, i.source.stem, "" if journal.state(i) == "done" else
+                        journal.error(i) or "not tagged") for i in items]
+    return summary.write(rows, journal.path.parent)
 
 
 @cli.command("export")

@@ -102,3 +102,31 @@ def test_one_bar_over_the_batch_by_media_duration(tiny_model, tmp_path):
     assert code == 0
     assert re.search(r"batch \(show/ep2/talk\.mp4[^)]*\): 100%\|.*\| 40/40s \[\d\d:\d\d<\d\d:\d\d\]", shown), shown
     assert "tag track 0: " not in shown  # the stages are the bar's text, not bars of their own
+
+
+def make_batch(tiny_model, root):
+    """A tagged batch: two episodes, a file named like markup, a broken one; returns the output folder."""
+    show = season(root)
+    shutil.copy(TALK, show / "ep2" / "<b>bold.mp4")  # ("</b>" cannot be in a file name: "/" separates)
+    (show / "ep2" / "broken.mp4").write_text("not a video")
+    run_cli("tag", show, "-r", "--model", tiny_model, "--vad", "silero", "--export", "json,edl,ass", "-o",
+            root / "out", "-q")
+    return root / "out"
+
+
+@pytest.mark.slow
+def test_the_summary_has_a_row_per_input_and_escapes_names(tiny_model, tmp_path):
+    import csv
+
+    out = make_batch(tiny_model, tmp_path)
+    rows = {r["input"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+    assert list(rows) == ["show/ep1/talk.mp4", "show/ep2/<b>bold.mp4", "show/ep2/broken.mp4", "show/ep2/talk.mp4"]
+    talk = rows["show/ep1/talk.mp4"]
+    assert talk["status"] == "done" and float(talk["duration_s"]) == pytest.approx(20, abs=0.1)
+    assert int(talk["laughter_n"]) >= 1 and float(talk["laughter_s"]) > 1 and int(talk["applause_n"]) >= 1
+    assert talk["edl"] == "ep1/talk.edl" and talk["ass"] == "ep1/talk.ass" and talk["reel"] == ""
+    assert "Laughter 00:00:0" in talk["best_moments"] and talk["emotions"]
+    assert rows["show/ep2/broken.mp4"]["status"] == "failed" and "broken.mp4" in rows["show/ep2/broken.mp4"]["error"]
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert "<b>" not in page and "&lt;b&gt;bold.mp4" in page
+    assert 'href="ep2/%3Cb%3Ebold.edl"' in page and "http" not in page and "<script" not in page
