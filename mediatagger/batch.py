@@ -135,3 +135,63 @@ class Journal:
             fh.flush()
             os.fsync(fh.fileno())
         self.entries[item.name] = entry
+
+
+# --- several worker processes --------------------------------------------------------------------
+
+_WORKER: Any = None  # the Tagger of this worker process, loaded once
+
+
+def _start_worker(preset: Any, verbose: bool) -> None:
+    global _WORKER
+    from mediatagger.api import Tagger
+
+    _WORKER = Tagger(preset, verbose=verbose)
+
+
+def _work(source: Path, out_dir: Path, exports: Any, track: Any, force: bool) -> tuple[Any, float]:
+    from mediatagger.errors import MediaTaggerError
+
+    began = time.monotonic()
+    try:
+        return _WORKER.run(source, out_dir, exports, track, force), time.monotonic() - began
+    except MediaTaggerError as exc:  # pickles whole: the parent reports it as the CLI would
+        return exc, time.monotonic() - began
+
+
+def pooled(preset: Any, items: list[Item], jobs: int, exports: Any, track: Any, force: bool,
+           verbose: bool = False) -> Iterator[tuple[Item, Any, float]]:
+    """Each item tagged by one of ``jobs`` worker processes, each loading the model once, largest
+    files first; yields (item, written files or the error, seconds) as they finish. Workers share the cores:
+    each runs torch on cores / jobs threads unless the preset says otherwise."""
+    import concurrent.futures as futures
+    import dataclasses
+    import multiprocessing
+
+    from mediatagger.model import cores
+
+    if not preset.model.threads:
+        model = dataclasses.replace(preset.model, threads=max(1, cores() // jobs))
+        preset = dataclasses.replace(preset, model=model)
+    order = sorted(items, key=lambda i: -_size(i.source))
+    with futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_start_worker, initargs=(preset, verbose)) as pool:
+        running = {pool.submit(_work, i.source, i.out_dir, exports, track, force): i for i in order}
+        for done in futures.as_completed(running):
+            try:
+                yield running[done], *done.result()
+            except Exception as exc:  # noqa: BLE001 -- a worker that died: this input failed, not the batch
+                yield running[done], _died(running[done], exc), 0.0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _died(item: Item, exc: BaseException) -> Any:
+    from mediatagger.errors import MediaTaggerError
+
+    return MediaTaggerError(f"{item.source}: its worker stopped ({type(exc).__name__}: {exc})")

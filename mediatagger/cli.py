@@ -252,13 +252,15 @@ MODEL_OPTIONS = [
 @click.option("--threads", type=click.IntRange(0, 1024), help="CPU threads for inference [default: every core]")
 @click.option("-r", "--recursive", is_flag=True, help="Search folders given as INPUT in their subfolders too.")
 @click.option("--retry-failed", is_flag=True, help="Retry inputs the batch journal says failed before.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes for a batch, each loading the model once (memory: one model each).")
 @run_options
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         device: str | None, precision: str | None, threads: int | None, recursive: bool, retry_failed: bool,
-        force: bool, quiet: bool, debug: bool) -> int:
+        jobs: int, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
 
     A folder's outputs mirror its subfolders under -o. With several inputs or a folder, a journal in
@@ -276,7 +278,7 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     if len(inputs) == 1 and len(items) == 1 and not inputs[0].is_dir():
         report(tagger.run(items[0].source, items[0].out_dir, exports, track, force, Bars(quiet)), quiet)
         return 0
-    return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug)
+    return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug, jobs)
 
 
 def duration_s(path: Path) -> float:
@@ -289,11 +291,34 @@ def duration_s(path: Path) -> float:
         return 0.0
 
 
-def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
-              force: bool, retry_failed: bool, quiet: bool, debug: bool) -> int:
-    """Each input in turn, its state in the journal; one input's error never stops the others."""
+def outcomes(tagger: api.Tagger, todo: list[Any], journal: Any, bars: BatchBar, jobs: int,
+             exports: list[str] | None, track: int | str, force: bool,
+             debug: bool) -> Iterator[tuple[Any, list[Written] | MediaTaggerError, float]]:
+    """(input, its written files or its error, seconds) as each finishes: in this process, the next
+    file decoding while one is tagged, or in ``jobs`` worker processes. Each is journalled as started
+    first, so a batch cut short redoes it."""
     import time
 
+    from mediatagger import batch
+
+    if jobs > 1:
+        for item in todo:
+            journal.record(item, "started")
+        bars.begin(f"{jobs} workers")
+        yield from batch.pooled(tagger.preset, todo, jobs, exports, track, force, debug)
+        return
+    runs = tagger.run_all([i.source for i in todo], [i.out_dir for i in todo], exports, track, force, bars)
+    for item in todo:
+        journal.record(item, "started")
+        began = time.monotonic()
+        bars.begin(item.name)
+        _, done = next(runs)
+        yield item, done, time.monotonic() - began
+
+
+def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
+              force: bool, retry_failed: bool, quiet: bool, debug: bool, jobs: int = 1) -> int:
+    """Each input in turn, its state in the journal; one input's error never stops the others."""
     todo, skipped = [], 0
     for item in items:
         state = journal.state(item)
@@ -306,22 +331,17 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
         todo.append(item)
     durations = {i.name: duration_s(i.source) for i in todo}
     bars, failed, code = BatchBar(quiet, sum(durations.values())), 0, 0
-    runs = tagger.run_all([i.source for i in todo], [i.out_dir for i in todo], exports, track, force, bars)
     try:
-        for item in todo:
-            journal.record(item, "started")
-            began = time.monotonic()
-            bars.begin(item.name)
-            _, done = next(runs)
+        for item, done, seconds in outcomes(tagger, todo, journal, bars, jobs, exports, track, force, debug):
             bars.end(durations[item.name])
             if isinstance(done, MediaTaggerError):
                 if debug:
                     raise done
                 failed, code = failed + 1, max(code, done.exit_code)
-                journal.record(item, "failed", time.monotonic() - began, done.describe(FLAGS))
+                journal.record(item, "failed", seconds, done.describe(FLAGS))
                 click.echo(f"mediatagger: error: {done.describe(FLAGS)}", err=True)
             else:
-                journal.record(item, "done", time.monotonic() - began)
+                journal.record(item, "done", seconds)
                 report(done, quiet or not bars.quiet)
     finally:
         bars.close()

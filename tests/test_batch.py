@@ -130,3 +130,18 @@ def test_the_summary_has_a_row_per_input_and_escapes_names(tiny_model, tmp_path)
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert "<b>" not in page and "&lt;b&gt;bold.mp4" in page
     assert 'href="ep2/%3Cb%3Ebold.edl"' in page and "http" not in page and "<script" not in page
+
+
+@pytest.mark.slow
+def test_two_workers_give_what_one_process_gives(tiny_model, tmp_path):
+    """--jobs 2: two worker processes, each with its model, the same outputs as the plain run."""
+    show = season(tmp_path)
+    (show / "ep2" / "broken.mp4").write_text("not a video")
+    common = ["tag", show, "-r", "--model", tiny_model, "--vad", "silero", "--export", "json,edl", "-q",
+              "--threads", "1"]
+    one, two = run_cli(*common, "-o", tmp_path / "one"), run_cli(*common, "-o", tmp_path / "two", "--jobs", "2")
+    assert one.returncode == two.returncode == 1
+    assert two.stderr.splitlines()[-1] == "mediatagger: 2 done, 1 failed, 0 skipped"
+    for name in ("ep1/talk.edl", "ep2/talk.edl", "ep1/talk.analysis.json", "summary.csv"):
+        ours = (tmp_path / "two" / name).read_text().replace(str(tmp_path / "two"), "OUT")
+        assert ours == (tmp_path / "one" / name).read_text().replace(str(tmp_path / "one"), "OUT"), name
