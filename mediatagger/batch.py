@@ -195,3 +195,54 @@ def _died(item: Item, exc: BaseException) -> Any:
     from mediatagger.errors import MediaTaggerError
 
     return MediaTaggerError(f"{item.source}: its worker stopped ({type(exc).__name__}: {exc})")
+
+
+# --- a Ray cluster ---------------------------------------------------------------------------------
+
+def on_ray(preset: Any, items: list[Item], address: str, exports: Any, track: Any, force: bool,
+           verbose: bool = False) -> Iterator[tuple[Item, Any, float]]:
+    """Each item tagged by an actor on the Ray cluster at ``address`` (``auto``: the one this machine
+    runs), one actor per CPU it offers, each holding one loaded model; largest files first. The files
+    and the output folder must be at the same paths on every node (a shared disk). An actor killed in
+    the middle of a file is restarted by Ray and the file retried on it; the batch goes on."""
+    import dataclasses
+
+    ray = _ray()
+    try:
+        ray.init(address=address, logging_level="ERROR", log_to_driver=verbose)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise UsageError(f"--ray {address}: cannot reach a Ray cluster ({exc})") from None
+    try:
+        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        if not preset.model.threads:
+            preset = dataclasses.replace(preset, model=dataclasses.replace(preset.model, threads=1))
+        actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=2)(RayWorker)
+        pool = ray.util.ActorPool([actor.remote(preset, verbose) for _ in range(min(workers, len(items)))])
+        order = sorted(items, key=lambda i: -_size(i.source))
+        results = pool.map_unordered(lambda a, i: a.run.remote(i.name, i.source, i.out_dir, exports, track, force),
+                                     order)
+        by_name = {i.name: i for i in order}
+        for name, done, seconds in results:
+            yield by_name[name], done, seconds
+    finally:
+        ray.shutdown()
+
+
+class RayWorker:
+    """A Ray actor: one loaded Tagger for every file it is handed."""
+
+    def __init__(self, preset: Any, verbose: bool):
+        _start_worker(preset, verbose)
+
+    def run(self, name: str, source: Path, out_dir: Path, exports: Any, track: Any,
+            force: bool) -> tuple[str, Any, float]:
+        return (name, *_work(source, out_dir, exports, track, force))
+
+
+def _ray() -> Any:
+    try:
+        import ray
+        import ray.util
+    except ImportError:
+        raise UsageError("--ray needs Ray: pip install 'mediatagger[ray]'") from None
+    return ray

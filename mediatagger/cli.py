@@ -254,13 +254,15 @@ MODEL_OPTIONS = [
 @click.option("--retry-failed", is_flag=True, help="Retry inputs the batch journal says failed before.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes for a batch, each loading the model once (memory: one model each).")
+@click.option("--ray", "ray_address", metavar="auto|ADDRESS", help="Hand a batch to a Ray cluster: an actor per CPU, "
+              "each with one loaded model (inputs and -o on a disk every node sees).")
 @run_options
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         device: str | None, precision: str | None, threads: int | None, recursive: bool, retry_failed: bool,
-        jobs: int, force: bool, quiet: bool, debug: bool) -> int:
+        jobs: int, ray_address: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
 
     A folder's outputs mirror its subfolders under -o. With several inputs or a folder, a journal in
@@ -275,10 +277,11 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     if not items:
         raise UsageError(f"no media files in {', '.join(map(str, inputs))}" + ("" if recursive else
                          " (use --recursive to search subfolders)"))
-    if len(inputs) == 1 and len(items) == 1 and not inputs[0].is_dir():
+    if len(inputs) == 1 and len(items) == 1 and not inputs[0].is_dir() and not ray_address:
         report(tagger.run(items[0].source, items[0].out_dir, exports, track, force, Bars(quiet)), quiet)
         return 0
-    return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug, jobs)
+    return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug,
+                     ray_address or jobs)
 
 
 def duration_s(path: Path) -> float:
@@ -291,21 +294,27 @@ def duration_s(path: Path) -> float:
         return 0.0
 
 
-def outcomes(tagger: api.Tagger, todo: list[Any], journal: Any, bars: BatchBar, jobs: int,
+def outcomes(tagger: api.Tagger, todo: list[Any], journal: Any, bars: BatchBar, jobs: int | str,
              exports: list[str] | None, track: int | str, force: bool,
              debug: bool) -> Iterator[tuple[Any, list[Written] | MediaTaggerError, float]]:
     """(input, its written files or its error, seconds) as each finishes: in this process, the next
-    file decoding while one is tagged, or in ``jobs`` worker processes. Each is journalled as started
-    first, so a batch cut short redoes it."""
+    file decoding while one is tagged; in ``jobs`` worker processes; or (``jobs`` an address) on a Ray
+    cluster. Each is journalled as started first, so a batch cut short redoes it."""
     import time
 
     from mediatagger import batch
 
-    if jobs > 1:
+    if not todo:
+        return
+    if isinstance(jobs, str) or jobs > 1:
         for item in todo:
             journal.record(item, "started")
-        bars.begin(f"{jobs} workers")
-        yield from batch.pooled(tagger.preset, todo, jobs, exports, track, force, debug)
+        if isinstance(jobs, str):
+            bars.begin(f"Ray {jobs}")
+            yield from batch.on_ray(tagger.preset, todo, jobs, exports, track, force, debug)
+        else:
+            bars.begin(f"{jobs} workers")
+            yield from batch.pooled(tagger.preset, todo, jobs, exports, track, force, debug)
         return
     runs = tagger.run_all([i.source for i in todo], [i.out_dir for i in todo], exports, track, force, bars)
     for item in todo:
@@ -317,7 +326,7 @@ def outcomes(tagger: api.Tagger, todo: list[Any], journal: Any, bars: BatchBar, 
 
 
 def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
-              force: bool, retry_failed: bool, quiet: bool, debug: bool, jobs: int = 1) -> int:
+              force: bool, retry_failed: bool, quiet: bool, debug: bool, jobs: int | str = 1) -> int:
     """Each input in turn, its state in the journal; one input's error never stops the others."""
     todo, skipped = [], 0
     for item in items:
