@@ -211,7 +211,7 @@ def on_ray(preset: Any, items: list[Item], address: str, exports: Any, track: An
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=verbose)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise UsageError(f"--ray {address}: cannot reach a Ray cluster ({exc})") from None
+        raise UsageError(f"no Ray cluster at {address} ({exc})") from None
     try:
         workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         if not preset.model.threads:
@@ -244,5 +244,5 @@ def _ray() -> Any:
         import ray
         import ray.util
     except ImportError:
-        raise UsageError("--ray needs Ray: pip install 'mediatagger[ray]'") from None
+        raise UsageError("a batch on Ray needs Ray: pip install 'mediatagger[ray]'") from None
     return ray

@@ -265,7 +265,8 @@ def test_one_bad_input_among_several(tiny_model, tmp_path):
     error, summary = done.stderr.strip().splitlines()
     assert error.startswith("mediatagger: error: ") and str(missing) in error and "no such file" in error
     assert summary == "mediatagger: 1 done, 1 failed, 0 skipped" and done.returncode == 1
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mediatagger.journal.jsonl", "talk.analysis.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mediatagger.journal.jsonl", "summary.csv",
+                                                                    "summary.html", "talk.analysis.json"]
 
 
 def write_analysis(tmp_path: Path, fps: str, start_timecode: str | None) -> Path:
