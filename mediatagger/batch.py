@@ -4,9 +4,11 @@ journal that lets a rerun skip what is done.
 ``discover`` turns the command line's inputs (files and folders) into ``Item``s: a source and the
 folder its outputs go to, ``OUT/<the source's folder relative to the input folder>``, so two
 ``talk.mp4`` from different folders never meet. ``Journal`` is an append-only JSON-lines file in
-``OUT`` (``mediatagger.journal.jsonl``): each input's state (started, done, failed), its one-line
-error and its seconds, flushed and synced line by line, so a crash, Ctrl-C or power loss loses at
-most the line being written; a torn last line is ignored when it is read back.
+``OUT`` (``mediatagger.journal.jsonl``): each input's state (started, done, failed), its size and
+time, the content key of its analysis, its one-line error and its seconds, flushed and synced line
+by line, so a crash, Ctrl-C or power loss loses at most the line being written; a torn last line is
+ignored when it is read back. Several inputs run in worker processes (``pooled``) or on a Ray
+cluster (``on_ray``), each worker loading the model once.
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ def stamp(path: Path) -> dict[str, int]:
     return {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
 
 
+def analysis_key(item: Item) -> str | None:
+    """The content key of the input's analysis as written (its bytes, the model and scan settings)."""
+    try:
+        with open(item.out_dir / f"{item.source.stem}.analysis.json", encoding="utf-8") as fh:
+            key = json.load(fh).get("cache_key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
 class Journal:
     """Each input's last state in a batch's output folder."""
 
@@ -129,6 +141,8 @@ class Journal:
             pass
         if error:
             entry["error"] = error
+        if status == "done":
+            entry["key"] = analysis_key(item)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -70,6 +70,8 @@ def test_a_batch_resumes_skips_what_is_done_and_retries_failures_on_request(tiny
     assert {k: v["status"] for k, v in last.items()} == {"show/ep1/talk.mp4": "done", "show/ep2/broken.mp4": "failed",
                                                          "show/ep2/talk.mp4": "done"}
     assert "broken.mp4" in last["show/ep2/broken.mp4"]["error"] and last["show/ep1/talk.mp4"]["seconds"] > 0
+    analysis = json.loads((tmp_path / "out" / "ep1" / "talk.analysis.json").read_text())
+    assert last["show/ep1/talk.mp4"]["key"] == analysis["cache_key"] and len(analysis["cache_key"]) == 64
 
     edl = (tmp_path / "out" / "ep1" / "talk.edl").stat().st_mtime_ns
     again = run_cli(*args)
