@@ -9,8 +9,10 @@ audio are never in memory together).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
@@ -148,6 +150,14 @@ def _score(probs: dict[str, float], label: str | None) -> float | None:
 # --- reuse -----------------------------------------------------------------------------------
 
 def content_hash(path: Path | str) -> str:
+    """The SHA-256 of the file's bytes; read once per size and modification time (the decode ahead
+    and the run that follows it ask for the same file)."""
+    info = os.stat(path)
+    return _hash_of(str(Path(path).resolve()), info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from mediatagger import tags
 from mediatagger.analysis import Analysis, TrackResult
-from mediatagger.timecode import ms_to_tc
+from mediatagger.timecode import ms_to_tc, tc_to_frames
 from mediatagger.timeline import Span
 
 # Resolve's marker colours (the label table's default colours) as CSS colours
@@ -43,8 +43,6 @@ def timecode(analysis: Analysis, ms: int) -> str:
     fps = analysis.source.fps
     if fps is None:
         return clock(ms)
-    from mediatagger.timecode import tc_to_frames
-
     start = tc_to_frames(analysis.source.start_timecode, fps) if analysis.source.start_timecode else 0
     return ms_to_tc(ms, fps, start)
 
