@@ -129,7 +129,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "schema": SCHEMA,
         "source": {"path": src.path, "duration_ms": src.duration_ms, "fps": src.fps_text,
                    "start_timecode": src.start_timecode, "width": src.width, "height": src.height,
-                   "variable_fps": src.variable_fps,
+                   "variable_fps": src.variable_fps, "video_frames": src.video_frames,
                    "audio_tracks": [vars(t) for t in src.audio_tracks]},
         "model": vars(analysis.model),
         "settings": analysis.settings,
@@ -263,7 +263,8 @@ def _source(data: dict[str, Any]) -> MediaInfo:
                      fps=fps, width=_number(src, "width", "source", 1, 100_000, optional=True),
                      height=_number(src, "height", "source", 1, 100_000, optional=True),
                      start_timecode=_timecode(src, fps), audio_tracks=audio,
-                     variable_fps=bool(_get(src, "variable_fps", "source", "bool", optional=True)))
+                     variable_fps=bool(_get(src, "variable_fps", "source", "bool", optional=True)),
+                     video_frames=_number(src, "video_frames", "source", 1, MAX_MS, optional=True))
 
 
 def _span(data: dict[str, Any], where: str, track: int) -> Span:

@@ -22,7 +22,7 @@ from mediatagger.errors import MediaTaggerError, Terminated, UsageError
 from mediatagger.files import Written
 from mediatagger.progress import Progress
 from mediatagger.tags import EVENTS, LANGUAGES, RICH_FORMS
-from mediatagger.timecode import parse_duration
+from mediatagger.timecode import TIMECODE_MODES, parse_duration
 
 # how the command line spells the options that error hints name
 FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
@@ -106,11 +106,12 @@ def check_labels(value: str) -> tuple[str, ...]:
 
 
 def with_output_flags(options: presets.Preset, rich_text: str | None = None, label_lang: str | None = None,
-                      karaoke: bool | None = None, start_tc: str | None = None) -> presets.Preset:
+                      karaoke: bool | None = None, start_tc: str | None = None,
+                      timecode: str | None = None) -> presets.Preset:
     """The preset with the export flags that were given laid over it."""
     options = presets.override(options, "text", rich=rich_text, label_lang=label_lang)
     options = presets.override(options, "ass", karaoke=karaoke)
-    return presets.override(options, "edl", start_tc=start_tc)
+    return presets.override(options, "edl", start_tc=start_tc, timecode=timecode)
 
 
 def apply(command: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
@@ -135,7 +136,9 @@ SUBTITLE_OPTIONS = [
     click.option("--karaoke/--no-karaoke", default=None, help="ASS: highlight each word as it is spoken.")]
 MARKER_OPTIONS = [
     click.option("--start-tc", callback=bad_parameter(presets.check_start_tc), help="Record timecode of the first "
-                 "frame in marker exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]")]
+                 "frame in marker exports: HH:MM:SS:FF, or 'source' for the file's own [default: 01:00:00:00]"),
+    click.option("--timecode", type=click.Choice(TIMECODE_MODES), help="29.97/59.94 marker timecode: df (drop-frame), "
+                 "ndf, or auto: the source's own, else ndf like a new Resolve timeline [default: auto]")]
 RUN_OPTIONS = [
     click.option("--force", is_flag=True, help="Overwrite outputs that would change."),
     click.option("-q", "--quiet", is_flag=True, help="No progress bars (shown only on a terminal) and no list of "
@@ -261,8 +264,8 @@ MODEL_OPTIONS = [
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
-        device: str | None, precision: str | None, threads: int | None, recursive: bool, retry_failed: bool,
-        jobs: int, ray_address: str | None, force: bool, quiet: bool, debug: bool) -> int:
+        timecode: str | None, device: str | None, precision: str | None, threads: int | None, recursive: bool,
+        retry_failed: bool, jobs: int, ray_address: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
 
     A folder's outputs mirror its subfolders under -o. With several inputs or a folder, a journal in
@@ -270,7 +273,7 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     cut short; inputs that failed are retried only with --retry-failed."""
     from mediatagger import batch
 
-    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc, timecode)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, verbose=debug)
     items = batch.discover(inputs, out_dir, recursive)
@@ -379,9 +382,9 @@ def write_summary(items: list[Any], journal: Any) -> list[Path]:
 @reports_errors
 def export_command(analysis_path: Path, out_dir: Path | None, preset: str, exports: list[str] | None,
                    rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
-                   force: bool, quiet: bool, debug: bool) -> int:
+                   timecode: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Re-derive spans from an analysis with a preset's thresholds and write exports, without the model."""
-    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc)
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc, timecode)
     report(export_analysis(analysis_path, out_dir, exports, options, force, Bars(quiet)), quiet)
     return 0
 

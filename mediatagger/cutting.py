@@ -11,7 +11,6 @@ variable-frame-rate sources are refused (their keyframe times do not map to fram
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -24,7 +23,6 @@ from mediatagger.presets import ClipOptions
 from mediatagger.timecode import format_rate
 
 PREROLL = Fraction(3)   # seconds decoded before the in point by an accurate cut's exact seek
-_FRAME_COUNT = re.compile(r"frame=\s*(\d+)")
 
 
 def floor_us(value: Fraction) -> Fraction:
@@ -83,14 +81,6 @@ def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
             "-avoid_negative_ts", "make_zero", "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]
 
 
-def video_frames(path: Path) -> int:
-    """Video packets in a file, counted without decoding."""
-    done = media.run_ffmpeg(["-i", media.file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
-                            path, "cannot count frames")
-    counts = _FRAME_COUNT.findall(done.stderr.decode("utf-8", "replace"))
-    return int(counts[-1]) if counts else 0
-
-
 def check(info: MediaInfo, opts: ClipOptions) -> None:
     """What would make a cut fail part-way, raised before anything is cut."""
     if opts.cut != "fast" or not info.fps:
@@ -129,7 +119,7 @@ def as_cut(info: MediaInfo, clip: Clip, opts: ClipOptions, path: Path, keys: lis
         return clip
     clip = snap_to_keyframes(clip, keys if keys is not None else media.keyframes(info.path), info)
     first = clip.first_frame or 0
-    return framed(clip, first, first + video_frames(path), info.fps)
+    return framed(clip, first, first + media.video_frames(path), info.fps)
 
 
 def overlap(clips: list[Clip], opts: ClipOptions, fps: Fraction | None) -> Fraction:

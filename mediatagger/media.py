@@ -27,6 +27,7 @@ _RATE = re.compile(r"(\d+) Hz")
 _RATES = re.compile(r"([\d.]+)(k?) fps, ([\d.]+)(k?) tbr")
 _KEY_PTS = re.compile(r"pts_time:\s*(-?[\d.]+)")
 _SHOWINFO_RATE = re.compile(r"config in time_base: \S+, frame_rate: (\d+)/(\d+)")
+_FRAMES = re.compile(r"frame=\s*(\d+)")
 _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5,
             "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8, "downmix": 2}
 _DEFAULT_HANDLERS = {"SoundHandler", "VideoHandler", "Core Media Audio", "Core Media Video"}
@@ -52,6 +53,7 @@ class MediaInfo:
     start_timecode: str | None
     audio_tracks: tuple[AudioTrack, ...]
     variable_fps: bool = False     # average rate and frame rate differ (phone footage, screen recordings)
+    video_frames: int | None = None  # frames in the first video stream (its audio may run longer)
 
     @property
     def fps_text(self) -> str | None:
@@ -175,6 +177,21 @@ def _exact_fps(path: Path) -> Fraction | None:
     return parse_rate(f"{match.group(1)}/{match.group(2)}")
 
 
+def video_frames(path: Path | str) -> int:
+    """Packets in the first video stream (its frames), counted as ffmpeg copies them, without decoding."""
+    done = run_ffmpeg(["-i", file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], path,
+                      "cannot count frames")
+    counts = _FRAMES.findall(done.stderr.decode("utf-8", "replace"))
+    return int(counts[-1]) if counts else 0
+
+
+def _frames_or_none(path: Path) -> int | None:
+    try:
+        return video_frames(path) or None
+    except FFmpegError:
+        return None
+
+
 def _is_variable(stream_desc: str) -> bool:
     """``25.92 fps, 29.97 tbr``: the average rate differs from the stream's rate by more than 2 %."""
     match = _RATES.search(stream_desc)
@@ -218,6 +235,7 @@ def probe(path: Path | str) -> MediaInfo:
         start_timecode=timecodes[0] if timecodes else None,
         audio_tracks=tuple(_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)),
         variable_fps=_is_variable(video[0][0].group(4)) if video else False,
+        video_frames=_frames_or_none(path) if video else None,
     )
 
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 from mediatagger.errors import UsageError
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+TIMECODE_MODES = ("auto", "df", "ndf")  # how marker files count 29.97/59.94: the source's way, drop, non-drop
 AUDIO_ONLY_FPS = Fraction(25)  # the timeline rate markers and timecodes use for sources without video
 TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
 

@@ -31,6 +31,19 @@ def tiny_model() -> Path:
     return SAMPLES / "model"
 
 
+@pytest.fixture(scope="session")
+def tagged(tmp_path_factory, tiny_model) -> dict[str, Path]:
+    """samples/talk.mp4 and two_tracks.mov (track 0) tagged once per session by the tiny model through
+    the real pipeline (silero VAD): stem -> its analysis document."""
+    from mediatagger import api
+
+    out = tmp_path_factory.mktemp("tagged")
+    tagger = api.Tagger(model=str(tiny_model), vad="silero")
+    for source in (TALK, TWO_TRACKS):
+        tagger.run(source, out, ["json"])
+    return {source.stem: out / f"{source.stem}.analysis.json" for source in (TALK, TWO_TRACKS)}
+
+
 @pytest.fixture
 def fixed_analysis() -> analysis.Analysis:
     return load_fixed()

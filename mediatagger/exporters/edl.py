@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import Exporter
-from mediatagger.exporters.markers import Clock, Marker, clock, markers, resolve_color
+from mediatagger.exporters.markers import Clock, Marker, markers, record_clock, resolve_color
 from mediatagger.presets import Preset
 
 
@@ -31,7 +31,7 @@ def event(number: int, marker: Marker, color: str, at: Clock) -> str:
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
-    at = clock(analysis, preset.edl.start_tc)
+    at = record_clock(analysis, preset)
     title = " ".join(analysis.stem.split())
     lines = [f"TITLE: {title}\n", f"FCM: {'DROP FRAME' if at.is_drop else 'NON-DROP FRAME'}\n", "\n"]
     for number, marker in enumerate(markers(analysis, preset.edl.kinds), 1):

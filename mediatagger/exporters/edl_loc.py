@@ -28,7 +28,7 @@ def locator_text(marker: Marker) -> str:
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
-    at = clock(analysis, preset.edl.start_tc, drop=False)
+    at = clock(analysis, preset.edl.start_tc, "ndf")
     tc_in, tc_out = at.tc(0), at.tc(media_frames(analysis))
     clip = media_name(analysis)
     lines = [f"TITLE: {' '.join(analysis.stem.split())}", "FCM: NON-DROP FRAME", "",

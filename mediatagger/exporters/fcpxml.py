@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import Exporter
-from mediatagger.exporters.markers import clock, fps_of, markers, media_frames, media_url
+from mediatagger.exporters.markers import clock, fps_of, markers, media_frames, media_url, record_clock
 from mediatagger.exporters.xmldoc import child, document, rational_seconds
 from mediatagger.presets import Preset
 
@@ -33,7 +33,7 @@ def resources(analysis: Analysis, root: ET.Element, source_start: int, frames: i
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
-    record, source = clock(analysis, preset.edl.start_tc), clock(analysis, "source")
+    record, source = record_clock(analysis, preset), clock(analysis, "source")
     fps, frames, tc_format = record.fps, media_frames(analysis), "DF" if record.is_drop else "NDF"
     root = ET.Element("fcpxml", version="1.10")
     resources(analysis, root, source.start, frames)

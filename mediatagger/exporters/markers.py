@@ -1,8 +1,14 @@
 """Spans as markers: what every NLE marker exporter (EDL, locator EDL, FCPXML, xmeml, OTIO, CSV) shares.
 
 A marker sits on the frame its span starts on (``timecode.ms_to_frame``: the frame on screen at
-that instant) and lasts at least one frame. Names and notes are single lines of printable text;
-each format then escapes what it must.
+that instant) and lasts at least one frame. No two markers share a frame: importers keep one
+marker per frame (Resolve) or reject the file (OpenTimelineIO's EDL reader, "Overlapping
+record"), so a marker whose frame is taken moves to the next free one and its note says where
+its span really starts. Names and notes are single lines of printable text; each format then
+escapes what it must.
+
+Timecode is counted drop-frame or not by ``edl.timecode``: ``auto`` follows the source's own
+timecode (``;`` is drop-frame) and is non-drop-frame when it has none, as a new Resolve project is.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from mediatagger.analysis import Analysis, Segment
 from mediatagger.errors import UsageError
 from mediatagger.exporters.text import one_line, shows_anything
 from mediatagger.presets import Preset
-from mediatagger.timecode import AUDIO_ONLY_FPS, counts_drop_frame, frames_to_tc, ms_to_frame, tc_to_frames
+from mediatagger.timecode import (
+    AUDIO_ONLY_FPS,
+    TIMECODE_MODES,
+    counts_drop_frame,
+    frames_to_tc,
+    ms_to_frame,
+    tc_to_frames,
+)
 from mediatagger.timeline import Span
 
 NOTE_CHARS = 200                 # notes longer than this end in "…"
@@ -65,9 +78,19 @@ def source_tc(analysis: Analysis) -> str:
     return analysis.source.start_timecode or "00:00:00:00"
 
 
-def clock(analysis: Analysis, start_tc: str, drop: bool | None = None) -> Clock:
-    """A clock starting at ``start_tc``, or at the file's own timecode when it is ``source``."""
-    fps = fps_of(analysis)
+def counts_drop(analysis: Analysis, mode: str) -> bool:
+    """Whether timecode is drop-frame in ``mode`` (``auto``: as the source's own timecode, else not)."""
+    if mode not in TIMECODE_MODES:
+        raise UsageError(f"timecode: {mode!r} is not one of {', '.join(TIMECODE_MODES)}")
+    if mode == "auto":
+        return ";" in (analysis.source.start_timecode or "")
+    return mode == "df"
+
+
+def clock(analysis: Analysis, start_tc: str, mode: str = "auto") -> Clock:
+    """A clock starting at ``start_tc``, or at the file's own timecode when it is ``source``; counted
+    drop-frame as ``mode`` says (``counts_drop``)."""
+    fps, drop = fps_of(analysis), counts_drop(analysis, mode)
     tc = source_tc(analysis) if start_tc == "source" else start_tc
     try:
         return Clock(fps, tc_to_frames(tc, fps, drop), drop)
@@ -75,9 +98,15 @@ def clock(analysis: Analysis, start_tc: str, drop: bool | None = None) -> Clock:
         raise UsageError(f"start timecode: {exc}") from None
 
 
-def _note(score: float | None, text: str) -> str:
+def record_clock(analysis: Analysis, preset: Preset) -> Clock:
+    """The clock of the record side (the timeline), from the preset's ``edl.start_tc`` and ``edl.timecode``."""
+    return clock(analysis, preset.edl.start_tc, preset.edl.timecode)
+
+
+def _note(score: float | None, text: str, moved_from_ms: int | None = None) -> str:
     said = one_line(text) if shows_anything(text) else ""  # text of format characters alone says nothing
-    parts = [p for p in (said, "" if score is None else f"score {score:.2f}") if p]
+    moved = "" if moved_from_ms is None else f"starts {moved_from_ms / 1000:.3f} s"
+    parts = [p for p in (said, "" if score is None else f"score {score:.2f}", moved) if p]
     note = " — ".join(parts)
     return note if len(note) <= NOTE_CHARS else note[:NOTE_CHARS - 1] + "…"
 
@@ -89,22 +118,39 @@ def said_during(segments: list[tuple[int, Segment]], span: Span) -> str:
 
 
 def media_frames(analysis: Analysis) -> int:
-    """Frames in the source: those that start before its end (at least one)."""
-    return ms_to_frame(max(0, analysis.source.duration_ms - 1), fps_of(analysis)) + 1
+    """Frames in the source: its video stream's own count when it has one at a constant rate (the
+    audio may run on past the last frame), else those that start before its end (at least one)."""
+    src = analysis.source
+    if src.video_frames and src.fps and not src.variable_fps:
+        return src.video_frames
+    return ms_to_frame(max(0, src.duration_ms - 1), fps_of(analysis)) + 1
+
+
+def free_frame(frame: int, taken: set[int], total: int) -> int | None:
+    """``frame``, or the next one not ``taken`` before ``total``, or else the last free one before it."""
+    later = next((f for f in range(frame, total) if f not in taken), None)
+    return later if later is not None else next((f for f in range(frame - 1, -1, -1) if f not in taken), None)
 
 
 def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -> list[Marker]:
-    """Every span of ``kinds``, in time order, on the source's frames (kept inside the media)."""
+    """Every span of ``kinds``, in time order, on the source's frames (kept inside the media), each on
+    a frame of its own (see the module doc)."""
     fps, several, total = fps_of(analysis), len(analysis.tracks) > 1, media_frames(analysis)
     segments = analysis.segments()
-    out = []
+    out: list[Marker] = []
+    taken: set[int] = set()
     for span in sorted(s for kind in kinds for s in analysis.spans(kind)):
-        first = min(ms_to_frame(span.start_ms, fps), total - 1)
+        start = min(ms_to_frame(span.start_ms, fps), total - 1)
+        first = free_frame(start, taken, total)
+        if first is None:   # more markers than frames: nowhere left to put it
+            continue
+        taken.add(first)
         end = min(ms_to_frame(span.end_ms, fps), total)
         name = one_line(f"{span.label} (track {span.track})" if several else span.label) or "marker"
         text = said_during(segments, span)
-        out.append(Marker(span, first, max(1, end - first), name, _note(span.score, text), text))
-    return out
+        note = _note(span.score, text, None if first == start else span.start_ms)
+        out.append(Marker(span, first, max(1, end - first), name, note, text))
+    return sorted(out, key=lambda m: m.frame)
 
 
 def media_name(analysis: Analysis) -> str:

@@ -11,7 +11,15 @@ from typing import Any
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import Exporter
-from mediatagger.exporters.markers import clock, markers, media_frames, media_url, otio_color, resolve_color
+from mediatagger.exporters.markers import (
+    clock,
+    markers,
+    media_frames,
+    media_url,
+    otio_color,
+    record_clock,
+    resolve_color,
+)
 from mediatagger.presets import Preset
 from mediatagger.timecode import format_rate
 
@@ -19,7 +27,7 @@ from mediatagger.timecode import format_rate
 def to_string(analysis: Analysis, preset: Preset) -> str:
     import opentimelineio as otio
 
-    record, source = clock(analysis, preset.edl.start_tc), clock(analysis, "source")
+    record, source = record_clock(analysis, preset), clock(analysis, "source")
     rate = float(record.fps)
 
     def time_range(frame: int, frames: int) -> Any:

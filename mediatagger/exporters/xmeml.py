@@ -12,7 +12,16 @@ from fractions import Fraction
 
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import Exporter
-from mediatagger.exporters.markers import Clock, clock, fps_of, markers, media_frames, media_name, media_url
+from mediatagger.exporters.markers import (
+    Clock,
+    clock,
+    fps_of,
+    markers,
+    media_frames,
+    media_name,
+    media_url,
+    record_clock,
+)
 from mediatagger.exporters.xmldoc import child, document
 from mediatagger.presets import Preset
 from mediatagger.timecode import nominal
@@ -68,7 +77,7 @@ def clipitem(track: ET.Element, analysis: Analysis, number: int, frames: int, au
 
 
 def to_string(analysis: Analysis, preset: Preset) -> str:
-    at, frames = clock(analysis, preset.edl.start_tc), media_frames(analysis)
+    at, frames = record_clock(analysis, preset), media_frames(analysis)
     root = ET.Element("xmeml", version="4")
     sequence = child(root, "sequence", id="sequence-1")
     child(sequence, "name", analysis.stem)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediatagger import tags
-from mediatagger.timecode import TIMECODE
+from mediatagger.timecode import TIMECODE, TIMECODE_MODES
 
 RESOLVE_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose",
                   "Lavender", "Sky", "Mint", "Lemon", "Sand", "Cocoa", "Cream")
@@ -196,6 +196,8 @@ MARKER_COLORS = tags.MARKER_COLORS  # each label's default colour, from the one 
 @dataclass(frozen=True)
 class EdlOptions:
     start_tc: str = opt("01:00:00:00", "record timecode of the timeline's first frame, or 'source'", form=START_TC)
+    timecode: str = opt("auto", "29.97/59.94 timecode: df, ndf, or auto (the source's own; else ndf, "
+                        "a new Resolve project's default)", choices=TIMECODE_MODES)
     kinds: tuple[str, ...] = opt(("events", "emotions"), "which spans become markers", choices=_span_kinds,
                                  nonempty=True)
     default_color: str = opt("Blue", "Resolve colour for labels not listed in colors", choices=RESOLVE_COLORS)

@@ -14,13 +14,13 @@ from tests.readers import resolve_edl
 from tests.test_timecode import RATES
 
 
-def with_start(start_tc: str) -> presets.Preset:
+def with_start(start_tc: str = "01:00:00:00", timecode: str = "auto") -> presets.Preset:
     preset = presets.load()
-    return dataclasses.replace(preset, edl=dataclasses.replace(preset.edl, start_tc=start_tc))
+    return dataclasses.replace(preset, edl=dataclasses.replace(preset.edl, start_tc=start_tc, timecode=timecode))
 
 
 def test_resolve_marker_format_drop_frame(fixed_analysis):
-    header, events = resolve_edl(edl.to_string(fixed_analysis, presets.load()))
+    header, events = resolve_edl(edl.to_string(fixed_analysis, with_start(timecode="df")))
     assert header == {"TITLE": "talk", "FCM": "DROP FRAME"}
     assert len(events) == 6  # 3 events + 3 emotions, in time order
     laugh = events[1]
@@ -34,9 +34,14 @@ def test_resolve_marker_format_drop_frame(fixed_analysis):
 
 
 @pytest.mark.parametrize("fps", RATES, ids=str)
-def test_fcm_and_separator_follow_the_rate(fixed_analysis, fps):
-    header, events = resolve_edl(edl.to_string(at_rate(fixed_analysis, fps), presets.load()))
-    drop = is_drop_frame(fps)
+@pytest.mark.parametrize("mode,source_tc", [("df", None), ("ndf", None), ("auto", None), ("auto", "00:59:59;28"),
+                                            ("auto", "00:59:59:28")])
+def test_fcm_and_separator_follow_the_rate_and_the_mode(fixed_analysis, fps, mode, source_tc):
+    doc = at_rate(fixed_analysis, fps)
+    if source_tc and is_drop_frame(fps):
+        doc = dataclasses.replace(doc, source=dataclasses.replace(doc.source, start_timecode=source_tc))
+    header, events = resolve_edl(edl.to_string(doc, with_start(timecode=mode)))
+    drop = is_drop_frame(fps) and (mode == "df" or (mode == "auto" and ";" in (doc.source.start_timecode or "")))
     assert header["FCM"] == ("DROP FRAME" if drop else "NON-DROP FRAME")
     assert all((";" in e.rec_in) == drop for e in events)
     assert events[0].rec_in.startswith("01:00:00")

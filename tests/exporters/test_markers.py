@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mediatagger import analysis, presets
 from mediatagger.exporters import edl, edl_loc, fcpxml, markers, otio, xmeml
-from mediatagger.timecode import frame_to_ms, tc_to_frames
+from mediatagger.timecode import frame_to_ms
 from tests import readers
 from tests.conftest import load_fixed
 from tests.test_timecode import RATES
@@ -27,7 +27,7 @@ def at_rate(doc: analysis.Analysis, fps: Fraction | None) -> analysis.Analysis:
 def read_back(fmt: str, doc: analysis.Analysis, preset: presets.Preset) -> list[readers.ReadMarker]:
     fps = markers.fps_of(doc)
     if fmt == "edl":
-        start = tc_to_frames(preset.edl.start_tc, fps)
+        start = markers.record_clock(doc, preset).start
         return readers.resolve_markers(edl.to_string(doc, preset), fps, start)
     if fmt == "edl-loc":
         return readers.locator_edl(edl_loc.to_string(doc, preset), fps)
@@ -95,9 +95,11 @@ def test_random_spans_land_on_their_frames(fps, spans):
                                   for s, d in spans]
     doc["tracks"][0]["emotions"] = []
     doc = analysis.from_dict(doc)
-    total = markers.media_frames(doc)
-    for m in markers.markers(doc):
-        assert frame_to_ms(m.frame, fps) <= m.span.start_ms < frame_to_ms(m.frame + 1, fps)
-        assert m.frames >= 1 and m.frame + m.frames <= total
+    total, placed = markers.media_frames(doc), markers.markers(doc)
+    assert len({m.frame for m in placed}) == len(placed), "two markers share a frame"
+    for m in placed:
+        on_screen = frame_to_ms(m.frame, fps) <= m.span.start_ms < frame_to_ms(m.frame + 1, fps)
+        assert on_screen or m.note.endswith(f"starts {m.span.start_ms / 1000:.3f} s")
+        assert m.frames >= 1 and m.frame + m.frames <= max(total, m.frame + 1)
     got = readers.otio_json(otio.to_string(doc, presets.load()))
     assert [g.frame for g in got] == [m.frame for m in markers.markers(doc)]

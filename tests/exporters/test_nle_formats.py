@@ -56,7 +56,7 @@ def test_fcpxml_markers_sit_in_the_clips_source_time(fixed_analysis):
 
 
 def test_fcpxml_drop_frame_sequence(fixed_analysis):
-    root = etree.fromstring(fcpxml.to_string(fixed_analysis, presets.load()).encode())
+    root = etree.fromstring(fcpxml.to_string(fixed_analysis, with_start("01:00:00:00", "df")).encode())
     sequence = root.find(".//sequence")
     assert sequence.get("tcFormat") == "DF" and sequence.get("tcStart") == "107999892/30000s"  # 01:00:00;00
     assert root.find("resources/format").get("frameDuration") == "1001/30000s"
@@ -75,7 +75,7 @@ def test_xmeml_sequence_starts_at_the_start_timecode_and_keeps_comments(fixed_an
 
 def test_otio_markers_have_colours_and_mediatagger_metadata(fixed_analysis):
     timeline = otio_lib.adapters.read_from_string(otio.to_string(fixed_analysis, presets.load()), "otio_json")
-    assert timeline.global_start_time.to_frames() == 107892  # 01:00:00;00
+    assert timeline.global_start_time.to_frames() == 108000  # 01:00:00:00, non-drop-frame by default
     (clip,) = timeline.find_clips()
     assert clip.media_reference.target_url == "file://" + str(fixed_analysis.source.path)
     laugh = clip.markers[1]

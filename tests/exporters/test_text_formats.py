@@ -66,7 +66,7 @@ def test_csv_marker_list(golden_doc):
     assert list(rows[0]) == csv_export.COLUMNS
     laugh = next(r for r in rows if r["label"] == "LAUGHTER")
     assert (laugh["name"], laugh["start_tc"], laugh["duration_frames"], laugh["score"], laugh["track"]) == \
-        ("Laughter", "01:00:03;29", "75", "0.93", "0")
+        ("Laughter", "01:00:03:29", "75", "0.93", "0")
     assert len(rows) == 6
 
 
