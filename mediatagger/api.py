@@ -23,12 +23,14 @@ import numpy as np
 from mediatagger import analysis as document
 from mediatagger import clips, files, media, pipeline, presets
 from mediatagger.analysis import Analysis
-from mediatagger.errors import MediaTaggerError, OutputExistsError, UsageError
+from mediatagger.cut import OUTPUTS as TIMELINE_OUTPUTS
+from mediatagger.errors import MediaTaggerError, OutputExistsError, UnknownChoiceError, UsageError
 from mediatagger.exporters import EXPORTERS, get_exporter, output_names
 from mediatagger.files import OutputLock, Written
 from mediatagger.head import AudioTagger, SpeechDetector, load_tagger
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
+from mediatagger.timecode import parse_rate
 
 Tracks = int | str | Sequence[int]
 
@@ -131,6 +133,30 @@ class Tagger:
             except MediaTaggerError as exc:
                 yield path, exc
 
+    def tag_timeline(self, cut_path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
+                     media_root: Path | str | None = None, fps: str | None = None, force: bool = False,
+                     progress: Callback = ignore, tracks: Tracks = 0,
+                     warn: Callable[[str], None] | None = None) -> list[Written]:
+        """What ``mediatagger timeline`` does: read an editor's cut (FCPXML, FCP7 XML, EDL, OTIO,
+        Kdenlive), tag each of its media files once (into ``out_dir``, reusing analyses there), and
+        write the cut back with markers as ``OUT/<cut>.tagged.<ext>``: in its own format by default, or
+        ``formats`` (``cut.OUTPUTS``). Each clip left out (a speed change) is told to ``warn``."""
+        from mediatagger import cut as cuts
+
+        path, out = Path(cut_path), Path(out_dir)
+        timeline = cuts.read(path, media_root, parse_rate(fps) if fps else None)
+        names = timeline_formats(formats, timeline.kind)
+        analyses = cuts.tag(timeline, lambda paths, outs: self.run_all(paths, outs, ["json"], tracks,
+                                                                               progress=progress), out)
+        texts = {cuts.output_path(timeline, out, n): cuts.render(timeline, analyses, n, self.preset) for n in names}
+        if any(p.resolve() == path.resolve() for p in texts):
+            raise UsageError(f"{path}: the output would overwrite the timeline read")
+        check_changes(texts, force)
+        for warning in timeline.warnings:
+            if warn is not None:
+                warn(warning)
+        return write_texts(texts)
+
     def decode_ahead(self, path: Path, out_dir: Path, tracks: Tracks) -> tuple[str, np.ndarray] | None:
         """The first chosen track of ``path`` decoded, with the cache key it was decoded for; None if
         the analysis in ``out_dir`` can be reused (nothing to decode)."""
@@ -158,6 +184,18 @@ class Tagger:
                 result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key,
                                           decoded_ahead(ahead, key), then)
             return write(result, out_dir, names, self.preset, force, progress)
+
+
+def timeline_formats(names: Iterable[str] | str | None, kind: str) -> list[str]:
+    """The outputs of a timeline run: ``names`` checked (a list, or ``"fcpxml,edl"``), else the input's own format."""
+    chosen = [kind] if names is None else [n.strip() for n in (names.split(",") if isinstance(names, str) else names)
+                                           if n.strip()]
+    for name in chosen:
+        if name not in TIMELINE_OUTPUTS:
+            raise UnknownChoiceError("timeline output", name, TIMELINE_OUTPUTS)
+    if not chosen:
+        raise UsageError("no output format chosen")
+    return list(dict.fromkeys(chosen))
 
 
 def decoded_ahead(ahead: pipeline.Background | None, key: str) -> pipeline.Decoded | None:
@@ -230,15 +268,22 @@ def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, for
     job = clips.Job(result, out_dir, preset, reel="reel" in names) if set(names) & set(clips.JOBS) else None
     if job is not None:
         job.check(force)
+    check_changes(texts, force)
+    return write_texts(texts) + (job.run(progress) if job is not None else [])
+
+
+def check_changes(texts: dict[Path, str], force: bool) -> None:
+    """Unless ``force``, refuse when any of the files would change."""
     changed = [p for p, text in texts.items() if p.exists() and files.read_text(p) != text]
     if changed and not force:
         more = f", as would {len(changed) - 1} more" if len(changed) > 1 else ""
         raise OutputExistsError(changed[0], f"already exists and would change{more}")
-    out = []
-    for path, text in texts.items():
-        keep = path.exists() and path not in changed
-        out.append(Written(path, kept=True) if keep else Written(files.write_text(path, text)))
-    return out + (job.run(progress) if job is not None else [])
+
+
+def write_texts(texts: dict[Path, str]) -> list[Written]:
+    """Each text to its file (atomically); a file that already holds it is kept as it is."""
+    return [Written(path, kept=True) if files.read_text(path) == text else Written(files.write_text(path, text))
+            for path, text in texts.items()]
 
 
 def export(result: Analysis, out_dir: Path | str, formats: Iterable[str] | str | None = None,

@@ -27,7 +27,7 @@ from mediatagger.timecode import TIMECODE_MODES, parse_duration
 # how the command line spells the options that error hints name
 FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
          "vad_silero": "--vad silero", "cut_accurate": "--cut accurate on reel, clips.cut: accurate in a preset",
-         "fontsdir": "--fontsdir DIR"}
+         "fontsdir": "--fontsdir DIR", "media_root": "--media-root DIR"}
 
 
 def fail(message: str, code: int) -> None:
@@ -395,6 +395,43 @@ def export_analysis(analysis_path: Path, out_dir: Path | None, exports: list[str
         return api.reexport(analysis_path, out_dir, exports, options, force=force, progress=bars)
     finally:
         bars.close()
+
+
+def check_timeline_outputs(value: str) -> list[str]:
+    return api.timeline_formats(value, "")
+
+
+@cli.command("timeline")
+@click.argument("cut_path", metavar="CUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Folder for the tagged timeline (CUT.tagged.EXT) and each media file's analysis.")
+@click.option("--to", "formats", callback=bad_parameter(check_timeline_outputs),
+              help=f"Comma list of: {', '.join(api.TIMELINE_OUTPUTS)} [default: CUT's own format].")
+@click.option("--media-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to find media the timeline's paths miss (moved media), searched by file name.")
+@click.option("--fps", help="Frame rate of an EDL (EDLs name none) [default: its first media file's].")
+@preset_option()
+@functools.partial(apply, options=MODEL_OPTIONS)
+@output_options
+@run_options
+@reports_errors
+def timeline_command(cut_path: Path, out_dir: Path, formats: list[str] | None, media_root: Path | None,
+                     fps: str | None, preset: str, model: str | None, vad: str | None, track: int | str,
+                     rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
+                     timecode: str | None, force: bool, quiet: bool, debug: bool) -> int:
+    """Tag an editor's cut: read CUT (FCPXML, FCP7 XML, EDL, OTIO, Kdenlive), tag each media file it
+    uses once, and write the cut back with markers: on each clip where its spans are on screen, or
+    for the single-file marker formats (edl, edl-loc, csv, ass, srt, vtt) in the cut's record time."""
+    options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc or "source", timecode)
+    tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
+    bars = Bars(quiet)
+    try:
+        written = tagger.tag_timeline(cut_path, out_dir, formats, media_root, fps, force, bars, tracks=track,
+                                      warn=lambda text: click.echo(f"mediatagger: warning: {text}", err=True))
+    finally:
+        bars.close()
+    report(written, quiet)
+    return 0
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from typing import Any
 
 from mediatagger.errors import UsageError
 
@@ -37,6 +38,16 @@ def parse_rate(text: str | int | float | Fraction) -> Fraction:
     if rate.denominator != 1001 and rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 100):
         return ntsc
     return rate
+
+
+def rate_of(value: float) -> Fraction:
+    """An OpenTimelineIO rate (a float: 29.97002997...) as the exact rate it stands for."""
+    return parse_rate(Fraction(value).limit_denominator(1001))
+
+
+def frames_at(time: Any, rate: Fraction) -> int:
+    """An OpenTimelineIO RationalTime as whole frames at ``rate`` (exact when it is on that rate's grid)."""
+    return round(Fraction(time.value).limit_denominator(1000) / rate_of(time.rate) * rate)
 
 
 def format_rate(rate: Fraction) -> str:

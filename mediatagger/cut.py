@@ -1,0 +1,438 @@
+"""The editor's cut: a timeline an NLE exported, its media tagged once each, written back with markers.
+
+    cut = read("cut.fcpxml", media_root=None)       # -> Cut; a MediaError lists every missing file
+    analyses = tag(cut, tagger, "out")               # each media file once; analyses in "out" reused
+    text = render(cut, analyses, "fcpxml", preset)   # the same timeline, a marker per span on each clip
+
+A cut is read with OpenTimelineIO's adapters (FCP7 XML, CMX EDL, OTIO, Kdenlive) or, for FCPXML,
+with ``fcpxml_timeline``. Each clip becomes a ``Piece``: which media, which frames of it (source
+frames, counted from the media's first frame at the clip's rate) and where they sit on the
+timeline (record frames). A span shows in a piece where its frames overlap the piece's; it lands
+on the record frame where its first visible frame is on screen. Clips with a speed change or
+reversed (time warps) are left out with a warning naming them; transitions overlap clips in
+OpenTimelineIO without moving them, so they shift nothing. An audio clip linked to a video clip
+(same media, same frames, same place) is the video clip's sound and is not counted twice.
+
+Outputs: ``CLIP_FORMATS`` carry the whole timeline with markers on its clips (source time);
+``RECORD_FORMATS`` are the single-file marker formats made from an Analysis of the whole cut in
+record time (``on_record``), so they look and import exactly as a single file's do.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from mediatagger import analysis as document
+from mediatagger import media
+from mediatagger.analysis import Analysis, Segment, TrackResult, Word
+from mediatagger.errors import MediaError, MediaTaggerError, UnknownChoiceError
+from mediatagger.exporters import EXPORTERS, markers
+from mediatagger.media import MediaInfo
+from mediatagger.presets import Preset
+from mediatagger.timecode import AUDIO_ONLY_FPS, frame_to_ms, frames_at, frames_to_tc, ms_to_frame, rate_of
+from mediatagger.timeline import Span
+
+FORMATS = {".fcpxml": "fcpxml", ".xml": "xmeml", ".edl": "edl", ".otio": "otio", ".kdenlive": "kdenlive"}
+ADAPTERS = {"xmeml": "fcp_xml", "edl": "cmx_3600", "otio": "otio_json", "kdenlive": "kdenlive"}
+CLIP_FORMATS = ("fcpxml", "xmeml", "otio", "kdenlive")          # the timeline, markers on its clips
+RECORD_FORMATS = ("edl", "edl-loc", "csv", "ass", "srt", "vtt")  # the cut as one file, markers in record time
+OUTPUTS = CLIP_FORMATS + RECORD_FORMATS
+TAGGED = ".tagged"  # outputs are <cut>.tagged.<ext>: never the editor's own file
+EDL_PROBE_RATE = 25  # an EDL names no rate: read at this to find its media, then at the media's
+
+
+@dataclass(frozen=True)
+class Piece:
+    clip: str          # the clip's name, for messages
+    track: str         # the track's name (V1, A1, ...)
+    video: bool        # on a video track
+    media: Path
+    rate: Fraction     # the clip's source rate
+    source: int        # first frame used, from the media's first frame, at ``rate``
+    frames: int        # frames used, at ``rate``
+    record: int        # first frame on the timeline, from the timeline's first, at the timeline's rate
+    key: int           # the clip's place among ``clips(timeline)``
+
+
+@dataclass(frozen=True)
+class Cut:
+    path: Path
+    kind: str                       # the input's format (a key of ADAPTERS, or fcpxml)
+    fps: Fraction                   # the timeline's rate
+    start: int                      # the timeline's first frame number (its start timecode)
+    drop: bool                      # the timeline counts drop-frame timecode
+    pieces: tuple[Piece, ...]
+    infos: dict[Path, MediaInfo] = field(compare=False)
+    timeline: Any = field(compare=False)   # the OpenTimelineIO Timeline as read
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    @property
+    def frames(self) -> int:
+        """The timeline's length: to the end of its last piece."""
+        return max((p.record + self.record_frames(p, p.frames) for p in self.pieces), default=0)
+
+    def record_frames(self, piece: Piece, source_frames: int) -> int:
+        """``source_frames`` of ``piece`` in timeline frames (the same number when the rates agree)."""
+        return math.floor(Fraction(source_frames) * self.fps / piece.rate)
+
+
+def kind_of(path: Path) -> str:
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UnknownChoiceError("timeline format", path.suffix or path.name, FORMATS)
+    return kind
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def load_timeline(path: Path, kind: str, rate: Fraction | None = None) -> Any:
+    """The file as an OpenTimelineIO Timeline (the first one, for files that hold several)."""
+    import opentimelineio as otio
+
+    from mediatagger import fcpxml_timeline
+
+    media.check_input(path)
+    if kind == "fcpxml":
+        return fcpxml_timeline.read(path)
+    probe_rate = Fraction(30000, 1001) if counts_drop(path, kind, None) else EDL_PROBE_RATE  # ; needs a DF rate
+    args = {"rate": float(rate or probe_rate)} if kind == "edl" else {}
+    try:
+        found = otio.adapters.read_from_file(str(path), ADAPTERS[kind], **args)
+    except Exception as exc:  # noqa: BLE001 - adapters raise anything; every failure is this file's
+        raise MediaError(path, f"cannot read the timeline: {type(exc).__name__}: {exc}") from None
+    timelines = [found] if isinstance(found, otio.schema.Timeline) else \
+        list(found.find_children(descended_from_type=otio.schema.Timeline))
+    if not timelines:
+        raise MediaError(path, "holds no timeline")
+    return timelines[0]
+
+
+def clips(timeline: Any) -> list[tuple[Any, Any]]:
+    """(track, clip) for every clip directly on a track, video tracks first."""
+    import opentimelineio as otio
+
+    tracks = sorted(timeline.tracks, key=lambda t: t.kind != otio.schema.TrackKind.Video)
+    return [(track, clip) for track in tracks for clip in track.find_clips(shallow_search=True)]
+
+
+def media_name(clip: Any) -> str:
+    """What the clip says its media is: a URL or path, else its name (a CMX EDL's ``FROM CLIP NAME``)."""
+    from mediatagger.fcpxml_timeline import media_path
+
+    url = getattr(clip.media_reference, "target_url", None)
+    return media_path(url) if url else clip.name
+
+
+def find_media(name: str, base: Path, media_root: Path | None) -> Path | None:
+    """``name`` as it is, or beside the timeline, or by its file name under ``media_root`` (searched
+    to any depth)."""
+    if not name:
+        return None
+    given = Path(name)
+    for candidate in ([given] if given.is_absolute() else [base / given]):
+        if candidate.is_file():
+            return candidate.resolve()
+    if media_root is not None:
+        direct = media_root / given.name
+        if direct.is_file():
+            return direct.resolve()
+        found = sorted(p for p in media_root.rglob(given.name) if p.is_file())
+        if found:
+            return found[0].resolve()
+    return None
+
+
+def resolve_media(path: Path, timeline: Any, media_root: Path | None) -> dict[int, Path]:
+    """Each clip's media file (by the clip's place in ``clips``); every missing one named at once."""
+    found: dict[int, Path] = {}
+    missing: dict[str, str] = {}
+    for key, (_, clip) in enumerate(clips(timeline)):
+        name = media_name(clip)
+        if not name:
+            continue
+        where = find_media(name, path.parent, media_root)
+        if where is None:
+            missing.setdefault(name, clip.name or name)
+        else:
+            found[key] = where
+    if missing:
+        listed = "; ".join(f"{Path(name).name} (clip {clip!r})" for name, clip in missing.items())
+        raise MediaError(path, f"{len(missing)} media file{'s' if len(missing) > 1 else ''} not found: {listed}",
+                         hint="give the folder the media moved to with {media_root}")
+    return found
+
+
+def read(path: Path | str, media_root: Path | str | None = None, fps: Fraction | None = None) -> Cut:
+    """The cut in ``path`` with its media found and probed (a CMX EDL at ``fps``, else at the rate of
+    its first media file)."""
+    path = Path(path)
+    kind = kind_of(path)
+    root = Path(media_root) if media_root is not None else None
+    timeline = load_timeline(path, kind, fps)
+    found = resolve_media(path, timeline, root)
+    infos = {p: media.probe(p) for p in dict.fromkeys(found.values())}
+    if kind == "edl" and fps is None and infos:
+        timeline = load_timeline(path, kind, next(iter(infos.values())).fps or AUDIO_ONLY_FPS)
+    rate = timeline_rate(timeline, kind, path)
+    pieces, warnings = place(timeline, found, infos, rate)
+    start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else 0
+    return Cut(path, kind, rate, start, counts_drop(path, kind, timeline), tuple(pieces), infos, timeline,
+               tuple(warnings))
+
+
+def timeline_rate(timeline: Any, kind: str, path: Path) -> Fraction:
+    """The rate of the timeline's start time, else of its first clip's place on its track."""
+    if timeline.global_start_time is not None:
+        return rate_of(timeline.global_start_time.rate)
+    for clip in timeline.find_clips():
+        return rate_of(clip.range_in_parent().duration.rate)
+    raise MediaError(path, "the timeline has no clips")
+
+
+def counts_drop(path: Path, kind: str, timeline: Any) -> bool:
+    """Whether the editor counts the timeline's timecode drop-frame, as its file says."""
+    if kind == "fcpxml":
+        return timeline.metadata.get("fcpxml", {}).get("tcFormat") == "DF"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    if kind == "xmeml":
+        return re.search(r"<displayformat>\s*DF\s*<", text) is not None
+    return kind == "edl" and re.search(r"^FCM:\s*DROP FRAME|^\d{3} .*\d;\d\d", text, re.MULTILINE) is not None
+
+
+def place(timeline: Any, found: dict[int, Path], infos: dict[Path, MediaInfo],
+          rate: Fraction) -> tuple[list[Piece], list[str]]:
+    """The pieces of the timeline, and a warning for each clip left out."""
+    import opentimelineio as otio
+
+    pieces, warnings = [], []
+    for key, (track, clip) in enumerate(clips(timeline)):
+        if key not in found or not clip.enabled:
+            continue
+        warped = [e for e in clip.effects if isinstance(e, otio.schema.TimeEffect)
+                  and not (isinstance(e, otio.schema.LinearTimeWarp) and e.time_scalar == 1)]
+        if warped:
+            warnings.append(f"clip {clip.name!r} on {track.name or track.kind}: speed change or reversed; "
+                            "no markers on it")
+            continue
+        pieces.append(piece(key, track, clip, found[key], infos[found[key]], rate))
+    return unlinked(pieces), warnings
+
+
+def piece(key: int, track: Any, clip: Any, path: Path, info: MediaInfo, rate: Fraction) -> Piece:
+    import opentimelineio as otio
+
+    source_rate = rate_of(clip.source_range.start_time.rate)
+    available = getattr(clip.media_reference, "available_range", None)
+    if available is not None:
+        media_start = frames_at(available.start_time, source_rate)
+    elif info.start_timecode:   # an EDL gives source timecode: the media's own comes from the file
+        media_start = round(markers.clock(document_of(info), "source").start / (info.fps or AUDIO_ONLY_FPS)
+                            * source_rate)
+    else:
+        media_start = 0
+    return Piece(clip.name or path.name, track.name or track.kind, track.kind == otio.schema.TrackKind.Video,
+                 path, source_rate, frames_at(clip.source_range.start_time, source_rate) - media_start,
+                 frames_at(clip.source_range.duration, source_rate),
+                 frames_at(clip.range_in_parent().start_time, rate), key)
+
+
+def document_of(info: MediaInfo) -> Analysis:
+    """A bare Analysis of ``info`` (to count its timecode as the exporters do)."""
+    return Analysis(info, document.ModelInfo("", "", "", False))
+
+
+def unlinked(pieces: list[Piece]) -> list[Piece]:
+    """The pieces less audio pieces that only carry a video piece's sound."""
+    shown = {(p.media, p.source, p.frames, p.record) for p in pieces if p.video}
+    return [p for p in pieces if p.video or (p.media, p.source, p.frames, p.record) not in shown]
+
+
+# --- tagging ---------------------------------------------------------------------------------
+
+def analysis_dirs(cut: Cut, out_dir: Path) -> dict[Path, Path]:
+    """Where each media file's analysis goes: ``out_dir``, or a numbered subfolder when two media
+    files share a name."""
+    out: dict[Path, Path] = {}
+    stems: dict[str, int] = {}
+    for path in dict.fromkeys(p.media for p in cut.pieces):
+        n = stems.setdefault(path.stem, 0)
+        stems[path.stem] = n + 1
+        out[path] = out_dir if n == 0 else out_dir / f"media-{n + 1}"
+    return out
+
+
+def tag(cut: Cut, run_all: Callable[[list[Path], list[Path]], Iterable[tuple[Path, Any]]],
+        out_dir: Path) -> dict[Path, Analysis]:
+    """Each media file of the cut analysed once (``run_all``: ``Tagger.run_all``, which reuses the
+    analyses already in the folder); the first failure raised."""
+    dirs = analysis_dirs(cut, out_dir)
+    done = {}
+    for path, written in run_all(list(dirs), [dirs[p] for p in dirs]):
+        if isinstance(written, MediaTaggerError):
+            raise written
+        done[path] = document.load(dirs[path] / f"{path.stem}.analysis.json")
+    return done
+
+
+# --- spans in record time --------------------------------------------------------------------
+
+def visible(cut: Cut, piece: Piece, start_ms: int, end_ms: int) -> tuple[int, int] | None:
+    """A stretch of the piece's media (ms) as record frames [first, end) where it is on screen, or None."""
+    first, last = ms_to_frame(start_ms, piece.rate), ms_to_frame(end_ms, piece.rate)
+    a, b = max(first, piece.source), min(max(last, first + 1), piece.source + piece.frames)
+    if b <= a:
+        return None
+    record = piece.record + cut.record_frames(piece, a - piece.source)
+    return record, max(record + 1, piece.record + cut.record_frames(piece, b - piece.source))
+
+
+def on_record(cut: Cut, analyses: dict[Path, Analysis]) -> Analysis:
+    """The whole cut as one Analysis on the timeline's frames: every span and transcript segment
+    where it is on screen, for the single-file marker formats."""
+    events: set[Span] = set()
+    emotions: set[Span] = set()
+    segments: dict[tuple[tuple[int, int], str], Segment] = {}
+    ms = lambda frame: frame_to_ms(frame, cut.fps)  # noqa: E731
+    for p in cut.pieces:
+        doc = analyses[p.media]
+        for kind, out in (("events", events), ("emotions", emotions)):
+            for span in doc.spans(kind):
+                where = visible(cut, p, span.start_ms, span.end_ms)
+                if where:
+                    out.add(Span(ms(where[0]), ms(where[1]), span.label, span.score))
+        for _, seg in doc.segments():
+            where = visible(cut, p, seg.start_ms, max(seg.end_ms, seg.start_ms + 1))
+            if where:
+                words = tuple(Word(ms(w[0]), ms(w[1]), word.text) for word in seg.words
+                              if (w := visible(cut, p, word.start_ms, max(word.end_ms, word.start_ms + 1))))
+                segments[(where, seg.text)] = replace(seg, start_ms=ms(where[0]), end_ms=ms(where[1]), words=words)
+    track = TrackResult(0, tuple(sorted(segments.values(), key=lambda s: s.start_ms)), tuple(sorted(events)),
+                        tuple(sorted(emotions)), duration_ms=ms(cut.frames))
+    return Analysis(record_source(cut, analyses), next(iter(analyses.values())).model if analyses else
+                    document.ModelInfo("", "", "", False), (track,), {"timeline": str(cut.path)})
+
+
+def record_source(cut: Cut, analyses: dict[Path, Analysis]) -> MediaInfo:
+    """The cut as a media file: its rate, length, start timecode, and the first video's size."""
+    shown = next((a.source for a in analyses.values() if a.source.width), None)
+    audio = next((a.source.audio_tracks for a in analyses.values() if a.source.audio_tracks), ())
+    return MediaInfo(path=str(cut.path.with_name(cut.stem + TAGGED + cut.path.suffix)),
+                     duration_ms=frame_to_ms(cut.frames, cut.fps), fps=cut.fps,
+                     width=shown.width if shown else None, height=shown.height if shown else None,
+                     start_timecode=frames_to_tc(cut.start, cut.fps, cut.drop), audio_tracks=audio,
+                     video_frames=cut.frames or None)
+
+
+# --- the timeline with markers on its clips --------------------------------------------------
+
+def with_markers(cut: Cut, analyses: dict[Path, Analysis], preset: Preset) -> Any:
+    """A copy of the timeline: each piece's clip gets a marker per span it shows (in the clip's
+    source time, with the single-file exports' names, notes and colours) and its media as a file URL."""
+    import opentimelineio as otio
+
+    timeline = copy.deepcopy(cut.timeline)
+    found = clips(timeline)
+    for p in cut.pieces:
+        clip = found[p.key][1]
+        info = cut.infos[p.media]
+        first = frames_at(clip.source_range.start_time, p.rate) - p.source   # the media's first frame
+        clip.media_reference = otio.schema.ExternalReference(
+            target_url=Path(info.path).as_uri(), available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(first, float(p.rate)),
+                otio.opentime.RationalTime(media_frames(info, p.rate), float(p.rate))))
+        clip.markers.extend(clip_markers(cut, p, analyses[p.media], preset, first))
+    return timeline
+
+
+def media_frames(info: MediaInfo, rate: Fraction) -> int:
+    return markers.media_frames(document_of(info)) if info.fps == rate else ms_to_frame(info.duration_ms, rate)
+
+
+def clip_markers(cut: Cut, p: Piece, doc: Analysis, preset: Preset, first: int) -> list[Any]:
+    """The markers of the spans ``p`` shows, in its clip's source time, each on a frame of its own."""
+    import opentimelineio as otio
+
+    out: list[Any] = []
+    taken: set[int] = set()
+    for m in markers.markers(doc, preset.edl.kinds):
+        start, end = ms_to_frame(m.span.start_ms, p.rate), ms_to_frame(m.span.end_ms, p.rate)
+        shown = max(start, p.source)
+        a = markers.free_frame(shown, taken, p.source + p.frames)
+        b = min(max(end, start + 1), p.source + p.frames)
+        if a is None or b <= shown:
+            continue
+        taken.add(a)
+        b = max(b, a + 1)
+        span = m.span
+        out.append(otio.schema.Marker(
+            name=m.name, comment=m.note, color=markers.otio_color(markers.resolve_color(preset, span.label)),
+            marked_range=otio.opentime.TimeRange(otio.opentime.RationalTime(first + a, float(p.rate)),
+                                                 otio.opentime.RationalTime(b - a, float(p.rate))),
+            metadata={"mediatagger": {"label": span.label, "score": span.score, "track": span.track,
+                                      "text": m.text}}))
+    return out
+
+
+def record_markers(cut: Cut, record: Analysis, preset: Preset) -> list[Any]:
+    """The timeline-level markers (the Kdenlive adapter writes only these, as guides)."""
+    import opentimelineio as otio
+
+    rate = float(cut.fps)
+    return [otio.schema.Marker(name=m.name, comment=m.note,
+                               color=markers.otio_color(markers.resolve_color(preset, m.span.label)),
+                               marked_range=otio.opentime.TimeRange(otio.opentime.RationalTime(m.frame, rate),
+                                                                    otio.opentime.RationalTime(m.frames, rate)))
+            for m in markers.markers(record, preset.edl.kinds)]
+
+
+def render(cut: Cut, analyses: dict[Path, Analysis], fmt: str, preset: Preset) -> str:
+    """The cut in format ``fmt`` (one of ``OUTPUTS``) with its markers."""
+    import opentimelineio as otio
+
+    if fmt not in OUTPUTS:
+        raise UnknownChoiceError("timeline output", fmt, OUTPUTS)
+    record = on_record(cut, analyses)
+    if fmt in RECORD_FORMATS:
+        return EXPORTERS[fmt].to_string(record, preset)
+    timeline = with_markers(cut, analyses, preset)
+    if fmt == "fcpxml":
+        return fcpxml(cut, timeline, record)
+    if fmt == "kdenlive":
+        timeline.tracks.markers.extend(record_markers(cut, record, preset))
+    if fmt == "xmeml":   # the FCP7 XML writer writes a marker's comment from here
+        for marker in (m for clip in timeline.find_clips() for m in clip.markers):
+            marker.metadata["fcp_xml"] = {"comment": marker.comment}
+    return otio.adapters.write_to_string(timeline, ADAPTERS[fmt]) + ("\n" if fmt == "otio" else "")
+
+
+def fcpxml(cut: Cut, timeline: Any, record: Analysis) -> str:
+    from mediatagger import fcpxml_timeline
+
+    media_of = {}
+    for p in cut.pieces:
+        info = cut.infos[p.media]
+        clip = clips(timeline)[p.key][1]
+        start = frames_at(clip.media_reference.available_range.start_time, cut.fps)
+        media_of[clip.media_reference.target_url] = (start, media_frames(info, cut.fps), info.fps is not None)
+    size = (record.source.width or 1920, record.source.height or 1080)
+    return fcpxml_timeline.write(timeline, cut.fps, size, cut.drop, media_of)
+
+
+def output_path(cut: Cut, out_dir: Path, fmt: str) -> Path:
+    """``OUT/<cut>.tagged<suffix>``: the format's own suffix (``.fcpxml``, ``.loc.edl``, ``.kdenlive``)."""
+    suffix = ".kdenlive" if fmt == "kdenlive" else EXPORTERS[fmt].suffix
+    return out_dir / f"{cut.stem}{TAGGED}{suffix}"

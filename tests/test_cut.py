@@ -1,0 +1,216 @@
+"""``mediatagger timeline``: an editor's cut read with real OpenTimelineIO adapters, tagged, written back.
+
+Timelines are built here at 23.976, 25 and 29.97 DF from two sources (re-encoded at the rate),
+trimmed, reordered and with a gap, with each video clip's sound linked on A1. Each is written with
+the consumer's own writer (OpenTimelineIO's otio_json, fcp_xml and cmx_3600; FCPXML by ours, checked
+against Apple's DTD), then tagged. Where each marker must land is computed here from the analysis
+spans and the clips' ranges, by the rule of ``mediatagger.timecode`` (a frame is on screen from its
+start rounded to the millisecond), not by the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from lxml import etree
+
+from mediatagger import analysis, api, fcpxml_timeline, media
+from mediatagger.errors import MediaError
+from mediatagger.timecode import format_rate
+from tests import readers
+from tests.conftest import TALK, TWO_TRACKS, ffmpeg, run_cli
+
+pytestmark = pytest.mark.slow
+RATES = {"23.976": Fraction(24000, 1001), "25": Fraction(25), "29.97": Fraction(30000, 1001)}
+START_TC = {"23.976": "01:00:00:00", "25": "01:00:00:00", "29.97": "01:00:00;00"}
+KINDS = ("events", "emotions")
+
+
+@dataclass(frozen=True)
+class Used:
+    """A clip as the test built it: its media, the frames it uses and where they sit."""
+
+    name: str
+    media: Path
+    source: int   # first frame used, from the media's first
+    frames: int
+    record: int   # from the timeline's first frame
+
+
+def on_screen(ms: int, rate: Fraction) -> int:
+    """The frame on screen at ``ms``: the last whose start, rounded half up to the ms, is at or before it."""
+    k = max(0, math.floor(Fraction(ms) * rate / 1000) - 2)
+    while math.floor(Fraction((k + 1) * 1000) / rate + Fraction(1, 2)) <= ms:
+        k += 1
+    return k
+
+
+def expected(doc: analysis.Analysis, clip: Used, rate: Fraction) -> list[tuple[str, float | None, int]]:
+    """(label, score, source frame of its first frame on screen in the clip) for every span the clip shows."""
+    out = []
+    for span in (s for kind in KINDS for s in doc.spans(kind)):
+        first, last = on_screen(span.start_ms, rate), on_screen(span.end_ms, rate)
+        if max(last, first + 1) > clip.source and first < clip.source + clip.frames:
+            out.append((span.label, span.score, max(first, clip.source)))
+    return sorted(out, key=lambda e: e[2])
+
+
+@pytest.fixture(scope="session")
+def sources(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
+    """talk.mp4 and two_tracks.mov (its first audio track) at each rate, re-encoded once."""
+    folder = tmp_path_factory.mktemp("sources")
+    out = {}
+    for name, rate in RATES.items():
+        pair = []
+        for source, stem in ((TALK, "talk"), (TWO_TRACKS, "two")):
+            target = folder / f"{stem}_{name}{source.suffix}"
+            ffmpeg("-i", source, "-map", "0:v:0", "-map", "0:a:0", "-r", format_rate(rate), "-c:v", "libx264",
+                   "-preset", "ultrafast", "-c:a", "aac", target)
+            pair.append(target)
+        out[name] = (pair[0], pair[1])
+    return out
+
+
+@pytest.fixture(scope="session")
+def tagger(tiny_model) -> api.Tagger:
+    return api.Tagger(model=str(tiny_model), vad="silero")
+
+
+def layout(name: str, sources: dict[str, tuple[Path, Path]]) -> list[Used | int]:
+    """talk 2 s..7 s, a 1 s gap, two 1 s..9 s, then talk 10 s..16 s: trimmed, reordered, with a gap."""
+    rate = RATES[name]
+    talk, two = sources[name]
+    f = lambda seconds: round(seconds * rate)  # noqa: E731
+    return [Used("talk early", talk, f(2), f(5), 0), f(1), Used("two", two, f(1), f(8), f(6)),
+            Used("talk late", talk, f(10), f(6), f(14))]
+
+
+def own_timecode(path: Path, rate: float) -> int:
+    """The media file's start timecode (two_tracks.mov has 10:00:00:00) as a frame count, by OpenTimelineIO."""
+    timecode = media.probe(path).start_timecode
+    return otio.opentime.from_timecode(timecode, rate).to_frames() if timecode else 0
+
+
+def build(name: str, sources: dict[str, tuple[Path, Path]], audio: bool = True) -> otio.schema.Timeline:
+    rate = float(RATES[name])
+    time = lambda frames: otio.opentime.RationalTime(frames, rate)  # noqa: E731
+    timeline = otio.schema.Timeline(name=f"cut {name}",
+                                    global_start_time=otio.opentime.from_timecode(START_TC[name], rate))
+    video = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    timeline.tracks.append(video)
+    for item in layout(name, sources):
+        if isinstance(item, int):
+            video.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(time(0), time(item))))
+            continue
+        first = own_timecode(item.media, rate)   # source time counts from the media's own timecode
+        ref = otio.schema.ExternalReference(target_url=item.media.as_uri(), available_range=otio.opentime.TimeRange(
+            time(first), time(round(20 * rate))))
+        video.append(otio.schema.Clip(name=item.name, media_reference=ref, source_range=otio.opentime.TimeRange(
+            time(first + item.source), time(item.frames))))
+    if audio:
+        sound = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+        for item in video:
+            sound.append(item.clone())
+        timeline.tracks.append(sound)
+    return timeline
+
+
+def write_cut(name: str, fmt: str, sources: dict, folder: Path) -> Path:
+    rate = RATES[name]
+    if fmt == "fcpxml":
+        timeline = build(name, sources)
+        media = {c.media_reference.target_url: (c.media_reference.available_range.start_time.to_frames(),
+                                                round(20 * rate), True) for c in timeline.find_clips()}
+        text = fcpxml_timeline.write(timeline, rate, (640, 360), name == "29.97", media)
+        root = etree.fromstring(text.encode())
+        dtd = etree.DTD(str(readers.FCPXML_DTD)) if readers.FCPXML_DTD.is_file() else None
+        assert dtd is None or dtd.validate(root), dtd.error_log.filter_from_errors()
+    elif fmt == "edl":   # one video track: CMX 3600 has no room for more
+        text = otio.adapters.write_to_string(build(name, sources, audio=False), "cmx_3600")
+    else:
+        text = otio.adapters.write_to_string(build(name, sources), {"otio": "otio_json", "xmeml": "fcp_xml"}[fmt])
+        if fmt == "xmeml" and name == "29.97":   # as Premiere writes a drop-frame sequence
+            text = text.replace("<displayformat>NDF</displayformat>", "<displayformat>DF</displayformat>")
+    path = folder / f"cut_{name.replace('.', '')}.{ {'xmeml': 'xml'}.get(fmt, fmt)}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def clip_markers_read_back(path: Path, fmt: str) -> dict[str, list[otio.schema.Marker]]:
+    """The video clips' markers, by clip name, as the format's reader gives them."""
+    if fmt == "fcpxml":
+        root = etree.parse(str(path)).getroot()
+        if readers.FCPXML_DTD.is_file():
+            dtd = etree.DTD(str(readers.FCPXML_DTD))
+            assert dtd.validate(root), dtd.error_log.filter_from_errors()
+        timeline = fcpxml_timeline.read(path)
+    else:
+        timeline = otio.adapters.read_from_file(str(path), {"otio": "otio_json", "xmeml": "fcp_xml"}[fmt])
+    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video][0]
+    return {c.name: list(c.markers) for c in video.find_clips(shallow_search=True)}
+
+
+def check_clip_markers(got: dict[str, list], name: str, sources: dict, analyses: dict[Path, analysis.Analysis]):
+    rate = RATES[name]
+    for clip in (c for c in layout(name, sources) if isinstance(c, Used)):
+        want, markers = expected(analyses[clip.media], clip, rate), got[clip.name]
+        assert len(markers) == len(want), clip.name
+        first = own_timecode(clip.media, float(rate))   # markers are in source time, from the media's timecode
+        frames = [round(m.marked_range.start_time.to_seconds() * rate) - first for m in markers]
+        assert len(set(frames)) == len(frames), "two markers on one frame"
+        assert all(clip.source <= f < clip.source + clip.frames for f in frames), "a marker outside the clip"
+        for (label, _, frame), marker, at in zip(want, sorted(markers, key=lambda m: m.marked_range.start_time),
+                                                 sorted(frames)):
+            assert marker.name == label
+            assert at == frame or (at > frame and "starts" in (marker.comment or marker.metadata.get(
+                "fcp_xml", {}).get("comment", ""))), (clip.name, label, frame, at)
+
+
+def analyses_of(out: Path, name: str, sources: dict) -> dict[Path, analysis.Analysis]:
+    return {p: analysis.load(out / f"{p.stem}.analysis.json") for p in sources[name]}
+
+
+@pytest.mark.parametrize("name", RATES)
+@pytest.mark.parametrize("fmt", ["otio", "xmeml", "fcpxml"])
+def test_markers_land_on_each_clip_where_its_spans_are_on_screen(name, fmt, sources, tagger, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"cut-{fmt}")
+    cut_file = write_cut(name, fmt, sources, folder)
+    out = tmp_path_factory.getbasetemp() / f"tagged-{name}"   # one folder a rate: each source tagged once
+    written = tagger.tag_timeline(cut_file, out)
+    (result,) = [w.path for w in written]
+    assert result.name == f"{cut_file.stem}.tagged{cut_file.suffix}"
+    check_clip_markers(clip_markers_read_back(result, fmt), name, sources, analyses_of(out, name, sources))
+    assert cut_file.read_text(encoding="utf-8") == write_cut(name, fmt, sources, tmp_path_factory.mktemp("again")
+                                                             ).read_text(encoding="utf-8")  # input untouched
+
+
+def record_expected(name: str, sources: dict, analyses: dict) -> list[tuple[str, int]]:
+    out = []
+    for clip in (c for c in layout(name, sources) if isinstance(c, Used)):
+        out += [(label, clip.record + frame - clip.source) for label, _, frame in expected(analyses[clip.media], clip,
+                                                                                         RATES[name])]
+    return sorted(out, key=lambda e: e[1])
+
+
+@pytest.mark.parametrize("name", RATES)
+def test_timeline_level_markers_land_on_the_record_frame(name, sources, tagger, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cut-edl")
+    cut_file = write_cut(name, "edl", sources, folder)
+    out = tmp_path_factory.getbasetemp() / f"tagged-{name}"
+    written = {w.path.suffix: w.path for w in tagger.tag_timeline(cut_file, out, ["edl", "csv", "ass"])}
+    rate, analyses = RATES[name], analyses_of(out, name, sources)
+    header, events = readers.resolve_edl(written[".edl"].read_text())
+    assert header["FCM"] == ("DROP FRAME" if name == "29.97" else "NON-DROP FRAME")
+    start = otio.opentime.from_timecode(START_TC[name], float(rate)).to_frames()   # the preset's 01:00:00:00
+    frames = [otio.opentime.from_timecode(e.rec_in, float(rate)).to_frames() - start for e in events]
+    want = record_expected(name, sources, analyses)
+    assert len(events) == len(want)
+    assert len(set(frames)) == len(frames)
+    for (label, frame), event, at in zip(want, events, frames):
+        assert event.name == label
+        assert at == frame or (at > frame and "starts" in event.note), (label, frame, at)
