@@ -214,3 +214,100 @@ def test_timeline_level_markers_land_on_the_record_frame(name, sources, tagger, 
     for (label, frame), event, at in zip(want, events, frames):
         assert event.name == label
         assert at == frame or (at > frame and "starts" in event.note), (label, frame, at)
+
+
+def otio_cut(name: str, sources: dict, folder: Path, change=None) -> Path:
+    timeline = build(name, sources)
+    if change is not None:
+        change(timeline)
+    path = folder / "cut.otio"
+    path.write_text(otio.adapters.write_to_string(timeline, "otio_json"), encoding="utf-8")
+    return path
+
+
+def tagged_clips(path: Path) -> dict[str, list[tuple[str, int]]]:
+    timeline = otio.adapters.read_from_file(str(path))
+    return {c.name: [(m.name, m.marked_range.start_time.to_frames()) for m in c.markers]
+            for c in timeline.tracks[0].find_clips(shallow_search=True)}
+
+
+def test_a_transition_shifts_no_marker(sources, tagger, tmp_path):
+    (tmp_path / "a").mkdir()
+    plain = tagger.tag_timeline(otio_cut("25", sources, tmp_path / "a"), tmp_path / "out")
+
+    def dissolve(timeline):   # a 10-frame dissolve between "two" and "talk late"
+        video = timeline.tracks[0]
+        video.insert(3, otio.schema.Transition(in_offset=otio.opentime.RationalTime(5, 25),
+                                               out_offset=otio.opentime.RationalTime(5, 25)))
+    (tmp_path / "b").mkdir()
+    crossed = tagger.tag_timeline(otio_cut("25", sources, tmp_path / "b", dissolve), tmp_path / "out2")
+    assert tagged_clips(plain[0].path) == tagged_clips(crossed[0].path)
+    assert sum(len(m) for m in tagged_clips(crossed[0].path).values()) > 0
+
+
+def test_a_speed_change_is_left_out_with_a_warning_naming_the_clip(sources, tiny_model, tmp_path):
+    def faster(timeline):
+        timeline.tracks[0][2].effects.append(otio.schema.LinearTimeWarp(time_scalar=2.0))
+        timeline.tracks[1][2].effects.append(otio.schema.LinearTimeWarp(time_scalar=2.0))
+    cut_file = otio_cut("25", sources, tmp_path, faster)
+    done = run_cli("timeline", cut_file, "-o", tmp_path / "out", "--model", tiny_model, "--vad", "silero", "-q")
+    assert done.returncode == 0, done.stderr
+    assert "warning: clip 'two' on V1: speed change" in done.stderr
+    clips = tagged_clips(tmp_path / "out" / "cut.tagged.otio")
+    assert clips["two"] == [] and clips["talk early"] and clips["talk late"]
+
+
+def test_missing_media_are_named_together_and_media_root_finds_them(sources, tiny_model, tmp_path):
+    moved = tmp_path / "moved" / "deeper"
+    moved.mkdir(parents=True)
+    copies = []
+    for source in sources["25"]:
+        copy = tmp_path / source.name
+        copy.write_bytes(source.read_bytes())
+        copies.append(copy)
+    cut_file = otio_cut("25", {"25": tuple(copies)}, tmp_path)
+    for copy in copies:
+        copy.rename(moved / copy.name)
+    done = run_cli("timeline", cut_file, "-o", tmp_path / "out", "--model", tiny_model, "--vad", "silero")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert str(cut_file) in line and "2 media files not found" in line and "--media-root" in line
+    assert all(copy.name in line for copy in copies)
+    assert not (tmp_path / "out").exists()
+    done = run_cli("timeline", cut_file, "-o", tmp_path / "out", "--media-root", tmp_path / "moved", "--model",
+                   tiny_model, "--vad", "silero", "--to", "otio,edl,ass", "-q")
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in (tmp_path / "out").iterdir()} >= {"cut.tagged.otio", "cut.tagged.edl", "cut.tagged.ass"}
+    rerun = run_cli("timeline", cut_file, "-o", tmp_path / "out", "--media-root", tmp_path / "moved", "--model",
+                    tiny_model, "--vad", "silero", "--to", "otio,edl,ass")
+    assert rerun.returncode == 0 and rerun.stderr.count("unchanged: ") == 3   # same analyses, same outputs
+
+
+def test_the_cuts_subtitles_follow_record_time(sources, tagger, tmp_path):
+    import pysubs2
+
+    cut_file = otio_cut("25", sources, tmp_path)
+    out = tmp_path / "out"
+    (ass,) = tagger.tag_timeline(cut_file, out, ["ass"])
+    subs = pysubs2.load(str(ass.path))
+    analyses = analyses_of(out, "25", sources)
+    clip = next(c for c in layout("25", sources) if isinstance(c, Used) and c.name == "talk late")
+    laughs = [s for s in analyses[clip.media].spans("events") if s.label == "APPLAUSE"
+              and clip.source <= on_screen(s.start_ms, RATES["25"]) < clip.source + clip.frames]
+    badges = [e for e in subs if e.style == "Badge"]
+    for span in laughs:   # the applause of talk's second half shows where that half sits in the cut
+        at = (clip.record + on_screen(span.start_ms, RATES["25"]) - clip.source) * 40
+        assert any(abs(b.start - at) < 40 and "Applause" in b.plaintext for b in badges), (at, badges)
+    assert laughs
+
+
+def test_a_file_that_is_no_timeline_is_one_line(tmp_path, tiny_model):
+    bad = tmp_path / "cut.xml"
+    bad.write_text("<xmeml><sequence><broken></xmeml>")
+    done = run_cli("timeline", bad, "-o", tmp_path / "out", "--model", tiny_model)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and str(bad) in done.stderr
+    odd = tmp_path / "cut.mov"
+    odd.write_bytes(b"x")
+    done = run_cli("timeline", odd, "-o", tmp_path / "out")
+    assert done.returncode != 0 and ".fcpxml" in done.stderr and "Traceback" not in done.stderr
