@@ -157,6 +157,33 @@ class Tagger:
                 warn(warning)
         return write_texts(texts)
 
+    def reel_timeline(self, cut_path: Path | str, out_dir: Path | str = ".", media_root: Path | str | None = None,
+                      fps: str | None = None, force: bool = False, progress: Callback = ignore, tracks: Tracks = 0,
+                      warn: Callable[[str], None] | None = None) -> list[Written]:
+        """What ``mediatagger reel CUT`` does: the highlight reel of an editor's cut, cut from its record
+        time (what the audience of the cut sees: its first video track, conformed to the timeline's
+        rate and the first video's size), with the clips and their plan, as ``OUT/<cut>.reel.mp4``."""
+        from mediatagger import cut as cuts
+
+        path, out = Path(cut_path), Path(out_dir)
+        timeline = cuts.read(path, media_root, parse_rate(fps) if fps else None)
+        analyses = cuts.tag(timeline, lambda paths, outs: self.run_all(paths, outs, ["json"], tracks,
+                                                                       progress=progress), out)
+        record = cuts.on_record(timeline, analyses)
+        record = replace(record, source=replace(record.source, path=str(path)))   # outputs named after the cut
+        preset = presets.override(self.preset, "clips", cut="accurate")          # a cut is rendered, never copied
+        size = (record.source.width or 1920, record.source.height or 1080) if any(p.video for p in timeline.pieces) \
+            else None
+        if size is None:   # sound only: clips and reel are audio
+            record = replace(record, source=replace(record.source, fps=None, video_frames=None))
+        for warning in timeline.warnings:
+            if warn is not None:
+                warn(warning)
+        with OutputLock(out, record.stem):
+            job = clips.Job(record, out, preset, reel=True, render=cuts.cutter(timeline, size))
+            job.check(force)
+            return job.run(progress)
+
     def decode_ahead(self, path: Path, out_dir: Path, tracks: Tracks) -> tuple[str, np.ndarray] | None:
         """The first chosen track of ``path`` decoded, with the cache key it was decoded for; None if
         the analysis in ``out_dir`` can be reused (nothing to decode)."""

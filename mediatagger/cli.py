@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from mediatagger import __version__, api, presets
+from mediatagger.cut import FORMATS as TIMELINE_FORMATS
 from mediatagger.errors import MediaTaggerError, Terminated, UsageError
 from mediatagger.files import Written
 from mediatagger.progress import Progress
@@ -397,6 +398,13 @@ def export_analysis(analysis_path: Path, out_dir: Path | None, exports: list[str
         bars.close()
 
 
+TIMELINE_SUFFIXES = tuple(TIMELINE_FORMATS)
+TIMELINE_OPTIONS = [
+    click.option("--media-root", type=click.Path(path_type=Path, file_okay=False),
+                 help="Timeline input: folder to find media its paths miss (moved media), searched by file name."),
+    click.option("--fps", help="Timeline input: frame rate of an EDL (EDLs name none) [default: its first media's].")]
+
+
 def check_timeline_outputs(value: str) -> list[str]:
     return api.timeline_formats(value, "")
 
@@ -407,16 +415,13 @@ def check_timeline_outputs(value: str) -> list[str]:
               help="Folder for the tagged timeline (CUT.tagged.EXT) and each media file's analysis.")
 @click.option("--to", "formats", callback=bad_parameter(check_timeline_outputs),
               help=f"Comma list of: {', '.join(api.TIMELINE_OUTPUTS)} [default: CUT's own format].")
-@click.option("--media-root", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder to find media the timeline's paths miss (moved media), searched by file name.")
-@click.option("--fps", help="Frame rate of an EDL (EDLs name none) [default: its first media file's].")
 @preset_option()
-@functools.partial(apply, options=MODEL_OPTIONS)
+@functools.partial(apply, options=MODEL_OPTIONS + TIMELINE_OPTIONS)
 @output_options
 @run_options
 @reports_errors
-def timeline_command(cut_path: Path, out_dir: Path, formats: list[str] | None, media_root: Path | None,
-                     fps: str | None, preset: str, model: str | None, vad: str | None, track: int | str,
+def timeline_command(cut_path: Path, out_dir: Path, formats: list[str] | None, preset: str, model: str | None,
+                     vad: str | None, track: int | str, media_root: Path | None, fps: str | None,
                      rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
                      timecode: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Tag an editor's cut: read CUT (FCPXML, FCP7 XML, EDL, OTIO, Kdenlive), tag each media file it
@@ -482,18 +487,29 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
               "[default: 0.5s].")
 @click.option("--burn", "burn_in", type=click.Choice(presets.choices("clips", "burn")), help="Burn event badges, or "
               "all the styled subtitles, into the clips [default: none].")
-@functools.partial(apply, options=MODEL_OPTIONS)
+@functools.partial(apply, options=MODEL_OPTIONS + TIMELINE_OPTIONS)
 @run_options
 @reports_errors
 def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...] | None, min_score: float | None,
          target: int | None, order: str | None, cut: str | None, crossfade: int | None, burn_in: str | None,
-         model: str | None, vad: str | None, track: int | str, force: bool, quiet: bool, debug: bool) -> int:
-    """Cut a highlight reel: clips around the chosen events, joined into OUT/<stem>.reel.mp4."""
+         model: str | None, vad: str | None, track: int | str, media_root: Path | None, fps: str | None,
+         force: bool, quiet: bool, debug: bool) -> int:
+    """Cut a highlight reel: clips around the chosen events, joined into OUT/<stem>.reel.mp4.
+
+    INPUT may be an editor's cut (FCPXML, FCP7 XML, EDL, OTIO, Kdenlive): the reel is then cut from
+    the cut's record time, what its audience sees (its first video track, rendered)."""
     options = presets.override(presets.load(preset), "clips", labels=labels, min_score=min_score,
                                target_ms=target, order=order, cut=cut, crossfade_ms=crossfade, burn=burn_in)
     bars = Bars(quiet)
     if source.suffix.lower() == ".json":
         written = export_analysis(source, out_dir, ["reel"], options, force, bars)
+    elif source.suffix.lower() in TIMELINE_SUFFIXES:
+        tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
+        try:
+            written = tagger.reel_timeline(source, out_dir or Path("."), media_root, fps, force, bars, track,
+                                           warn=lambda text: click.echo(f"mediatagger: warning: {text}", err=True))
+        finally:
+            bars.close()
     else:
         tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
         try:

@@ -112,8 +112,11 @@ class Job:
     """The clips (or reel) job for one analysis into one folder: what it will write, whether an
     earlier run of the very same job left files to keep, and what of another job's it replaces."""
 
-    def __init__(self, analysis: Analysis, out_dir: Path, preset: Preset, reel: bool = False):
-        self.analysis, self.out_dir, self.preset = analysis, out_dir, preset
+    def __init__(self, analysis: Analysis, out_dir: Path, preset: Preset, reel: bool = False,
+                 render: Callable[..., Clip] | None = None):
+        """``render(clip, opts, out, subs, progress, name) -> Clip`` makes a clip instead of cutting it
+        from the analysis's source (an editor's cut renders its record time: ``cut.cutter``)."""
+        self.analysis, self.out_dir, self.preset, self.render = analysis, out_dir, preset, render
         self.stem = analysis.stem
         self.planned = highlights.plan(analysis, preset.clips)
         self.paths = [clip_path(out_dir, self.stem, n, c) for n, c in enumerate(self.planned, 1)]
@@ -145,7 +148,7 @@ class Job:
     def check(self, force: bool = False) -> None:
         """Raise before anything is written: a source that is gone, a cut that cannot work, or (unless
         ``force``) files of another job in the way."""
-        if self.planned:
+        if self.planned and self.render is None:
             media.check_input(Path(self.analysis.source.path))
         cutting.check(self.analysis.source, self.preset.clips)
         if force or self.same:
@@ -194,7 +197,10 @@ class Job:
                     made = cutting.as_cut(info, clip, opts, path, keys)
                 else:
                     with files.atomic_path(path) as part:
-                        made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before), path.name)
+                        if self.render is not None:
+                            made = self.render(clip, opts, part, subs, stage.after(before), path.name)
+                        else:
+                            made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before), path.name)
                 out.append(((made, path), kept))
                 before += float(clip.length)
                 stage.update(before)

@@ -311,3 +311,36 @@ def test_a_file_that_is_no_timeline_is_one_line(tmp_path, tiny_model):
     odd.write_bytes(b"x")
     done = run_cli("timeline", odd, "-o", tmp_path / "out")
     assert done.returncode != 0 and ".fcpxml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_reel_of_a_cut_is_cut_from_record_time(sources, tiny_model, tmp_path):
+    """Each clip of the reel holds the cut's record frames: its frame n is the frame the cut shows there."""
+    import json
+
+    from tests.conftest import frame_count, gray_frame
+
+    cut_file = otio_cut("25", sources, tmp_path)
+    out = tmp_path / "out"
+    done = run_cli("reel", cut_file, "-o", out, "--model", tiny_model, "--vad", "silero", "--labels",
+                   "LAUGHTER,APPLAUSE,BGM", "--crossfade", "0", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads((out / "cut.clips.json").read_text())
+    assert plan["clips"] and (out / "cut.reel.mp4").is_file()
+    rate, pieces = RATES["25"], [c for c in layout("25", sources) if isinstance(c, Used)]
+    checked = 0
+    for clip in plan["clips"]:
+        path = out / clip["file"]
+        assert frame_count(path)[0] == clip["frames"]
+        for n in (0, clip["frames"] // 2):
+            record = clip["in_frame"] + n
+            piece = next((p for p in pieces if p.record <= record < p.record + p.frames), None)
+            if piece is None:
+                continue   # the gap: black
+            shot = gray_frame(path, n)
+            same = gray_frame(piece.media, piece.source + record - piece.record)
+            other = gray_frame(piece.media, (piece.source + record - piece.record + 120) % round(14 * rate))
+            assert abs(shot - same).mean() < 6 < abs(shot - other).mean(), (clip["file"], n)
+            checked += 1
+    assert checked >= 2
+    total = sum(c["frames"] for c in plan["clips"])
+    assert frame_count(out / "cut.reel.mp4")[0] == total
