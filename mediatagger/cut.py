@@ -364,7 +364,7 @@ def with_markers(cut: Cut, analyses: dict[Path, Analysis], preset: Preset) -> An
             target_url=Path(info.path).as_uri(), available_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(first, float(p.rate)),
                 otio.opentime.RationalTime(media_frames(info, p.rate), float(p.rate))))
-        clip.markers.extend(clip_markers(cut, p, analyses[p.media], preset, first))
+        clip.markers.extend(clip_markers(p, analyses[p.media], preset, first))
     return timeline
 
 
@@ -372,7 +372,7 @@ def media_frames(info: MediaInfo, rate: Fraction) -> int:
     return markers.media_frames(document_of(info)) if info.fps == rate else ms_to_frame(info.duration_ms, rate)
 
 
-def clip_markers(cut: Cut, p: Piece, doc: Analysis, preset: Preset, first: int) -> list[Any]:
+def clip_markers(p: Piece, doc: Analysis, preset: Preset, first: int) -> list[Any]:
     """The markers of the spans ``p`` shows, in its clip's source time, each on a frame of its own."""
     import opentimelineio as otio
 

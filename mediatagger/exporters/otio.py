@@ -27,6 +27,13 @@ from mediatagger.timecode import format_rate
 def to_string(analysis: Analysis, preset: Preset) -> str:
     import opentimelineio as otio
 
+    return otio.adapters.write_to_string(timeline(analysis, preset), "otio_json") + "\n"
+
+
+def timeline(analysis: Analysis, preset: Preset) -> Any:
+    """The analysis as an OpenTimelineIO Timeline (what the mediatagger OTIO adapter reads it as)."""
+    import opentimelineio as otio
+
     record, source = record_clock(analysis, preset), clock(analysis, "source")
     rate = float(record.fps)
 
@@ -45,11 +52,10 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
             metadata={"mediatagger": {"label": span.label, "score": span.score, "track": span.track,
                                       "text": m.text}}))
     kind = otio.schema.TrackKind.Video if analysis.source.fps else otio.schema.TrackKind.Audio
-    timeline = otio.schema.Timeline(name=analysis.stem, global_start_time=otio.opentime.RationalTime(
+    out = otio.schema.Timeline(name=analysis.stem, global_start_time=otio.opentime.RationalTime(
         record.start, rate), metadata={"mediatagger": {"fps": format_rate(record.fps)}})
-    timeline.tracks.append(otio.schema.Track(name="V1" if analysis.source.fps else "A1", kind=kind,
-                                             children=[clip]))
-    return otio.adapters.write_to_string(timeline, "otio_json") + "\n"
+    out.tracks.append(otio.schema.Track(name="V1" if analysis.source.fps else "A1", kind=kind, children=[clip]))
+    return out
 
 
 EXPORTER = Exporter("otio", ".otio", "OpenTimelineIO timeline with coloured markers", to_string)
