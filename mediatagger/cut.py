@@ -330,7 +330,7 @@ def on_record(cut: Cut, analyses: dict[Path, Analysis]) -> Analysis:
 
 def record_key(cut: Cut, analyses: dict[Path, Analysis]) -> str:
     """What the cut's record time is made from: the timeline file's bytes and each analysis's key."""
-    digest = hashlib.sha256(cut.path.read_bytes())
+    digest = hashlib.sha256(cut.path.read_bytes() if cut.path.is_file() else str(cut.path).encode())
     for path in sorted(analyses):
         digest.update(f"{path}\0{analyses[path].cache_key}\0".encode())
     return digest.hexdigest()

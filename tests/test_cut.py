@@ -20,7 +20,6 @@ import pytest
 from lxml import etree
 
 from mediatagger import analysis, api, fcpxml_timeline, media
-from mediatagger.errors import MediaError
 from mediatagger.timecode import format_rate
 from tests import readers
 from tests.conftest import TALK, TWO_TRACKS, ffmpeg, run_cli
@@ -344,3 +343,30 @@ def test_the_reel_of_a_cut_is_cut_from_record_time(sources, tiny_model, tmp_path
     assert checked >= 2
     total = sum(c["frames"] for c in plan["clips"])
     assert frame_count(out / "cut.reel.mp4")[0] == total
+
+
+@pytest.mark.parametrize("name", ["25", "29.97"])
+def test_resolve_script_markers_are_the_cuts_record_markers(name, sources, tagger, tmp_path_factory):
+    """What the Resolve script passes to Timeline.AddMarker, from the clips as Resolve's API lists them."""
+    from mediatagger import resolve
+
+    rate = RATES[name]
+    out = tmp_path_factory.getbasetemp() / f"tagged-{name}"
+    tagger.tag_timeline(write_cut(name, "otio", sources, tmp_path_factory.mktemp("resolve")), out, ["otio"])
+    analyses = analyses_of(out, name, sources)
+    start = otio.opentime.from_timecode(START_TC[name], float(rate)).to_frames()   # GetStartFrame()
+    items = [resolve.Item(c.name, c.media, track, start + c.record, c.source, c.frames)
+             for c in layout(name, sources) if isinstance(c, Used) for track in ("V1", "A1")]
+    placed = resolve.timeline_markers(items, analyses, rate, start, api.preset_of("default"))
+    want = record_expected(name, sources, analyses)
+    assert len(placed) == len(want) and len({m.frame for m in placed}) == len(placed)
+    for (label, frame), marker in zip(want, placed):
+        assert marker.name == label and marker.custom == f"mediatagger:{label}"
+        assert marker.frame == frame or (marker.frame > frame and "starts" in marker.note)
+    assert all(m.color in presets_colors() for m in placed) and all(m.duration >= 1 for m in placed)
+
+
+def presets_colors() -> tuple[str, ...]:
+    from mediatagger.presets import RESOLVE_COLORS
+
+    return RESOLVE_COLORS
