@@ -370,3 +370,20 @@ def presets_colors() -> tuple[str, ...]:
     from mediatagger.presets import RESOLVE_COLORS
 
     return RESOLVE_COLORS
+
+
+def test_a_kdenlive_cut_gets_guides_in_record_time(sources, tagger, tmp_path):
+    """The Kdenlive adapter writes only timeline-level markers: they come back as the cut's guides."""
+    if "kdenlive" not in [a.name for a in otio.plugins.ActiveManifest().adapters]:
+        pytest.skip("no OpenTimelineIO Kdenlive adapter (pip install otio-kdenlive-adapter)")
+    cut_file = tmp_path / "cut.kdenlive"
+    cut_file.write_text(otio.adapters.write_to_string(build("25", sources), "kdenlive"), encoding="utf-8")
+    out = tmp_path / "out"
+    (written,) = tagger.tag_timeline(cut_file, out)
+    assert written.path == out / "cut.tagged.kdenlive"
+    guides = otio.adapters.read_from_file(str(written.path)).tracks.markers
+    want = record_expected("25", sources, analyses_of(out, "25", sources))
+    frames = [g.marked_range.start_time.to_frames() for g in guides]
+    assert len(guides) == len(want) and len(set(frames)) == len(frames)
+    for (label, frame), guide, at in zip(want, guides, frames):
+        assert guide.name == label and (at == frame or at > frame)
