@@ -364,6 +364,9 @@ def with_markers(cut: Cut, analyses: dict[Path, Analysis], preset: Preset) -> An
             target_url=Path(info.path).as_uri(), available_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(first, float(p.rate)),
                 otio.opentime.RationalTime(media_frames(info, p.rate), float(p.rate))))
+        ours = [m for m in clip.markers if "mediatagger" in m.metadata]   # a tagged cut tagged again
+        for marker in ours:
+            clip.markers.remove(marker)
         clip.markers.extend(clip_markers(p, analyses[p.media], preset, first))
     return timeline
 

@@ -387,3 +387,10 @@ def test_a_kdenlive_cut_gets_guides_in_record_time(sources, tagger, tmp_path):
     assert len(guides) == len(want) and len(set(frames)) == len(frames)
     for (label, frame), guide, at in zip(want, guides, frames):
         assert guide.name == label and (at == frame or at > frame)
+
+
+def test_tagging_a_tagged_cut_again_adds_no_second_set(sources, tagger, tmp_path):
+    (once,) = tagger.tag_timeline(otio_cut("25", sources, tmp_path), tmp_path / "out")
+    (twice,) = tagger.tag_timeline(once.path, tmp_path / "out")
+    assert twice.path.name == "cut.tagged.tagged.otio"
+    assert tagged_clips(once.path) == tagged_clips(twice.path)
