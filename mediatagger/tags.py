@@ -60,6 +60,11 @@ LABEL_LANGUAGES = ("en", "zh")
 LABEL_NAMES = {lang: {n: getattr(label, lang) for n, label in LABELS.items()} for lang in LABEL_LANGUAGES}
 EMOJI = {n: label.emoji for n, label in LABELS.items() if label.emoji}
 MARKER_COLORS = {n: label.color for n, label in LABELS.items()}
+# Resolve's marker colours as RGB, for formats and pages that take any colour (Shotcut, the web console)
+RGB_COLORS = {"Blue": "#3b82f6", "Cyan": "#06b6d4", "Green": "#22c55e", "Yellow": "#eab308", "Red": "#ef4444",
+              "Pink": "#ec4899", "Purple": "#a855f7", "Fuchsia": "#d946ef", "Rose": "#f43f5e",
+              "Lavender": "#a78bfa", "Sky": "#38bdf8", "Mint": "#34d399", "Lemon": "#facc15", "Sand": "#d6b88c",
+              "Cocoa": "#92400e", "Cream": "#fde68a"}
 
 RICH_FORMS = ("plain", "raw", "labels", "emoji", "html")
 

@@ -365,5 +365,5 @@ def test_a_presets_exports_are_what_export_writes(tmp_path):
     done = run_cli("export", DATA / "talk.analysis.json", "--preset", "markers", "-o", tmp_path, "-q")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.analysis.json", "talk.edl", "talk.fcpxml",
-                                                         "talk.loc.edl", "talk.markers.csv", "talk.otio",
-                                                         "talk.xml"]
+                                                         "talk.kdenlive", "talk.loc.edl", "talk.markers.csv",
+                                                         "talk.mlt", "talk.otio", "talk.xml"]

@@ -29,10 +29,11 @@ class Exporter:
 
 
 def _registry() -> dict[str, Exporter]:
-    from mediatagger.exporters import ass, csv, edl, edl_loc, fcpxml, json, otio, srt, vtt, xmeml
+    from mediatagger.exporters import ass, csv, edl, edl_loc, fcpxml, json, kdenlive, otio, shotcut, srt, vtt, xmeml
 
     return {e.name: e for e in (json.EXPORTER, ass.EXPORTER, srt.EXPORTER, vtt.EXPORTER, edl.EXPORTER,
-                                edl_loc.EXPORTER, fcpxml.EXPORTER, xmeml.EXPORTER, otio.EXPORTER, csv.EXPORTER)}
+                                edl_loc.EXPORTER, fcpxml.EXPORTER, xmeml.EXPORTER, otio.EXPORTER, csv.EXPORTER,
+                                shotcut.EXPORTER, kdenlive.EXPORTER)}
 
 
 EXPORTERS: dict[str, Exporter] = _registry()

@@ -16,10 +16,7 @@ from mediatagger.timecode import ms_to_tc, tc_to_frames
 from mediatagger.timeline import Span
 
 # Resolve's marker colours (the label table's default colours) as CSS colours
-CSS_COLORS = {"Blue": "#3b82f6", "Cyan": "#06b6d4", "Green": "#22c55e", "Yellow": "#eab308", "Red": "#ef4444",
-              "Pink": "#ec4899", "Purple": "#a855f7", "Fuchsia": "#d946ef", "Rose": "#f43f5e",
-              "Lavender": "#a78bfa", "Sky": "#38bdf8", "Mint": "#34d399", "Lemon": "#facc15", "Sand": "#d6b88c",
-              "Cocoa": "#92400e", "Cream": "#fde68a"}
+CSS_COLORS = tags.RGB_COLORS
 SPEECH_COLOR = "#94a3b8"
 ROW = 20          # px: one bar row of the timeline
 CURVE = 70        # px: the probability curves of a track
