@@ -187,7 +187,8 @@ def read(path: Path | str, media_root: Path | str | None = None, fps: Fraction |
         timeline = load_timeline(path, kind, next(iter(infos.values())).fps or AUDIO_ONLY_FPS)
     rate = timeline_rate(timeline, kind, path)
     pieces, warnings = place(timeline, found, infos, rate)
-    start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else 0
+    start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else \
+        edl_start(path, rate) if kind == "edl" else 0
     return Cut(path, kind, rate, start, counts_drop(path, kind, timeline), tuple(pieces), infos, timeline,
                tuple(warnings))
 
@@ -199,6 +200,22 @@ def timeline_rate(timeline: Any, kind: str, path: Path) -> Fraction:
     for clip in timeline.find_clips():
         return rate_of(clip.range_in_parent().duration.rate)
     raise MediaError(path, "the timeline has no clips")
+
+
+EDL_EVENT = re.compile(r"^\d{3}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?\S+\s+\S+\s+(\d\d:\d\d:\d\d[:;]\d\d)\s",
+                       re.MULTILINE)
+
+
+def edl_start(path: Path, rate: Fraction) -> int:
+    """An EDL's first record timecode as a frame count: where its timeline starts (OpenTimelineIO's
+    reader counts record time from there and keeps no start)."""
+    from mediatagger.timecode import tc_to_frames
+
+    try:
+        found = EDL_EVENT.search(path.read_text(encoding="utf-8", errors="replace"))
+        return tc_to_frames(found.group(1), rate, ";" in found.group(1)) if found else 0
+    except (OSError, MediaTaggerError):
+        return 0
 
 
 def counts_drop(path: Path, kind: str, timeline: Any) -> bool:

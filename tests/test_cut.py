@@ -394,3 +394,25 @@ def test_tagging_a_tagged_cut_again_adds_no_second_set(sources, tagger, tmp_path
     (twice,) = tagger.tag_timeline(once.path, tmp_path / "out")
     assert twice.path.name == "cut.tagged.tagged.otio"
     assert tagged_clips(once.path) == tagged_clips(twice.path)
+
+
+def test_an_edls_record_start_is_the_cuts_start(sources, tagger, tmp_path):
+    """OpenTimelineIO's EDL reader keeps no start: the first event's record timecode is where the cut starts."""
+    import re
+
+    from mediatagger import presets
+
+    text = write_cut("25", "edl", sources, tmp_path).read_text()
+    shifted = re.sub(r"(\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d)$",
+                     lambda m: " ".join("10" + tc[2:] for tc in m.groups()), text, flags=re.MULTILINE)
+    assert shifted.count(" 10:00:") >= 3
+    cut_file = tmp_path / "shifted.edl"
+    cut_file.write_text(shifted)
+    source_start = tagger.variant(presets.override(tagger.preset, "edl", start_tc="source"))
+    (edl,) = source_start.tag_timeline(cut_file, tmp_path / "out", ["edl"])
+    _, events = readers.resolve_edl(edl.path.read_text())
+    start = otio.opentime.from_timecode("10:00:00:00", 25).to_frames()
+    frames = [otio.opentime.from_timecode(e.rec_in, 25).to_frames() - start for e in events]
+    want = record_expected("25", sources, analyses_of(tmp_path / "out", "25", sources))
+    assert [label for label, _ in want] == [e.name for e in events]
+    assert all(at == frame or at > frame for (_, frame), at in zip(want, frames)) and frames[0] == want[0][1]
