@@ -23,7 +23,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import os
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -37,6 +39,7 @@ from mediatagger.errors import MediaError, MediaTaggerError, UnknownChoiceError
 from mediatagger.exporters import EXPORTERS, markers
 from mediatagger.media import MediaInfo
 from mediatagger.presets import Preset
+from mediatagger.tags import LABELS
 from mediatagger.timecode import AUDIO_ONLY_FPS, frame_to_ms, frames_at, frames_to_tc, ms_to_frame, rate_of
 from mediatagger.timeline import Span
 
@@ -127,12 +130,13 @@ def clips(timeline: Any) -> list[tuple[Any, Any]]:
     return [(track, clip) for track in tracks for clip in track.find_clips(shallow_search=True)]
 
 
-def media_name(clip: Any) -> str:
-    """What the clip says its media is: a URL or path, else its name (a CMX EDL's ``FROM CLIP NAME``)."""
+def media_name(clip: Any, kind: str = "") -> str:
+    """What the clip says its media file is: its URL or path, or (in a CMX EDL, which names no files)
+    its name; nothing for titles, generators and compound clips."""
     from mediatagger.fcpxml_timeline import media_path
 
     url = getattr(clip.media_reference, "target_url", None)
-    return media_path(url) if url else clip.name
+    return media_path(url) if url else clip.name if kind == "edl" else ""
 
 
 def find_media(name: str, base: Path, media_root: Path | None) -> Path | None:
@@ -145,21 +149,31 @@ def find_media(name: str, base: Path, media_root: Path | None) -> Path | None:
         if candidate.is_file():
             return candidate.resolve()
     if media_root is not None:
-        direct = media_root / given.name
-        if direct.is_file():
-            return direct.resolve()
-        found = sorted(p for p in media_root.rglob(given.name) if p.is_file())
-        if found:
-            return found[0].resolve()
+        found = [Path(folder) / given.name for folder, _, names in os.walk(media_root) if given.name in names]
+        tails = {p: tail(p, given) for p in found}
+        best = max(tails.values(), default=0)
+        chosen = [p for p in found if tails[p] == best]
+        if len(chosen) == 1:
+            return chosen[0].resolve()
     return None
 
 
-def resolve_media(path: Path, timeline: Any, media_root: Path | None) -> dict[int, Path]:
+def tail(found: Path, given: Path) -> int:
+    """How many trailing path parts ``found`` shares with ``given`` (the file name at least)."""
+    n = 0
+    for a, b in zip(reversed(found.parts), reversed(given.parts)):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def resolve_media(path: Path, timeline: Any, media_root: Path | None, kind: str = "") -> dict[int, Path]:
     """Each clip's media file (by the clip's place in ``clips``); every missing one named at once."""
     found: dict[int, Path] = {}
     missing: dict[str, str] = {}
     for key, (_, clip) in enumerate(clips(timeline)):
-        name = media_name(clip)
+        name = media_name(clip, kind)
         if not name:
             continue
         where = find_media(name, path.parent, media_root)
@@ -181,14 +195,16 @@ def read(path: Path | str, media_root: Path | str | None = None, fps: Fraction |
     kind = kind_of(path)
     root = Path(media_root) if media_root is not None else None
     timeline = load_timeline(path, kind, fps)
-    found = resolve_media(path, timeline, root)
+    found = resolve_media(path, timeline, root, kind)
     infos = {p: media.probe(p) for p in dict.fromkeys(found.values())}
     if kind == "edl" and fps is None and infos:
         timeline = load_timeline(path, kind, next(iter(infos.values())).fps or AUDIO_ONLY_FPS)
     rate = timeline_rate(timeline, kind, path)
-    pieces, warnings = place(timeline, found, infos, rate)
+    pieces, warnings = place(timeline, found, infos, rate, kind)
     start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else \
-        edl_start(path, rate) if kind == "edl" else 0
+        edl_start(timeline, path, rate) if kind == "edl" else 0
+    if kind == "edl":   # its pieces' record frames were the EDL's own timecode: from the cut's start now
+        pieces = [replace(p, record=p.record - start) for p in pieces]
     return Cut(path, kind, rate, start, counts_drop(path, kind, timeline), tuple(pieces), infos, timeline,
                tuple(warnings))
 
@@ -206,11 +222,15 @@ EDL_EVENT = re.compile(r"^\d{3}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?\S+\s+\S+\s+(\d\d
                        re.MULTILINE)
 
 
-def edl_start(path: Path, rate: Fraction) -> int:
-    """An EDL's first record timecode as a frame count: where its timeline starts (OpenTimelineIO's
-    reader counts record time from there and keeps no start)."""
+def edl_start(timeline: Any, path: Path, rate: Fraction) -> int:
+    """An EDL's first record timecode as a frame count: where its timeline starts. OpenTimelineIO's
+    reader keeps no start; it starts each track at its own first event, the offset in the track's
+    ``source_range`` (negated)."""
     from mediatagger.timecode import tc_to_frames
 
+    offsets = [-frames_at(t.source_range.start_time, rate) for t in timeline.tracks if t.source_range is not None]
+    if offsets:
+        return min(offsets)
     try:
         found = EDL_EVENT.search(path.read_text(encoding="utf-8", errors="replace"))
         return tc_to_frames(found.group(1), rate, ";" in found.group(1)) if found else 0
@@ -226,19 +246,34 @@ def counts_drop(path: Path, kind: str, timeline: Any) -> bool:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    if kind == "xmeml":
-        return re.search(r"<displayformat>\s*DF\s*<", text) is not None
-    return kind == "edl" and re.search(r"^FCM:\s*DROP FRAME|^\d{3} .*\d;\d\d", text, re.MULTILINE) is not None
+    if kind == "xmeml":   # the sequence's own timecode, not its files'
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            return False
+        shown = root.find(".//sequence/timecode/displayformat")
+        return shown is not None and (shown.text or "").strip() == "DF"
+    if kind != "edl":
+        return False
+    fcm = re.search(r"^FCM:\s*(NON-)?DROP FRAME", text, re.MULTILINE)
+    return not fcm.group(1) if fcm else any(";" in tc for tc in EDL_EVENT.findall(text))
 
 
 def place(timeline: Any, found: dict[int, Path], infos: dict[Path, MediaInfo],
-          rate: Fraction) -> tuple[list[Piece], list[str]]:
+          rate: Fraction, kind: str = "") -> tuple[list[Piece], list[str]]:
     """The pieces of the timeline, and a warning for each clip left out."""
     import opentimelineio as otio
 
     pieces, warnings = [], []
+    for track in timeline.tracks:
+        for nested in (c for c in track if isinstance(c, otio.schema.Stack)):
+            warnings.append(f"nested clip {nested.name!r} on {track.name or track.kind}: no markers inside it")
     for key, (track, clip) in enumerate(clips(timeline)):
-        if key not in found or not clip.enabled:
+        if not clip.enabled:
+            continue
+        if key not in found:
+            warnings.append(f"clip {clip.name!r} on {track.name or track.kind}: no media file (a title, "
+                            "generator or compound clip); no markers on it")
             continue
         warped = [e for e in clip.effects if isinstance(e, otio.schema.TimeEffect)
                   and not (isinstance(e, otio.schema.LinearTimeWarp) and e.time_scalar == 1)]
@@ -246,14 +281,22 @@ def place(timeline: Any, found: dict[int, Path], infos: dict[Path, MediaInfo],
             warnings.append(f"clip {clip.name!r} on {track.name or track.kind}: speed change or reversed; "
                             "no markers on it")
             continue
-        pieces.append(piece(key, track, clip, found[key], infos[found[key]], rate))
+        pieces.append(piece(key, track, clip, found[key], infos[found[key]], rate,
+                            record_offset(track, rate) if kind == "edl" else 0))
     return unlinked(pieces), warnings
 
 
-def piece(key: int, track: Any, clip: Any, path: Path, info: MediaInfo, rate: Fraction) -> Piece:
+def record_offset(track: Any, rate: Fraction) -> int:
+    """Where an EDL track's record time starts (OpenTimelineIO's reader starts each at its first event)."""
+    return -frames_at(track.source_range.start_time, rate) if track.source_range is not None else 0
+
+
+def piece(key: int, track: Any, clip: Any, path: Path, info: MediaInfo, rate: Fraction, offset: int = 0) -> Piece:
+    """The clip as a Piece; ``offset``: its track's record start (EDLs), made relative in ``read``."""
     import opentimelineio as otio
 
-    source_rate = rate_of(clip.source_range.start_time.rate)
+    used = clip.trimmed_range()
+    source_rate = rate_of(used.start_time.rate)
     available = getattr(clip.media_reference, "available_range", None)
     if available is not None:
         media_start = frames_at(available.start_time, source_rate)
@@ -263,9 +306,9 @@ def piece(key: int, track: Any, clip: Any, path: Path, info: MediaInfo, rate: Fr
     else:
         media_start = 0
     return Piece(clip.name or path.name, track.name or track.kind, track.kind == otio.schema.TrackKind.Video,
-                 path, source_rate, frames_at(clip.source_range.start_time, source_rate) - media_start,
-                 frames_at(clip.source_range.duration, source_rate),
-                 frames_at(clip.range_in_parent().start_time, rate), key)
+                 path, source_rate, frames_at(used.start_time, source_rate) - media_start,
+                 frames_at(used.duration, source_rate),
+                 frames_at(clip.range_in_parent().start_time, rate) + offset, key)
 
 
 def document_of(info: MediaInfo) -> Analysis:
@@ -372,20 +415,35 @@ def with_markers(cut: Cut, analyses: dict[Path, Analysis], preset: Preset) -> An
     import opentimelineio as otio
 
     timeline = copy.deepcopy(cut.timeline)
+    if timeline.global_start_time is None and cut.start:   # an EDL's start, for formats that keep one
+        timeline.global_start_time = otio.opentime.RationalTime(cut.start, float(cut.fps))
     found = clips(timeline)
     for p in cut.pieces:
         clip = found[p.key][1]
         info = cut.infos[p.media]
+        clip.source_range = clip.trimmed_range()
         first = frames_at(clip.source_range.start_time, p.rate) - p.source   # the media's first frame
         clip.media_reference = otio.schema.ExternalReference(
             target_url=Path(info.path).as_uri(), available_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(first, float(p.rate)),
                 otio.opentime.RationalTime(media_frames(info, p.rate), float(p.rate))))
-        ours = [m for m in clip.markers if "mediatagger" in m.metadata]   # a tagged cut tagged again
-        for marker in ours:
+        for marker in [m for m in clip.markers if ours(m)]:   # a tagged cut tagged again: one set
             clip.markers.remove(marker)
         clip.markers.extend(clip_markers(p, analyses[p.media], preset, first))
     return timeline
+
+
+OUR_NAME = re.compile("({})".format("|".join(sorted(LABELS, key=len, reverse=True))) + r"( \(track \d+\))?")
+
+
+def ours(marker: Any) -> bool:
+    """A marker mediatagger put there: its metadata says so, or (formats that keep no metadata) it is
+    named like ours (a label, maybe with its track) and its note ends in a score or is empty."""
+    if "mediatagger" in marker.metadata:
+        return True
+    note = marker.comment or marker.metadata.get("fcp_xml", {}).get("comment", "") or ""
+    return OUR_NAME.fullmatch(marker.name or "") is not None and \
+        (note == "" or re.search(r"score \d\.\d\d( — starts [\d.]+ s)?$", note) is not None)
 
 
 def media_frames(info: MediaInfo, rate: Fraction) -> int:
@@ -401,7 +459,7 @@ def clip_markers(p: Piece, doc: Analysis, preset: Preset, first: int) -> list[An
     for m in markers.markers(doc, preset.edl.kinds):
         start, end = ms_to_frame(m.span.start_ms, p.rate), ms_to_frame(m.span.end_ms, p.rate)
         shown = max(start, p.source)
-        a = markers.free_frame(shown, taken, p.source + p.frames)
+        a = markers.free_frame(shown, taken, p.source + p.frames, p.source)
         b = min(max(end, start + 1), p.source + p.frames)
         if a is None or b <= shown:
             continue
@@ -443,10 +501,19 @@ def render(cut: Cut, analyses: dict[Path, Analysis], fmt: str, preset: Preset) -
         return fcpxml(cut, timeline, record)
     if fmt == "kdenlive":
         timeline.tracks.markers.extend(record_markers(cut, record, preset))
-    if fmt == "xmeml":   # the FCP7 XML writer writes a marker's comment from here
-        for marker in (m for clip in timeline.find_clips() for m in clip.markers):
-            marker.metadata["fcp_xml"] = {"comment": marker.comment}
-    return otio.adapters.write_to_string(timeline, ADAPTERS[fmt]) + ("\n" if fmt == "otio" else "")
+    if fmt == "xmeml":   # FCP7 XML: a clip marker's in/out count from the media's first frame, like the
+        for clip in timeline.find_clips():   # clipitem's own; its comment is written from metadata
+            first = clip.media_reference.available_range.start_time if isinstance(
+                clip.media_reference, otio.schema.ExternalReference) and clip.media_reference.available_range else None
+            for marker in clip.markers:
+                if first is not None and "mediatagger" in marker.metadata:
+                    marker.marked_range = otio.opentime.TimeRange(marker.marked_range.start_time - first.rescaled_to(
+                        marker.marked_range.start_time), marker.marked_range.duration)
+                marker.metadata["fcp_xml"] = {"comment": marker.comment}
+    try:
+        return otio.adapters.write_to_string(timeline, ADAPTERS[fmt]) + ("\n" if fmt == "otio" else "")
+    except Exception as exc:  # noqa: BLE001 - an adapter raises anything; the message is the user's
+        raise MediaError(cut.path, f"cannot write it as {fmt}: {type(exc).__name__}: {exc}") from None
 
 
 def fcpxml(cut: Cut, timeline: Any, record: Analysis) -> str:

@@ -154,12 +154,14 @@ def clip_markers_read_back(path: Path, fmt: str) -> dict[str, list[otio.schema.M
     return {c.name: list(c.markers) for c in video.find_clips(shallow_search=True)}
 
 
-def check_clip_markers(got: dict[str, list], name: str, sources: dict, analyses: dict[Path, analysis.Analysis]):
+def check_clip_markers(got: dict[str, list], name: str, sources: dict, analyses: dict[Path, analysis.Analysis],
+                       fmt: str = "otio"):
     rate = RATES[name]
     for clip in (c for c in layout(name, sources) if isinstance(c, Used)):
         want, markers = expected(analyses[clip.media], clip, rate), got[clip.name]
         assert len(markers) == len(want), clip.name
-        first = own_timecode(clip.media, float(rate))   # markers are in source time, from the media's timecode
+        # markers are in source time, from the media's timecode; FCP7 XML counts them from its first frame
+        first = 0 if fmt == "xmeml" else own_timecode(clip.media, float(rate))
         frames = [round(m.marked_range.start_time.to_seconds() * rate) - first for m in markers]
         assert len(set(frames)) == len(frames), "two markers on one frame"
         assert all(clip.source <= f < clip.source + clip.frames for f in frames), "a marker outside the clip"
@@ -183,7 +185,7 @@ def test_markers_land_on_each_clip_where_its_spans_are_on_screen(name, fmt, sour
     written = tagger.tag_timeline(cut_file, out)
     (result,) = [w.path for w in written]
     assert result.name == f"{cut_file.stem}.tagged{cut_file.suffix}"
-    check_clip_markers(clip_markers_read_back(result, fmt), name, sources, analyses_of(out, name, sources))
+    check_clip_markers(clip_markers_read_back(result, fmt), name, sources, analyses_of(out, name, sources), fmt)
     assert cut_file.read_text(encoding="utf-8") == write_cut(name, fmt, sources, tmp_path_factory.mktemp("again")
                                                              ).read_text(encoding="utf-8")  # input untouched
 
@@ -416,3 +418,60 @@ def test_an_edls_record_start_is_the_cuts_start(sources, tagger, tmp_path):
     want = record_expected("25", sources, analyses_of(tmp_path / "out", "25", sources))
     assert [label for label, _ in want] == [e.name for e in events]
     assert all(at == frame or at > frame for (_, frame), at in zip(want, frames)) and frames[0] == want[0][1]
+
+
+def test_tagging_a_tagged_fcpxml_again_keeps_one_set(sources, tagger, tmp_path):
+    """FCPXML keeps no metadata: our markers are known by their names and notes."""
+    once = tagger.tag_timeline(write_cut("25", "fcpxml", sources, tmp_path), tmp_path / "out")[0].path
+    twice = tagger.tag_timeline(once, tmp_path / "out")[0].path
+    count = lambda path: {k: len(v) for k, v in clip_markers_read_back(path, "fcpxml").items()}  # noqa: E731
+    assert count(once) == count(twice) and sum(count(once).values()) > 0
+
+
+def test_an_edl_audio_event_keeps_its_record_time(tagger, tmp_path):
+    """OpenTimelineIO starts each EDL track at its own first event: an A event 10 s in stays 10 s in."""
+    edl = tmp_path / "audio.edl"
+    edl.write_text("TITLE: audio\nFCM: NON-DROP FRAME\n\n"
+                   "001  AX       V     C        00:00:00:00 00:00:03:00 01:00:00:00 01:00:03:00\n"
+                   "* FROM CLIP NAME: talk.mp4\n\n"
+                   "002  AX       A     C        00:00:10:00 00:00:14:00 01:00:10:00 01:00:14:00\n"
+                   "* FROM CLIP NAME: talk.mp4\n")
+    from mediatagger import cut
+
+    timeline = cut.read(edl, TALK.parent, Fraction(25))
+    assert timeline.start == 90000 and sorted((p.track, p.record, p.source) for p in timeline.pieces) == \
+        [("A1", 250, 250), ("V", 0, 0)]
+
+
+def test_titles_and_bare_clips_do_not_stop_the_cut(sources, tagger, tmp_path):
+    def extras(timeline):
+        video = timeline.tracks[0]
+        video.append(otio.schema.Clip(name="Title", media_reference=otio.schema.GeneratorReference(
+            generator_kind="SolidColor"), source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(50, 25))))
+        video[0].source_range = None   # the whole media: its available range
+    warnings: list[str] = []
+    (out,) = tagger.tag_timeline(otio_cut("25", sources, tmp_path, extras), tmp_path / "out", warn=warnings.append)
+    assert any("'Title'" in w and "no media file" in w for w in warnings)
+    clips = tagged_clips(out.path)
+    assert clips["talk early"] and clips["Title"] == []
+
+
+def test_media_root_prefers_the_path_the_timeline_names(tmp_path):
+    from mediatagger import cut
+
+    for cam in ("CAM_A", "CAM_B"):
+        (tmp_path / "cards" / cam).mkdir(parents=True)
+        (tmp_path / "cards" / cam / "C0001.MP4").write_bytes(cam.encode())
+    found = cut.find_media("/Volumes/old/CAM_B/C0001.MP4", tmp_path, tmp_path / "cards")
+    assert found == (tmp_path / "cards" / "CAM_B" / "C0001.MP4").resolve()
+    assert cut.find_media("/Volumes/old/C0001.MP4", tmp_path, tmp_path / "cards") is None   # two: neither
+    (tmp_path / "cards" / "CAM_A" / "my [a] take.mp4").write_bytes(b"x")
+    assert cut.find_media("/x/my [a] take.mp4", tmp_path, tmp_path / "cards") is not None
+
+
+def test_a_marker_never_steps_back_out_of_its_clip():
+    from mediatagger.exporters import markers
+
+    assert markers.free_frame(150, {150, 151}, 152, 150) is None
+    assert markers.free_frame(151, {151}, 152, 150) == 150

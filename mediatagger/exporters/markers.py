@@ -126,10 +126,11 @@ def media_frames(analysis: Analysis) -> int:
     return ms_to_frame(max(0, src.duration_ms - 1), fps_of(analysis)) + 1
 
 
-def free_frame(frame: int, taken: set[int], total: int) -> int | None:
-    """``frame``, or the next one not ``taken`` before ``total``, or else the last free one before it."""
+def free_frame(frame: int, taken: set[int], total: int, first: int = 0) -> int | None:
+    """``frame``, or the next one not ``taken`` before ``total``, or else the last free one before it
+    (not before ``first``)."""
     later = next((f for f in range(frame, total) if f not in taken), None)
-    return later if later is not None else next((f for f in range(frame - 1, -1, -1) if f not in taken), None)
+    return later if later is not None else next((f for f in range(frame - 1, first - 1, -1) if f not in taken), None)
 
 
 def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -> list[Marker]:

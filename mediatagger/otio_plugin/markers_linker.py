@@ -30,10 +30,12 @@ def link_media_reference(in_clip: Any, media_linker_argument_map: dict[str, Any]
         doc = api.load(folder / f"{path.stem}.analysis.json", preset)
     except MediaTaggerError:
         return reference
-    rate = float(in_clip.source_range.start_time.rate)
+    rate = float(in_clip.trimmed_range().start_time.rate)
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
     piece = cut.piece(0, track, in_clip, path, doc.source, cut.rate_of(rate))
-    first = cut.frames_at(in_clip.source_range.start_time, piece.rate) - piece.source
+    first = cut.frames_at(in_clip.trimmed_range().start_time, piece.rate) - piece.source
+    for marker in [m for m in in_clip.markers if cut.ours(m)]:   # linked again: one set of markers
+        in_clip.markers.remove(marker)
     in_clip.markers.extend(cut.clip_markers(piece, doc, preset, first))
     return otio.schema.ExternalReference(target_url=path.as_uri(), available_range=getattr(
         reference, "available_range", None))
