@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -45,6 +46,24 @@ def part_name(target: Path) -> str:
     return f".{target.stem}."
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} if hasattr(signal, "SIGHUP") else {signal.SIGINT}
+
+
+def hold_signals() -> set[int | signal.Signals] | None:
+    """Block SIGINT, SIGTERM and SIGHUP in this thread for a step that must not be cut in two (start a
+    process, create a temp file) before its cleanup is in place; returns what ``release_signals`` restores
+    (None where signals cannot be blocked)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def release_signals(previous: set[int | signal.Signals] | None) -> None:
+    """Unblock what ``hold_signals`` blocked: a signal that came meanwhile is raised now."""
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path in ``target``'s folder (same suffix); it becomes ``target`` on success.
@@ -53,8 +72,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
     out before the file exists, and everything after its creation runs under the cleanup."""
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o666 & ~umask()
-    fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
+    held = hold_signals()  # a signal between the file's creation and the cleanup below would leave it behind
     try:
+        fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
+    except BaseException:
+        release_signals(held)
+        raise
+    try:
+        release_signals(held)  # one that came meanwhile is raised here, under the cleanup
         try:
             if hasattr(os, "fchmod"):  # mkstemp makes 0600; the rename keeps the temp file's mode
                 os.fchmod(fd, mode)

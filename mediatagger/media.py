@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mediatagger.errors import FFmpegError, MediaError, TrackError
+from mediatagger.files import hold_signals, release_signals
 from mediatagger.timecode import format_rate, parse_rate
 
 SAMPLE_RATE = 16000
@@ -92,15 +92,15 @@ def run_ffmpeg(args: list[str], path: Path | str, what: str,
     cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", *(["-progress", "pipe:1", "-nostats"] if progress else []),
            *args]
     with tempfile.TemporaryFile() as errors:
-        held = _hold_signals()  # a signal while Popen runs would leave ffmpeg running, unkilled, writing its file
+        held = hold_signals()  # a signal while Popen runs would leave ffmpeg running, unkilled, writing its file
         try:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
         except OSError as exc:
-            _release_signals(held)
+            release_signals(held)
             raise MediaError(cmd[0], f"cannot run ffmpeg: {exc.strerror}") from None
         with proc:
             try:
-                _release_signals(held)  # one that came meanwhile is raised here, and ffmpeg is killed
+                release_signals(held)  # one that came meanwhile is raised here, and ffmpeg is killed
                 _follow(proc, progress)
             except BaseException:
                 proc.kill()
@@ -110,21 +110,6 @@ def run_ffmpeg(args: list[str], path: Path | str, what: str,
     if proc.returncode != 0:
         raise FFmpegError(path, what, stderr.decode("utf-8", "replace"))
     return subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr)
-
-
-_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} if hasattr(signal, "SIGHUP") else {signal.SIGINT}
-
-
-def _hold_signals() -> set[int | signal.Signals] | None:
-    """Block SIGINT, SIGTERM and SIGHUP in this thread; what was blocked before (None where one cannot)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-
-
-def _release_signals(previous: set[int | signal.Signals] | None) -> None:
-    if previous is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _follow(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | None) -> None:
