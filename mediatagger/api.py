@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -144,18 +145,28 @@ class Tagger:
         from mediatagger import cut as cuts
 
         path, out = Path(cut_path), Path(out_dir)
-        timeline = cuts.read(path, media_root, parse_rate(fps) if fps else None)
+        if formats is not None:
+            timeline_formats(formats, "")   # a wrong format is refused before anything is tagged
+        timeline, analyses = self._tagged_cut(path, out, media_root, fps, progress, tracks, warn)
         names = timeline_formats(formats, timeline.kind)
-        analyses = cuts.tag(timeline, lambda paths, outs: self.run_all(paths, outs, ["json"], tracks,
-                                                                               progress=progress), out)
         texts = {cuts.output_path(timeline, out, n): cuts.render(timeline, analyses, n, self.preset) for n in names}
         if any(p.resolve() == path.resolve() for p in texts):
             raise UsageError(f"{path}: the output would overwrite the timeline read")
         check_changes(texts, force)
-        for warning in timeline.warnings:
-            if warn is not None:
-                warn(warning)
         return write_texts(texts)
+
+    def _tagged_cut(self, path: Path, out: Path, media_root: Path | str | None, fps: str | None, progress: Callback,
+                    tracks: Tracks, warn: Callable[[str], None] | None) -> tuple[Any, dict[Path, Analysis]]:
+        """An editor's cut read, each of its media files tagged once into ``out``, its warnings told."""
+        from mediatagger import cut as cuts
+
+        timeline = cuts.read(path, media_root, parse_rate(fps) if fps else None)
+        analyses = cuts.tag(timeline, lambda paths, outs: self.run_all(paths, outs, ["json"], tracks,
+                                                                       progress=progress), out)
+        if warn is not None:
+            for warning in timeline.warnings:
+                warn(warning)
+        return timeline, analyses
 
     def reel_timeline(self, cut_path: Path | str, out_dir: Path | str = ".", media_root: Path | str | None = None,
                       fps: str | None = None, force: bool = False, progress: Callback = ignore, tracks: Tracks = 0,
@@ -166,9 +177,7 @@ class Tagger:
         from mediatagger import cut as cuts
 
         path, out = Path(cut_path), Path(out_dir)
-        timeline = cuts.read(path, media_root, parse_rate(fps) if fps else None)
-        analyses = cuts.tag(timeline, lambda paths, outs: self.run_all(paths, outs, ["json"], tracks,
-                                                                       progress=progress), out)
+        timeline, analyses = self._tagged_cut(path, out, media_root, fps, progress, tracks, warn)
         record = cuts.on_record(timeline, analyses)
         record = replace(record, source=replace(record.source, path=str(path)))   # outputs named after the cut
         preset = presets.override(self.preset, "clips", cut="accurate")          # a cut is rendered, never copied
@@ -176,9 +185,6 @@ class Tagger:
             else None
         if size is None:   # sound only: clips and reel are audio
             record = replace(record, source=replace(record.source, fps=None, video_frames=None))
-        for warning in timeline.warnings:
-            if warn is not None:
-                warn(warning)
         with OutputLock(out, record.stem):
             job = clips.Job(record, out, preset, reel=True, render=cuts.cutter(timeline, size))
             job.check(force)

@@ -109,8 +109,9 @@ def load_timeline(path: Path, kind: str, rate: Fraction | None = None) -> Any:
     media.check_input(path)
     if kind == "fcpxml":
         return fcpxml_timeline.read(path)
-    probe_rate = Fraction(30000, 1001) if counts_drop(path, kind, None) else EDL_PROBE_RATE  # ; needs a DF rate
-    args = {"rate": float(rate or probe_rate)} if kind == "edl" else {}
+    args = {}
+    if kind == "edl":   # ; timecode needs a drop-frame rate even to be read
+        args["rate"] = float(rate or (Fraction(30000, 1001) if counts_drop(path, kind, None) else EDL_PROBE_RATE))
     try:
         found = otio.adapters.read_from_file(str(path), ADAPTERS[kind], **args)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything; every failure is this file's
@@ -196,10 +197,10 @@ def read(path: Path | str, media_root: Path | str | None = None, fps: Fraction |
     root = Path(media_root) if media_root is not None else None
     timeline = load_timeline(path, kind, fps)
     found = resolve_media(path, timeline, root, kind)
-    infos = {p: media.probe(p) for p in dict.fromkeys(found.values())}
+    infos = {p: media.with_frame_count(media.probe(p)) for p in dict.fromkeys(found.values())}
     if kind == "edl" and fps is None and infos:
         timeline = load_timeline(path, kind, next(iter(infos.values())).fps or AUDIO_ONLY_FPS)
-    rate = timeline_rate(timeline, kind, path)
+    rate = timeline_rate(timeline, path)
     pieces, warnings = place(timeline, found, infos, rate, kind)
     start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else \
         edl_start(timeline, path, rate) if kind == "edl" else 0
@@ -209,7 +210,7 @@ def read(path: Path | str, media_root: Path | str | None = None, fps: Fraction |
                tuple(warnings))
 
 
-def timeline_rate(timeline: Any, kind: str, path: Path) -> Fraction:
+def timeline_rate(timeline: Any, path: Path) -> Fraction:
     """The rate of the timeline's start time, else of its first clip's place on its track."""
     if timeline.global_start_time is not None:
         return rate_of(timeline.global_start_time.rate)
@@ -519,10 +520,10 @@ def render(cut: Cut, analyses: dict[Path, Analysis], fmt: str, preset: Preset) -
 def fcpxml(cut: Cut, timeline: Any, record: Analysis) -> str:
     from mediatagger import fcpxml_timeline
 
-    media_of = {}
+    media_of, found = {}, clips(timeline)
     for p in cut.pieces:
         info = cut.infos[p.media]
-        clip = clips(timeline)[p.key][1]
+        clip = found[p.key][1]
         start = frames_at(clip.media_reference.available_range.start_time, cut.fps)
         media_of[clip.media_reference.target_url] = (start, media_frames(info, cut.fps), info.fps is not None)
     size = (record.source.width or 1920, record.source.height or 1080)

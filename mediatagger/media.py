@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -189,11 +189,15 @@ def video_frames(path: Path | str) -> int:
     return int(counts[-1]) if counts else 0
 
 
-def _frames_or_none(path: Path) -> int | None:
+def with_frame_count(info: MediaInfo) -> MediaInfo:
+    """``info`` with its video stream's frame count (one pass over the file's packets, so it is counted
+    once per analysis, not at every probe)."""
+    if info.fps is None or info.video_frames is not None:
+        return info
     try:
-        return video_frames(path) or None
+        return replace(info, video_frames=video_frames(info.path) or None)
     except FFmpegError:
-        return None
+        return info
 
 
 def _is_variable(stream_desc: str) -> bool:
@@ -239,7 +243,6 @@ def probe(path: Path | str) -> MediaInfo:
         start_timecode=timecodes[0] if timecodes else None,
         audio_tracks=tuple(_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)),
         variable_fps=_is_variable(video[0][0].group(4)) if video else False,
-        video_frames=_frames_or_none(path) if video else None,
     )
 
 

@@ -53,7 +53,8 @@ def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Mod
         if following is not None:
             audio = extract(info, tracks[n + 1], progress, following.result)
     settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
-    return Analysis(info, ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision()),
+    model = ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision())
+    return Analysis(media.with_frame_count(info), model,
                     tuple(results), settings, cache_key)
 
 
