@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from mediatagger import scan, tags
+from mediatagger import files, scan, tags
 from mediatagger.errors import AnalysisError, MediaTaggerError, UnknownChoiceError
 from mediatagger.media import AudioTrack, MediaInfo
 from mediatagger.presets import SpanOptions
@@ -84,7 +84,7 @@ class Analysis:
     @property
     def stem(self) -> str:
         """The source's file name without its extension: every output is named from it."""
-        return Path(self.source.path).stem
+        return files.output_stem(self.source.path)
 
     def spans(self, kind: str = "events", labels: Iterable[str] | None = None) -> list[Span]:
         """Every track's ``events`` or ``emotions`` in time order, optionally only of ``labels``."""
@@ -129,7 +129,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "schema": SCHEMA,
         "source": {"path": src.path, "duration_ms": src.duration_ms, "fps": src.fps_text,
                    "start_timecode": src.start_timecode, "width": src.width, "height": src.height,
-                   "variable_fps": src.variable_fps, "video_frames": src.video_frames,
+                   "variable_fps": src.variable_fps, "video_frames": src.video_frames, "start_ms": src.start_ms,
                    "audio_tracks": [vars(t) for t in src.audio_tracks]},
         "model": vars(analysis.model),
         "settings": analysis.settings,
@@ -151,7 +151,7 @@ def _track_dict(track: TrackResult) -> dict[str, Any]:
 
 def dumps(doc: dict[str, Any]) -> str:
     """A document (an analysis from ``to_dict``, a clip plan) as the JSON text we write."""
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    return files.json_text(json.dumps(doc, indent=1, ensure_ascii=False)) + "\n"
 
 
 # --- JSON in: every key checked once, by name -------------------------------------------------
@@ -257,14 +257,16 @@ def _source(data: dict[str, Any]) -> MediaInfo:
     audio = tuple(AudioTrack(
         index=_number(t, "index", w, 0, 1000), codec=_get(t, "codec", w, "text"),
         channels=_number(t, "channels", w, 0, 1024), sample_rate=_number(t, "sample_rate", w, 0, 10_000_000),
-        language=_get(t, "language", w, "text", True), title=_get(t, "title", w, "text", True))
+        language=_get(t, "language", w, "text", True), title=_get(t, "title", w, "text", True),
+        offset_ms=_number(t, "offset_ms", w, -MAX_MS, MAX_MS, optional=True) or 0)
         for w, t in _objects(src, "audio_tracks", "source"))
     return MediaInfo(path=_path(src), duration_ms=_ms(src, "duration_ms", "source"),
                      fps=fps, width=_number(src, "width", "source", 1, 100_000, optional=True),
                      height=_number(src, "height", "source", 1, 100_000, optional=True),
                      start_timecode=_timecode(src, fps), audio_tracks=audio,
                      variable_fps=bool(_get(src, "variable_fps", "source", "bool", optional=True)),
-                     video_frames=_number(src, "video_frames", "source", 1, MAX_MS, optional=True))
+                     video_frames=_number(src, "video_frames", "source", 1, MAX_MS, optional=True),
+                     start_ms=_number(src, "start_ms", "source", 0, MAX_MS, optional=True) or 0)
 
 
 def _span(data: dict[str, Any], where: str, track: int) -> Span:

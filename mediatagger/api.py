@@ -25,7 +25,7 @@ from mediatagger import analysis as document
 from mediatagger import clips, files, media, pipeline, presets
 from mediatagger.analysis import Analysis
 from mediatagger.cut import OUTPUTS as TIMELINE_OUTPUTS
-from mediatagger.errors import MediaTaggerError, OutputExistsError, UnknownChoiceError, UsageError
+from mediatagger.errors import MediaError, MediaTaggerError, OutputExistsError, UnknownChoiceError, UsageError
 from mediatagger.exporters import EXPORTERS, get_exporter, output_names
 from mediatagger.files import OutputLock, Written
 from mediatagger.head import AudioTagger, SpeechDetector, load_tagger
@@ -149,7 +149,8 @@ class Tagger:
             timeline_formats(formats, "")   # a wrong format is refused before anything is tagged
         timeline, analyses = self._tagged_cut(path, out, media_root, fps, progress, tracks, warn)
         names = timeline_formats(formats, timeline.kind)
-        texts = {cuts.output_path(timeline, out, n): cuts.render(timeline, analyses, n, self.preset) for n in names}
+        texts = {cuts.output_path(timeline, out, n): files.as_text(cuts.render(timeline, analyses, n, self.preset))
+                 for n in names}
         if any(p.resolve() == path.resolve() for p in texts):
             raise UsageError(f"{path}: the output would overwrite the timeline read")
         check_changes(texts, force)
@@ -196,7 +197,7 @@ class Tagger:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         key = pipeline.cache_key(path, self.preset, chosen)
-        if pipeline.reusable(out_dir / f"{path.stem}.analysis.json", key) is not None:
+        if pipeline.reusable(out_dir / f"{files.output_stem(path)}.analysis.json", key) is not None:
             return None
         return key, media.extract_audio(info, chosen[0])
 
@@ -206,17 +207,37 @@ class Tagger:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         names = with_json(choose(formats, self.preset))
-        with OutputLock(out_dir, path.stem):
-            key = pipeline.cache_key(path, self.preset, chosen)
-            previous = pipeline.reusable(out_dir / f"{path.stem}.analysis.json", key)
+        with OutputLock(out_dir, files.output_stem(path)):
+            key = input_key(path, self.preset, chosen)
+            previous = pipeline.reusable(out_dir / f"{files.output_stem(path)}.analysis.json", key)
             if previous is not None:  # analyse once: with force too, which only lets changed outputs be replaced
                 result = document.rederive(previous, self.preset.spans)
             else:
                 if not force:
-                    refuse_existing(names, out_dir, path.stem)
+                    refuse_existing(names, out_dir, files.output_stem(path))
                 result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key,
                                           decoded_ahead(ahead, key), then)
+                check_unchanged(path, key, self.preset, chosen)
             return write(result, out_dir, names, self.preset, force, progress)
+
+
+def input_key(path: Path, preset: Preset, tracks: list[int]) -> str:
+    """``pipeline.cache_key``, an input that cannot be read (gone since it was probed) a ``MediaError``."""
+    try:
+        return pipeline.cache_key(path, preset, tracks)
+    except OSError as exc:
+        raise MediaError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def check_unchanged(path: Path, key: str, preset: Preset, tracks: list[int]) -> None:
+    """Before an analysis is written: its input is still the one it was made from (its content key
+    again), not changed or gone while it was tagged."""
+    try:
+        now = pipeline.cache_key(path, preset, tracks)
+    except OSError:
+        raise MediaError(path, "disappeared while it was being tagged; nothing was written") from None
+    if now != key:
+        raise MediaError(path, "changed while it was being tagged; nothing was written", hint="tag it again")
 
 
 def timeline_formats(names: Iterable[str] | str | None, kind: str) -> list[str]:
@@ -235,7 +256,7 @@ def decoded_ahead(ahead: pipeline.Background | None, key: str) -> pipeline.Decod
     """The audio ``ahead`` decoded, if it was decoded for these very bytes and settings."""
     try:
         value = ahead.result() if ahead is not None else None
-    except MediaTaggerError:  # this run meets the problem itself and reports it
+    except (MediaTaggerError, OSError):  # this run meets the problem itself and reports it
         return None
     if value is None or value[0] != key:
         return None
@@ -296,7 +317,7 @@ def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, for
           progress: Callback = ignore) -> list[Written]:
     """Every text output made in memory (so any that cannot be made fails before a file is written),
     the media job checked, then the files written; unchanged ones are kept, changed ones need ``force``."""
-    texts = {EXPORTERS[n].path(out_dir, result.stem): EXPORTERS[n].to_string(result, preset)
+    texts = {EXPORTERS[n].path(out_dir, result.stem): files.as_text(EXPORTERS[n].to_string(result, preset))
              for n in names if n in EXPORTERS}
     job = clips.Job(result, out_dir, preset, reel="reel" in names) if set(names) & set(clips.JOBS) else None
     if job is not None:

@@ -13,17 +13,19 @@ cluster (``on_ray``), each worker loading the model once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mediatagger import files
 from mediatagger.clips import CLIP_TAIL
-from mediatagger.errors import UsageError
+from mediatagger.errors import OutputError, UsageError
 
 MEDIA_SUFFIXES = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mxf", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".flv",
@@ -58,9 +60,26 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
+    """Every entry under ``folder`` (its subfolders too with ``recursive``, linked ones included), each
+    real folder once: a link back up (a loop) or a second link to one folder is not walked again."""
+    if not recursive:
+        yield from folder.iterdir()
+        return
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        info = os.stat(root)
+        if (info.st_dev, info.st_ino) in seen:
+            dirs.clear()
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        yield from (Path(root) / n for n in names)
+        yield from (Path(root) / d for d in dirs)
+
+
 def _found(folder: Path, recursive: bool, out_dir: Path) -> Iterator[Path]:
     """Media under ``folder``: not hidden, not in a hidden folder, not among our own outputs."""
-    for path in sorted(folder.rglob("*") if recursive else folder.iterdir()):
+    for path in sorted(_walk(folder, recursive)):
         parts = path.relative_to(folder).parts
         if any(p.startswith(".") for p in parts) or not path.is_file() or not is_media(path):
             continue
@@ -69,9 +88,28 @@ def _found(folder: Path, recursive: bool, out_dir: Path) -> Iterator[Path]:
         yield path
 
 
-def discover(inputs: Iterable[Path], out_dir: Path, recursive: bool = False) -> list[Item]:
+def _once(items: list[Item], warn: Callable[[str], None]) -> list[Item]:
+    """The items without the ones that are a file already listed, reached again through a link."""
+    first: dict[tuple[int, int], Item] = {}
+    kept = []
+    for item in items:
+        try:
+            info = item.source.stat()
+        except OSError:  # missing: its error comes in its turn
+            kept.append(item)
+            continue
+        same = first.setdefault((info.st_dev, info.st_ino), item)
+        if same is item:
+            kept.append(item)
+        else:
+            warn(f"{item.source} is {same.source} again (a link to the same file): tagged once")
+    return kept
+
+
+def discover(inputs: Iterable[Path], out_dir: Path, recursive: bool = False,
+             warn: Callable[[str], None] = lambda text: None) -> list[Item]:
     """Files as given, and the media in folders (their subfolders too with ``recursive``), each with
-    the folder its outputs go to; two inputs that would write the same outputs are an error."""
+    the folder its outputs go to, each file once; two inputs that would write the same outputs are an error."""
     items: list[Item] = []
     for given in inputs:
         if given.is_dir():
@@ -79,12 +117,13 @@ def discover(inputs: Iterable[Path], out_dir: Path, recursive: bool = False) -> 
                            .as_posix()) for p in _found(given, recursive, out_dir)]
         else:
             items.append(Item(given, out_dir, given.as_posix()))
+    items = _once(items, warn)
     seen: dict[tuple[Path, str], Item] = {}
     for item in items:
-        clash = seen.setdefault((item.out_dir, item.source.stem), item)
+        clash = seen.setdefault((item.out_dir, files.output_stem(item.source)), item)
         if clash is not item:
             raise UsageError(f"{clash.source} and {item.source} would write the same outputs "
-                             f"({item.out_dir / item.source.stem}.*): tag them into different folders")
+                             f"({item.out_dir / files.output_stem(item.source)}.*): tag them into different folders")
     return items
 
 
@@ -97,7 +136,7 @@ def stamp(path: Path) -> dict[str, int]:
 def analysis_key(item: Item) -> str | None:
     """The content key of the input's analysis as written (its bytes, the model and scan settings)."""
     try:
-        with open(item.out_dir / f"{item.source.stem}.analysis.json", encoding="utf-8") as fh:
+        with open(item.out_dir / f"{files.output_stem(item.source)}.analysis.json", encoding="utf-8") as fh:
             key = json.load(fh).get("cache_key")
     except (OSError, ValueError, AttributeError):
         return None
@@ -110,6 +149,7 @@ class Journal:
     def __init__(self, out_dir: Path):
         self.path = out_dir / JOURNAL
         self.entries: dict[str, dict[str, Any]] = {}
+        self.seen = _identity(self.path)  # the journal file as this batch last wrote it
         if self.path.is_file():
             for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
@@ -143,12 +183,20 @@ class Journal:
             entry["error"] = error
         if status == "done":
             entry["key"] = analysis_key(item)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        seen = files.append_line(self.path, files.json_text(json.dumps(entry, ensure_ascii=False)), self.seen)
+        if seen is None:  # the journal this batch read or wrote is gone or replaced, and with it the folder
+            raise OutputError(self.path.parent, "the output folder was removed or replaced while the batch ran, "
+                                                "with the outputs it held; run the batch again to redo them")
+        self.seen = seen
         self.entries[item.name] = entry
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 # --- several worker processes --------------------------------------------------------------------
@@ -171,16 +219,17 @@ def _work(source: Path, out_dir: Path, exports: Any, track: Any, force: bool) ->
         return _WORKER.run(source, out_dir, exports, track, force), time.monotonic() - began
     except MediaTaggerError as exc:  # pickles whole: the parent reports it as the CLI would
         return exc, time.monotonic() - began
+    except Exception as exc:  # noqa: BLE001 -- a bug on one file: reported for that file, the worker goes on
+        return MediaTaggerError(f"{source}: {type(exc).__name__}: {exc}"), time.monotonic() - began
 
 
 def pooled(preset: Any, items: list[Item], jobs: int, exports: Any, track: Any, force: bool,
            verbose: bool = False) -> Iterator[tuple[Item, Any, float]]:
     """Each item tagged by one of ``jobs`` worker processes, each loading the model once, largest
     files first; yields (item, written files or the error, seconds) as they finish. Workers share the cores:
-    each runs torch on cores / jobs threads unless the preset says otherwise."""
-    import concurrent.futures as futures
+    each runs torch on cores / jobs threads unless the preset says otherwise. A worker that dies (killed,
+    out of memory) is replaced; the file it held is tried once more, then reported failed."""
     import dataclasses
-    import multiprocessing
 
     from mediatagger.model import cores
 
@@ -188,14 +237,120 @@ def pooled(preset: Any, items: list[Item], jobs: int, exports: Any, track: Any, 
         model = dataclasses.replace(preset.model, threads=max(1, cores() // jobs))
         preset = dataclasses.replace(preset, model=model)
     order = sorted(items, key=lambda i: -_size(i.source))
-    with futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=_start_worker, initargs=(preset, verbose)) as pool:
-        running = {pool.submit(_work, i.source, i.out_dir, exports, track, force): i for i in order}
-        for done in futures.as_completed(running):
-            try:
-                yield running[done], *done.result()
-            except Exception as exc:  # noqa: BLE001 -- a worker that died: this input failed, not the batch
-                yield running[done], _died(running[done], exc), 0.0
+    with Workers(preset, verbose, (exports, track, force)) as workers:
+        yield from workers.run(order, jobs)
+
+
+TRIES = 2  # a file whose worker dies is tried once more
+
+
+class Workers:
+    """Worker processes (spawned), each serving one file at a time over its own pipe, so the parent
+    always knows which file a worker that died was holding."""
+
+    def __init__(self, preset: Any, verbose: bool, options: tuple[Any, ...]):
+        import multiprocessing
+
+        self.context = multiprocessing.get_context("spawn")
+        self.preset, self.verbose, self.options = preset, verbose, options
+        self.busy: dict[Any, tuple[Any, Any]] = {}  # connection -> (process, the item it holds)
+        self.tries: dict[str, int] = {}
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process, _ in self.busy.values():
+            process.terminate()  # the worker ends as for SIGTERM: its temp files go
+        for process, _ in self.busy.values():
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+        self.busy.clear()
+
+    def run(self, order: list[Item], jobs: int) -> Iterator[tuple[Item, Any, float]]:
+        from multiprocessing.connection import wait
+
+        todo = list(order)
+        for _ in range(min(jobs, len(todo))):
+            self.hand(self.start(), todo.pop(0))
+        while self.busy:
+            sentinels = {process.sentinel: conn for conn, (process, _) in self.busy.items()}
+            for conn in dict.fromkeys(sentinels.get(ready, ready) for ready in wait([*self.busy, *sentinels])):
+                yield from self.collect(conn, todo)
+
+    def collect(self, conn: Any, todo: list[Item]) -> Iterator[tuple[Item, Any, float]]:
+        """The answer on ``conn`` (the next file handed to its worker), or its worker's death."""
+        process, item = self.busy.pop(conn)
+        try:
+            done, seconds = conn.recv()
+        except (EOFError, OSError):  # the worker died holding ``item``
+            conn.close()
+            process.join()
+            _unlock(item)
+            self.tries[item.name] = self.tries.get(item.name, 0) + 1
+            if self.tries[item.name] < TRIES:
+                todo.insert(0, item)
+            else:
+                yield item, _died(item, _how(process.exitcode)), 0.0
+            if todo:
+                self.hand(self.start(), todo.pop(0))
+            return
+        if todo and process.is_alive():
+            self.hand(conn, todo.pop(0), process)
+        elif todo:  # it answered, then died: another takes its place
+            conn.close()
+            self.hand(self.start(), todo.pop(0))
+        else:
+            conn.send(None)
+            conn.close()
+            process.join(10)
+        yield item, done, seconds
+
+    def start(self) -> Any:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_serve, args=(child, self.preset, self.verbose), daemon=True)
+        process.start()
+        child.close()
+        self.busy[parent] = (process, None)
+        return parent
+
+    def hand(self, conn: Any, item: Item, process: Any = None) -> None:
+        process = process if process is not None else self.busy[conn][0]
+        conn.send((item.source, item.out_dir, *self.options))
+        self.busy[conn] = (process, item)
+
+
+def _serve(conn: Any, preset: Any, verbose: bool) -> None:
+    """A worker process: load the Tagger once, then tag each file the parent sends until it sends None.
+    Ctrl-C is the parent's to handle; SIGTERM ends the worker as an exception, so its temp files go."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    _start_worker(preset, verbose)
+    while (task := conn.recv()) is not None:
+        conn.send(_work(*task))
+
+
+def _unlock(item: Item) -> None:
+    """The lock file a killed worker left on ``item``'s outputs removed (the kernel freed the lock itself)."""
+    from mediatagger.errors import MediaTaggerError
+
+    with contextlib.suppress(MediaTaggerError, OSError), files.OutputLock(item.out_dir, files.output_stem(item.source)):
+        pass
+
+
+def _exit_on_term(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _how(exitcode: int | None) -> str:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        return f"killed by {signal.Signals(-exitcode).name}"
+    return f"exit code {exitcode}"
 
 
 def _size(path: Path) -> int:
@@ -205,10 +360,11 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _died(item: Item, exc: BaseException) -> Any:
+def _died(item: Item, how: str) -> Any:
     from mediatagger.errors import MediaTaggerError
 
-    return MediaTaggerError(f"{item.source}: its worker stopped ({type(exc).__name__}: {exc})")
+    return MediaTaggerError(f"{item.source}: its worker process died while tagging it ({how}), "
+                            f"{TRIES} times; the other files went on")
 
 
 # --- a Ray cluster ---------------------------------------------------------------------------------
@@ -218,7 +374,8 @@ def on_ray(preset: Any, items: list[Item], address: str, exports: Any, track: An
     """Each item tagged by an actor on the Ray cluster at ``address`` (``auto``: the one this machine
     runs), one actor per CPU it offers, each holding one loaded model; largest files first. The files
     and the output folder must be at the same paths on every node (a shared disk). An actor killed in
-    the middle of a file is restarted by Ray and the file retried on it; the batch goes on."""
+    the middle of a file is replaced by a new one and the file retried on it once, then reported failed;
+    the batch goes on."""
     import dataclasses
 
     ray = _ray()
@@ -230,16 +387,47 @@ def on_ray(preset: Any, items: list[Item], address: str, exports: Any, track: An
         workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         if not preset.model.threads:
             preset = dataclasses.replace(preset, model=dataclasses.replace(preset.model, threads=1))
-        actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=2)(RayWorker)
-        pool = ray.util.ActorPool([actor.remote(preset, verbose) for _ in range(min(workers, len(items)))])
-        order = sorted(items, key=lambda i: -_size(i.source))
-        results = pool.map_unordered(lambda a, i: a.run.remote(i.name, i.source, i.out_dir, exports, track, force),
-                                     order)
-        by_name = {i.name: i for i in order}
-        for name, done, seconds in results:
-            yield by_name[name], done, seconds
+        actor = ray.remote(num_cpus=1)(RayWorker)
+        yield from _on_actors(ray, lambda: actor.remote(preset, verbose), min(workers, len(items)),
+                              sorted(items, key=lambda i: -_size(i.source)), (exports, track, force))
     finally:
         ray.shutdown()
+
+
+def _on_actors(ray: Any, new_actor: Callable[[], Any], count: int, todo: list[Item],
+               options: tuple[Any, ...]) -> Iterator[tuple[Item, Any, float]]:
+    """Each item handed to the next free one of ``count`` actors; an actor that dies on an item is
+    replaced by a new one, which tries the item once more; an item whose actor died both times is
+    reported failed."""
+    running: dict[Any, tuple[Any, Item]] = {}
+    tries: dict[str, int] = {}
+
+    def hand(worker: Any) -> None:
+        item = todo.pop(0)
+        running[worker.run.remote(item.name, item.source, item.out_dir, *options)] = (worker, item)
+
+    for _ in range(count):
+        hand(new_actor())
+    while running:
+        [ready], _ = ray.wait(list(running), num_returns=1)
+        worker, item = running.pop(ready)
+        try:
+            _, done, seconds = ray.get(ready)
+        except ray.exceptions.RayError:  # its actor died on it: a new one takes its place
+            _unlock(item)
+            with contextlib.suppress(Exception):
+                ray.kill(worker, no_restart=True)
+            tries[item.name] = tries.get(item.name, 0) + 1
+            if tries[item.name] < TRIES:
+                todo.insert(0, item)
+            else:
+                yield item, _died(item, "its Ray actor was lost"), 0.0
+            if todo:
+                hand(new_actor())
+            continue
+        if todo:
+            hand(worker)
+        yield item, done, seconds
 
 
 class RayWorker:

@@ -85,11 +85,12 @@ def check_paths(source: Path, subs: Path, out: Path) -> None:
 
 
 def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, audio: list[str],
-              fontsdir: Path | None = None) -> list[str]:
+              fontsdir: Path | None = None, origin: Fraction = Fraction(0)) -> list[str]:
     """Every source frame kept as it was timed (``passthrough``: no frame is duplicated to fill a late
-    video start, so frame N of the output is frame N of the source)."""
+    video start, so frame N of the output is frame N of the source). Cues are on the media's clock,
+    frames on the file's: the first frame is at ``origin``."""
     return ["-y", "-loglevel", "warning", "-i", media.file_arg(source), "-map", "0:v:0", "-map", "0:a?",
-            "-vf", subtitles_filter(subs, fontsdir), "-fps_mode", "passthrough",
+            "-vf", subtitles_filter(subs, fontsdir, -origin), "-fps_mode", "passthrough",
             "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *audio,
             "-movflags", "+faststart", "-f", container(out), media.file_arg(out)]
 
@@ -105,8 +106,8 @@ def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = 
     audio = audio_args(info, container(out), audio_bitrate)
     stage = Stage(progress, "burn", info.duration_ms / 1000, "s")
     with files.atomic_path(out) as tmp:
-        done = media.run_ffmpeg(burn_args(source, subs, tmp, crf, x264_preset, audio, fontsdir), source,
-                                f"cannot burn {subs.name}", stage.update)
+        done = media.run_ffmpeg(burn_args(source, subs, tmp, crf, x264_preset, audio, fontsdir, info.origin), source,
+                                f"cannot burn {subs.name} into {out.name}", stage.update)
         check_fonts(done.stderr.decode("utf-8", "replace"), subs)
     stage.finish()
     return out

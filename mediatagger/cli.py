@@ -1,8 +1,8 @@
 """The command line: parses flags, calls the API (``mediatagger.api``), and is the only place errors
 become one-line messages and exit codes.
 
-Exit codes: 0 ok, 1 processing error, 2 usage error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (temp files
-are removed on all three). ``--debug`` shows tracebacks.
+Exit codes: 0 ok, 1 processing error, 2 usage error, 70 internal error (a bug), 130 Ctrl-C, 143 SIGTERM,
+129 SIGHUP (temp files are removed on all three). ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from mediatagger import __version__, api, presets
+from mediatagger import __version__, api, files, presets
 from mediatagger.cut import FORMATS as TIMELINE_FORMATS
 from mediatagger.errors import MediaTaggerError, Terminated, UsageError
 from mediatagger.files import Written
@@ -29,6 +29,11 @@ from mediatagger.timecode import TIMECODE_MODES, parse_duration
 FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
          "vad_silero": "--vad silero", "cut_accurate": "--cut accurate on reel, clips.cut: accurate in a preset",
          "fontsdir": "--fontsdir DIR", "media_root": "--media-root DIR"}
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def fail(message: str, code: int) -> None:
@@ -71,6 +76,11 @@ def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
             if debug:
                 raise
             fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
+        except Exception as exc:  # a bug: still one line and a failing exit code, never a silent 0
+            if debug:
+                raise
+            fail(f"internal error, please report it: {type(exc).__name__}: {one_line(str(exc))} "
+                 "(--debug shows where)", 70)
         sys.exit(code)
 
     return wrapper
@@ -277,7 +287,8 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc, timecode)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, verbose=debug)
-    items = batch.discover(inputs, out_dir, recursive)
+    items = batch.discover(inputs, out_dir, recursive, warn=lambda text: click.echo(f"mediatagger: warning: {text}",
+                                                                                  err=True))
     if not items:
         raise UsageError(f"no media files in {', '.join(map(str, inputs))}" + ("" if recursive else
                          " (use --recursive to search subfolders)"))
@@ -367,7 +378,7 @@ def write_summary(items: list[Any], journal: Any) -> list[Path]:
     """The batch's summary.csv and summary.html, a row per input as the journal last saw it."""
     from mediatagger import summary
 
-    rows = [summary.row(i.name, i.out_dir, i.source.stem, "" if journal.state(i) == "done" else
+    rows = [summary.row(i.name, i.out_dir, files.output_stem(i.source), "" if journal.state(i) == "done" else
                         journal.error(i) or "not tagged") for i in items]
     return summary.write(rows, journal.path.parent)
 

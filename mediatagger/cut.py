@@ -35,7 +35,7 @@ from typing import Any
 from mediatagger import analysis as document
 from mediatagger import media
 from mediatagger.analysis import Analysis, Segment, TrackResult, Word
-from mediatagger.errors import MediaError, MediaTaggerError, UnknownChoiceError
+from mediatagger.errors import MediaError, MediaTaggerError, UnknownChoiceError, UsageError
 from mediatagger.exporters import EXPORTERS, markers
 from mediatagger.media import MediaInfo
 from mediatagger.presets import Preset
@@ -109,15 +109,18 @@ def load_timeline(path: Path, kind: str, rate: Fraction | None = None) -> Any:
     media.check_input(path)
     if kind == "fcpxml":
         return fcpxml_timeline.read(path)
+    if kind in ("xmeml", "kdenlive"):
+        fcpxml_timeline.refuse_entities(path)
     args = {}
     if kind == "edl":   # ; timecode needs a drop-frame rate even to be read
         args["rate"] = float(rate or (Fraction(30000, 1001) if counts_drop(path, kind, None) else EDL_PROBE_RATE))
     try:
         found = otio.adapters.read_from_file(str(path), ADAPTERS[kind], **args)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything; every failure is this file's
-        raise MediaError(path, f"cannot read the timeline: {type(exc).__name__}: {exc}") from None
+        raise MediaError(path, f"cannot read the timeline: {type(exc).__name__}: {fcpxml_timeline.brief(exc)}") \
+            from None
     timelines = [found] if isinstance(found, otio.schema.Timeline) else \
-        list(found.find_children(descended_from_type=otio.schema.Timeline))
+        list(found.find_children(descended_from_type=otio.schema.Timeline)) if hasattr(found, "find_children") else []
     if not timelines:
         raise MediaError(path, "holds no timeline")
     return timelines[0]
@@ -200,10 +203,13 @@ def read(path: Path | str, media_root: Path | str | None = None, fps: Fraction |
     infos = {p: media.with_frame_count(media.probe(p)) for p in dict.fromkeys(found.values())}
     if kind == "edl" and fps is None and infos:
         timeline = load_timeline(path, kind, next(iter(infos.values())).fps or AUDIO_ONLY_FPS)
-    rate = timeline_rate(timeline, path)
-    pieces, warnings = place(timeline, found, infos, rate, kind)
-    start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else \
-        edl_start(timeline, path, rate) if kind == "edl" else 0
+    try:
+        rate = timeline_rate(timeline, path)
+        pieces, warnings = place(timeline, found, infos, rate, kind)
+        start = frames_at(timeline.global_start_time, rate) if timeline.global_start_time is not None else \
+            edl_start(timeline, path, rate) if kind == "edl" else 0
+    except UsageError as exc:   # a rate or a time of the file's that counts no frames (0 fps, NaN)
+        raise MediaError(path, f"malformed timeline: {exc.message}") from None
     if kind == "edl":   # its pieces' record frames were the EDL's own timecode: from the cut's start now
         pieces = [replace(p, record=p.record - start) for p in pieces]
     return Cut(path, kind, rate, start, counts_drop(path, kind, timeline), tuple(pieces), infos, timeline,
@@ -226,12 +232,11 @@ EDL_EVENT = re.compile(r"^\d{3}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?\S+\s+\S+\s+(\d\d
 def edl_start(timeline: Any, path: Path, rate: Fraction) -> int:
     """An EDL's first record timecode as a frame count: where its timeline starts. OpenTimelineIO's
     reader keeps no start; it starts each track at its own first event, the offset in the track's
-    ``source_range`` (negated)."""
+    ``source_range`` (negated), and keeps none on a track whose first event is at 00:00:00:00."""
     from mediatagger.timecode import tc_to_frames
 
-    offsets = [-frames_at(t.source_range.start_time, rate) for t in timeline.tracks if t.source_range is not None]
-    if offsets:
-        return min(offsets)
+    if any(t.source_range is not None for t in timeline.tracks):
+        return min(record_offset(t, rate) for t in timeline.tracks)
     try:
         found = EDL_EVENT.search(path.read_text(encoding="utf-8", errors="replace"))
         return tc_to_frames(found.group(1), rate, ";" in found.group(1)) if found else 0
@@ -565,8 +570,8 @@ def parts(cut: Cut, first: int, frames: int) -> list[Part]:
             continue
         if a > cursor:
             out.append(Part(Fraction(a - cursor) / cut.fps))
-        seek = (Fraction(p.source) / p.rate) + Fraction(a - p.record) / cut.fps
         info = cut.infos[p.media]
+        seek = info.origin + Fraction(p.source) / p.rate + Fraction(a - p.record) / cut.fps
         out.append(Part(Fraction(b - a) / cut.fps, p.media, seek, bool(info.audio_tracks)))
         cursor = b
     if cursor < end:

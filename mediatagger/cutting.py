@@ -35,10 +35,12 @@ def seconds(value: Fraction) -> str:
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
-def hybrid_seek(clip: Clip) -> tuple[Fraction, Fraction]:
-    """(input seek, output seek): a coarse seek up to ``PREROLL`` before the in point, then the exact rest."""
-    coarse = floor_us(max(Fraction(0), clip.seek - PREROLL))
-    return coarse, clip.seek - coarse
+def hybrid_seek(clip: Clip, origin: Fraction = Fraction(0)) -> tuple[Fraction, Fraction]:
+    """(input seek, output seek) in the file's time (the media's plus ``origin``): a coarse seek up to
+    ``PREROLL`` before the in point, then the exact rest."""
+    seek = clip.seek + origin
+    coarse = floor_us(max(Fraction(0), seek - PREROLL))
+    return coarse, seek - coarse
 
 
 def encode_args(opts: ClipOptions) -> list[str]:
@@ -48,7 +50,7 @@ def encode_args(opts: ClipOptions) -> list[str]:
 
 def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
                   fontsdir: Path | None = None) -> list[str]:
-    coarse, fine = hybrid_seek(clip)
+    coarse, fine = hybrid_seek(clip, info.origin)
     args = ["-y", "-loglevel", "warning", "-ss", seconds(coarse), "-i", media.file_arg(info.path),
             "-ss", seconds(fine), "-t", seconds(clip.length), "-map", "0:v:0?", "-map", "0:a?",
             "-sn", "-dn", "-map_metadata", "-1"]
@@ -57,7 +59,7 @@ def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, sub
     # audio from the clip's first instant (silence fills what a coarse packet boundary left out) to its last
     args += ["-af", "aresample=async=1:first_pts=0,apad"]
     if subs is not None:  # the filter sees times from the coarse seek; the output seek trims after it
-        args += ["-vf", burnin.subtitles_filter(subs, fontsdir, shift=coarse)]
+        args += ["-vf", burnin.subtitles_filter(subs, fontsdir, shift=coarse - info.origin)]
     return args + encode_args(opts) + [media.file_arg(out)]
 
 
@@ -66,6 +68,7 @@ def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip
     refuse_variable_rate(info)
     fps = info.fps
     assert fps is not None
+    keys = [k - info.origin for k in keys]  # the file's times to the media's
     first = max((k for k in keys if k <= clip.seek), default=Fraction(0))
     total = math.floor(Fraction(info.duration_ms, 1000) * fps)
     last = min((k for k in keys if k >= clip.seek + clip.length), default=total / fps)
@@ -75,7 +78,7 @@ def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip
 def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
     """Stream copy from a keyframe: seek half a frame past it (the demuxer goes back to it)."""
     assert info.fps is not None and clip.frames is not None
-    return ["-y", "-loglevel", "error", "-ss", seconds(clip.seek + 1 / (2 * info.fps)), "-i",
+    return ["-y", "-loglevel", "error", "-ss", seconds(info.origin + clip.seek + 1 / (2 * info.fps)), "-i",
             media.file_arg(info.path), "-t", seconds(clip.length), "-frames:v", str(clip.frames),
             "-map", "0:v:0", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1", "-c", "copy",
             "-avoid_negative_ts", "make_zero", "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]

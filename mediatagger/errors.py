@@ -114,6 +114,14 @@ class OutputExistsError(MediaTaggerError):
         super().__init__(f"{path}: {why}")
 
 
+class OutputError(MediaTaggerError):
+    """An output that cannot be written: a full disk, a read-only folder, a folder removed under us."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path, self.problem = path, problem
+        super().__init__(f"{path}: {problem}")
+
+
 class OutputBusyError(MediaTaggerError):
     """Another run holds the lock on these outputs."""
 

@@ -44,18 +44,42 @@ def seconds(value: str | None) -> Fraction:
 
 # --- reading ---------------------------------------------------------------------------------
 
+ENTITY_DECLARATIONS = (b"<!ENTITY", "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
+
+
+def brief(exc: BaseException) -> str:
+    """A parser's complaint as one short line (some span lines, some quote a whole attribute)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def refuse_entities(path: Path) -> None:
+    """No XML timeline declares entities; one that does is refused before any parser sees it (so no
+    external entity is fetched and no billion-laughs expansion starts, whatever the parser)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MediaError(path, f"cannot read the timeline: {exc.strerror or exc}") from None
+    if any(mark in raw for mark in ENTITY_DECLARATIONS):
+        raise MediaError(path, "declares XML entities (a DOCTYPE with <!ENTITY ...>), which no timeline needs; "
+                               "not read")
+
+
 def read(path: Path) -> Any:
     """An FCPXML file -> an OpenTimelineIO Timeline; a ``MediaError`` naming the file for anything else."""
+    refuse_entities(path)
     try:
         root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as exc:
-        raise MediaError(path, f"cannot read FCPXML: {exc}") from None
+    except (OSError, ET.ParseError, LookupError, ValueError) as exc:   # LookupError: an unknown encoding
+        raise MediaError(path, f"cannot read FCPXML: {brief(exc)}") from None
     if root.tag != "fcpxml":
         raise MediaError(path, "not an FCPXML document")
     try:
         return _timeline(root, path.stem)
     except (ValueError, ZeroDivisionError, KeyError) as exc:
-        raise MediaError(path, f"malformed FCPXML: {exc}") from None
+        raise MediaError(path, f"malformed FCPXML: {brief(exc)}") from None
+    except RecursionError:
+        raise MediaError(path, "malformed FCPXML: clips connected to clips too deeply") from None
 
 
 def _timeline(root: ET.Element, name: str) -> Any:
@@ -152,7 +176,7 @@ def _time(value: Fraction, rate: Fraction) -> Any:
 def media_path(url: str) -> str:
     """``file:///a%20b.mov`` or ``file://localhost/...`` -> ``/a b.mov``; anything else as it is."""
     parsed = urlparse(url)
-    return unquote(parsed.path) if parsed.scheme == "file" else url
+    return unquote(parsed.path, errors="surrogateescape") if parsed.scheme == "file" else url
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ crashed run never blocks the next).
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -16,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediatagger.errors import OutputBusyError
+from mediatagger.errors import OutputBusyError, OutputError
 
 _UMASK_LOCK = threading.Lock()
 
@@ -69,27 +72,83 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path in ``target``'s folder (same suffix); it becomes ``target`` on success.
 
     The temp file is removed whatever ends the block (an error, Ctrl-C, SIGTERM): the mode is worked
-    out before the file exists, and everything after its creation runs under the cleanup."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    out before the file exists, and everything after its creation runs under the cleanup. A write that
+    fails (a full disk, a read-only or vanished folder) is an ``OutputError`` naming ``target``."""
+    with unwritable(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o666 & ~umask()
     held = hold_signals()  # a signal between the file's creation and the cleanup below would leave it behind
     try:
-        fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
+        with unwritable(target):
+            fd, tmp = tempfile.mkstemp(prefix=part_name(target), suffix=f".part{target.suffix}", dir=target.parent)
     except BaseException:
         release_signals(held)
         raise
     try:
         release_signals(held)  # one that came meanwhile is raised here, under the cleanup
+        with unwritable(target):
+            try:
+                if hasattr(os, "fchmod"):  # mkstemp makes 0600; the rename keeps the temp file's mode
+                    os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
+            yield Path(tmp)
+            os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def unwritable(target: Path) -> Iterator[None]:
+    """An OSError in the block (no space, no permission, the folder gone) as an ``OutputError`` on ``target``."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(target, f"cannot be written: {exc.strerror or exc}") from None
+
+
+def append_line(path: Path, line: str, expect: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """``line`` and a newline appended to ``path`` in one write and synced, or not at all: a write cut
+    short (a full disk) is cut back off, so the file keeps only whole lines; a torn last line that a
+    crash left is ended first, so it never swallows this one. Returns the file's (device, inode); with
+    ``expect`` (what it returned before) the line goes only to that very file, and None says it is gone
+    or another file now (nothing written)."""
+    with unwritable(path):
+        if expect is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            if hasattr(os, "fchmod"):  # mkstemp makes 0600; the rename keeps the temp file's mode
-                os.fchmod(fd, mode)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | (0 if expect else os.O_CREAT), 0o666)
+        except FileNotFoundError:
+            if expect is None:
+                raise
+            return None
+        try:
+            info = os.fstat(fd)
+            if expect is not None and (info.st_dev, info.st_ino) != expect:
+                return None
+            _append(fd, line.encode("utf-8", "surrogateescape") + b"\n")
+            return info.st_dev, info.st_ino
         finally:
             os.close(fd)
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+
+
+def _append(fd: int, data: bytes) -> None:
+    size = os.fstat(fd).st_size
+    if size and os.pread(fd, 1, size - 1) != b"\n":
+        data = b"\n" + data
+    rest = memoryview(data)
+    try:
+        while rest:  # a short write is followed by one that says why (no space, too large)
+            done = os.write(fd, rest)
+            if not done:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            rest = rest[done:]
+        os.fsync(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        raise
 
 
 def stale_parts(target: Path) -> list[Path]:
@@ -102,9 +161,43 @@ def stale_parts(target: Path) -> list[Path]:
                   and "." not in p.name[len(prefix):-len(suffix)])
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # a name's bytes that are not UTF-8 (os.fsdecode's surrogateescape)
+
+
+def as_text(text: str) -> str:
+    """Text as we write it: a file name's bytes that are not UTF-8 (a Latin-1 ``caf\\xe9.mp4``) shown as
+    U+FFFD, so every output is valid UTF-8; JSON keeps the exact bytes with ``json_text``."""
+    return _UNDECODED.sub("\ufffd", text)
+
+
+def json_text(text: str) -> str:
+    """JSON text with a name's undecodable bytes as ``\\udcXX`` escapes: valid UTF-8, and Python reads
+    back the very path (``os.fsencode`` gives the original bytes)."""
+    return _UNDECODED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+MAX_STEM_BYTES = 160  # what the longest output name adds (".part" temp names, clip labels) fits in 255 bytes
+
+
+def output_stem(source: Path | str) -> str:
+    """The stem every output of ``source`` is named from: its own, or, when that is too long for a file
+    name once suffixed, its first bytes and a short hash of the whole (so two long names stay apart)."""
+    stem = Path(source).stem
+    raw = os.fsencode(stem)
+    if len(raw) <= MAX_STEM_BYTES:
+        return stem
+    digest = hashlib.sha256(raw).hexdigest()[:8]
+    head = raw[:MAX_STEM_BYTES - 9]
+    while head and (head[-1] & 0xC0) == 0x80:  # never split a UTF-8 character
+        head = head[:-1]
+    if head and head[-1] >= 0xC0:
+        head = head[:-1]
+    return os.fsdecode(head) + "~" + digest
+
+
 def write_text(target: Path, text: str) -> Path:
     with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
+        tmp.write_text(as_text(text), encoding="utf-8", newline="\n")
     return target
 
 
@@ -133,11 +226,14 @@ class OutputLock:
     def __enter__(self) -> OutputLock:
         self.made = [p for p in [self.path.parent, *self.path.parent.parents] if not p.exists()]
         while self.fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with unwritable(self.path.parent):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             try:  # another run may remove the folder it made between our mkdir and open: then again
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
             except FileNotFoundError:
                 continue
+            except OSError as exc:
+                raise OutputError(self.path.parent, f"cannot be written: {exc.strerror or exc}") from None
             try:
                 _lock(fd)
             except BlockingIOError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ _RATE = re.compile(r"(\d+) Hz")
 _RATES = re.compile(r"([\d.]+)(k?) fps, ([\d.]+)(k?) tbr")
 _KEY_PTS = re.compile(r"pts_time:\s*(-?[\d.]+)")
 _SHOWINFO_RATE = re.compile(r"config in time_base: \S+, frame_rate: (\d+)/(\d+)")
+_FIRST_PTS = re.compile(r"^\[a?showinfo@(\w+) .*?\bn:\s*0 .*?pts_time:(-?[\d.]+)", re.M)
 _FRAMES = re.compile(r"frame=\s*(\d+)")
 _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5,
             "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8, "downmix": 2}
@@ -42,6 +44,7 @@ class AudioTrack:
     sample_rate: int
     language: str | None
     title: str | None
+    offset_ms: int = 0    # its first sample on the media clock (negative: before the first video frame)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ class MediaInfo:
     audio_tracks: tuple[AudioTrack, ...]
     variable_fps: bool = False     # average rate and frame rate differ (phone footage, screen recordings)
     video_frames: int | None = None  # frames in the first video stream (its audio may run longer)
+    start_ms: int = 0   # the media clock's zero (the first video frame, else the first audio sample) from
+                        # the file's start, where ffmpeg's -ss counts from; floored, so a seek never passes it
+
+    @property
+    def origin(self) -> Fraction:
+        """The media clock's zero in seconds from the file's start: add it to a time in the media to seek there."""
+        return Fraction(self.start_ms, 1000)
 
     @property
     def fps_text(self) -> str | None:
@@ -108,8 +118,22 @@ def run_ffmpeg(args: list[str], path: Path | str, what: str,
         errors.seek(0)
         stderr = errors.read()
     if proc.returncode != 0:
-        raise FFmpegError(path, what, stderr.decode("utf-8", "replace"))
+        raise FFmpegError(path, what, stderr.decode("utf-8", "replace") + stopped(proc.returncode))
     return subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr)
+
+
+def stopped(returncode: int) -> str:
+    """What ends ffmpeg's stderr when a signal stopped it (killed from outside, a file size limit):
+    the line an error reports, not the warning it happened to print last."""
+    if returncode >= 0:
+        return ""
+    import signal
+
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    return f"\nffmpeg was stopped by {name}"
 
 
 def _follow(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | None) -> None:
@@ -170,15 +194,41 @@ def _duration_ms(text: str) -> int:
     return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
 
 
-def _exact_fps(path: Path) -> Fraction | None:
-    """The first video stream's frame rate as ffmpeg's filter graph sees it (an exact fraction)."""
+def _first_video_frame(path: Path) -> tuple[Fraction | None, Fraction]:
+    """The first video stream's frame rate as ffmpeg's filter graph sees it (an exact fraction), and
+    its first frame's time in seconds from the file's start."""
     done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path), "-map",
-                           "0:v:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"],
+                           "0:v:0", "-frames:v", "1", "-vf", "showinfo@v", "-f", "null", "-"],
                           capture_output=True, check=False)
-    match = _SHOWINFO_RATE.search(done.stderr.decode("utf-8", "replace"))
+    text = done.stderr.decode("utf-8", "replace")
+    first = {name: Fraction(t) for name, t in _FIRST_PTS.findall(text)}
+    match = _SHOWINFO_RATE.search(text)
     if not match or int(match.group(1)) == 0 or int(match.group(2)) == 0:
-        return None
-    return parse_rate(f"{match.group(1)}/{match.group(2)}")
+        return None, first.get("v", Fraction(0))
+    return parse_rate(f"{match.group(1)}/{match.group(2)}"), first.get("v", Fraction(0))
+
+
+def _audio_starts(path: Path, count: int) -> list[Fraction | None]:
+    """Each audio stream's first decoded sample, in seconds from the file's start (None: no sample),
+    from one ffmpeg run that decodes one frame of each."""
+    graph = ";".join(f"[0:a:{n}]ashowinfo@a{n}[o{n}]" for n in range(count))
+    outputs = [arg for n in range(count) for arg in ("-map", f"[o{n}]", "-frames:a", "1", "-f", "null", "-")]
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path),
+                           "-filter_complex", graph, *outputs], capture_output=True, check=False)
+    first = {name: Fraction(t) for name, t in _FIRST_PTS.findall(done.stderr.decode("utf-8", "replace"))}
+    return [first.get(f"a{n}") for n in range(count)]
+
+
+def _on_clock(path: Path, tracks: list[AudioTrack], video_start: Fraction | None) -> tuple[int, list[AudioTrack]]:
+    """(the media clock's zero in ms from the file's start, the tracks with their offsets on it): the
+    clock is the picture's where there is video, else the earliest audio track's."""
+    if video_start is None and len(tracks) < 2:
+        return 0, tracks
+    starts = _audio_starts(path, len(tracks)) if tracks else []
+    known = [s for s in starts if s is not None]
+    zero = video_start if video_start is not None else min(known, default=Fraction(0))
+    shifted = [replace(t, offset_ms=round((s - zero) * 1000)) if s is not None else t for t, s in zip(tracks, starts)]
+    return math.floor(zero * 1000), shifted
 
 
 def video_frames(path: Path | str) -> int:
@@ -222,6 +272,12 @@ def keyframes(path: Path | str) -> list[Fraction]:
                   for m in _KEY_PTS.findall(line)[:1])
 
 
+def _starts_as_mp4(path: Path) -> bool:
+    """The file opens as an MP4/MOV does (an ``ftyp``, ``wide`` or ``mdat`` box first)."""
+    with open(path, "rb") as fh:
+        return fh.read(8)[4:8] in (b"ftyp", b"wide", b"mdat", b"free")
+
+
 def probe(path: Path | str) -> MediaInfo:
     """Streams, duration, frame rate, size and timecode of a media file, from ffmpeg's report."""
     path = Path(path)
@@ -231,18 +287,21 @@ def probe(path: Path | str) -> MediaInfo:
     text = done.stderr.decode("utf-8", "replace")
     blocks = _stream_blocks(text)
     if not blocks:
+        if "moov atom not found" in text and _starts_as_mp4(path):
+            raise MediaError(path, "is cut short: its index (the MP4/MOV moov atom) is missing, so the recording "
+                                   "or copy did not finish")
         raise FFmpegError(path, "not a media file ffmpeg can read", text)
     audio = [b for b in blocks if b[0].group(3) == "Audio"]
     video = [b for b in blocks if b[0].group(3) == "Video" and "attached pic" not in b[0].group(4)]
     size = _SIZE.search(video[0][0].group(4)) if video else None
     timecodes = [meta["timecode"] for _, meta in blocks if "timecode" in meta]
+    fps, video_start = _first_video_frame(path) if video else (None, None)
+    start_ms, tracks = _on_clock(path, [_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)], video_start)
     return MediaInfo(
-        path=os.path.abspath(path), duration_ms=_duration_ms(text),
-        fps=_exact_fps(path) if video else None,
+        path=os.path.abspath(path), duration_ms=_duration_ms(text), fps=fps,
         width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
-        start_timecode=timecodes[0] if timecodes else None,
-        audio_tracks=tuple(_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)),
-        variable_fps=_is_variable(video[0][0].group(4)) if video else False,
+        start_timecode=timecodes[0] if timecodes else None, audio_tracks=tuple(tracks),
+        variable_fps=_is_variable(video[0][0].group(4)) if video else False, start_ms=start_ms,
     )
 
 
@@ -264,13 +323,17 @@ def extract_audio(info: MediaInfo, track: int,
 
     The array is sized from the probed duration (plus a second) and grows only if the stream runs
     longer, so a track is held once: two hours are 460 MB, not a multiple of it. ``progress`` is
-    called with the seconds decoded so far.
+    called with the seconds decoded so far. The audio is put on the media clock: a track that starts
+    after the first video frame is led by silence, one that starts before it loses what comes first,
+    so sample 0 is the first frame's instant.
     """
+    offset = info.audio_tracks[track].offset_ms * SAMPLE_RATE // 1000 if track < len(info.audio_tracks) else 0
     cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-i",
            file_arg(info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
            "-c:a", "pcm_f32le", "-f", "f32le", "-"]
-    samples = np.empty((info.duration_ms * SAMPLE_RATE) // 1000 + SAMPLE_RATE, dtype="<f4")
-    filled = 0  # bytes
+    samples = np.empty((info.duration_ms * SAMPLE_RATE) // 1000 + SAMPLE_RATE + max(offset, 0), dtype="<f4")
+    samples[:max(offset, 0)] = 0
+    filled = max(offset, 0) * 4  # bytes
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         try:
@@ -282,11 +345,11 @@ def extract_audio(info: MediaInfo, track: int,
                     break
                 filled += read
                 if progress:
-                    progress(filled / 4 / SAMPLE_RATE)
+                    progress((filled / 4 - max(offset, 0)) / SAMPLE_RATE)
         except BaseException:
             proc.kill()
             raise
         stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.returncode != 0:
-        raise FFmpegError(info.path, f"cannot decode audio track {track}", stderr)
-    return samples[: filled // 4]
+        raise FFmpegError(info.path, f"cannot decode audio track {track}", stderr + stopped(proc.returncode))
+    return samples[max(-offset, 0): max(filled // 4, -offset)]

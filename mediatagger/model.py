@@ -78,7 +78,7 @@ def _auto_model(name: str, device: str, verbose: bool, hint: str, threads: int =
                                     disable_pbar=True, ncpu=cores(threads), **kwargs)
     except Exception as exc:  # funasr raises bare RuntimeError/AssertionError/OSError here
         if Path(name).is_dir():
-            raise ModelLoadError(name, f"funasr could not load the folder ({exc})") from None
+            raise ModelLoadError(name, f"funasr could not load the folder ({_gist(exc)})") from None
         raise ModelLoadError(name, "not found locally and the model hub could not be reached", hint) from None
 
 
@@ -219,8 +219,20 @@ def _load_weights(module: Any, path: Path, verbose: bool) -> None:
     except Exception:  # another layout, pickled objects: funasr knows them all
         from funasr.train_utils.load_pretrained_model import load_pretrained_model
 
-        with _quiet(verbose):
-            load_pretrained_model(model=module, path=str(path))
+        try:
+            with _quiet(verbose):
+                load_pretrained_model(model=module, path=str(path))
+        except Exception as exc:  # a truncated or corrupt file: torch and funasr raise all kinds
+            raise ModelLoadError(str(path.parent), f"cannot read its weights {path.name} ({_gist(exc)}); the file "
+                                 "may be truncated or corrupt", hint="download the model again and pass it as "
+                                 "{model_dir}") from None
+
+
+def _gist(exc: BaseException) -> str:
+    """An exception's message cut to its first sentence on one line (torch's run on for a paragraph)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    first = re.split(r"(?<=[.!?]) ", text, maxsplit=1)[0]
+    return first if len(first) <= 200 else first[:199] + "…"
 
 
 def _return_freed_memory() -> None:

@@ -128,7 +128,7 @@ def scan_gaps(sensevoice: AudioTagger, audio: np.ndarray, segments: list[scan.Wi
         return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
 
     gaps = scan.gaps(duration_ms, [(w.start_ms, w.end_ms) for w in segments])
-    coarse = tag("scan", scan.tile(gaps, preset.scan.window_ms))
+    coarse = tag("scan", vad.audible(audio, scan.tile(gaps, preset.scan.window_ms)))
     if not preset.scan.refine:
         return coarse, []
     curve = scan.curves(segments + coarse, duration_ms, preset.scan.grid_ms, tags.EVENTS)

@@ -111,7 +111,7 @@ def html_row(r: Row, out: Path) -> str:
     cells = [f"{s:.1f} s ({n})" for s, n in (seconds(r.result, label) for label in COUNTED)]
     emotions = ", ".join(html.escape(tags.label_name(e)) for e in dominant_emotions(r.result))
     moments = "<br>".join(f"{html.escape(n)} {html.escape(tc)}" for n, tc in best_moments(r.result))
-    anchors = " ".join(f'<a href="{html.escape(urllib.parse.quote(path))}">{kind}</a>'
+    anchors = " ".join(f'<a href="{html.escape(urllib.parse.quote(os.fsencode(path)))}">{kind}</a>'
                        for kind, path in links(r, out).items())
     return (f"<tr><td>{name}</td><td>{r.result.source.duration_ms / 1000:.0f} s</td>"
             + "".join(f"<td>{c}</td>" for c in cells)

@@ -20,33 +20,49 @@ from mediatagger.errors import UsageError
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 TIMECODE_MODES = ("auto", "df", "ndf")  # how marker files count 29.97/59.94: the source's way, drop, non-drop
 AUDIO_ONLY_FPS = Fraction(25)  # the timeline rate markers and timecodes use for sources without video
-TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
+TIMECODE = re.compile(r"^([0-9]{1,2}):([0-9]{2}):([0-9]{2})([:;.,])([0-9]{2,3})$")
+RATE_TEXT = re.compile(r"[+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,2})?(/[0-9]+)?")  # 25, 29.97, 30000/1001
+MAX_RATE = 1_000_000        # frames a second: beyond this a "rate" is a mistake (and slow to count with)
+MAX_DURATION_MS = 1000 * 3600 * 1000
 
 
 def parse_rate(text: str | int | float | Fraction) -> Fraction:
     """``"30000/1001"``, ``"29.97"``, ``25`` -> an exact frame rate (NTSC decimals snap to x/1001)."""
-    if isinstance(text, Fraction):
-        rate = text
-    else:
-        try:
-            rate = Fraction(str(text).strip())
-        except (ValueError, ZeroDivisionError):
-            raise UsageError(f"not a frame rate: {text!r}") from None
-    if rate <= 0:
-        raise UsageError(f"not a frame rate: {text!r}")
+    rate = text if isinstance(text, Fraction) else _rate(str(text).strip())
+    if rate is None or not 0 < rate <= MAX_RATE:
+        raise UsageError(f"not a frame rate: {_shown(text)}")
     ntsc = Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)
-    if rate.denominator != 1001 and rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 100):
+    if ntsc and rate.denominator != 1001 and rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 100):
         return ntsc
     return rate
 
 
+def _rate(text: str) -> Fraction | None:
+    """A rate's text as a fraction, or None (the form checked first: ``Fraction("1e999999999")`` never ends)."""
+    if len(text) > 64 or not RATE_TEXT.fullmatch(text):
+        return None
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 1000 else "a huge number"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def rate_of(value: float) -> Fraction:
     """An OpenTimelineIO rate (a float: 29.97002997...) as the exact rate it stands for."""
+    if not math.isfinite(value):
+        raise UsageError(f"not a frame rate: {value!r}")
     return parse_rate(Fraction(value).limit_denominator(1001))
 
 
 def frames_at(time: Any, rate: Fraction) -> int:
     """An OpenTimelineIO RationalTime as whole frames at ``rate`` (exact when it is on that rate's grid)."""
+    if not math.isfinite(time.value):
+        raise UsageError(f"not a time: {time.value!r} frames")
     return round(Fraction(time.value).limit_denominator(1000) / rate_of(time.rate) * rate)
 
 
@@ -59,8 +75,8 @@ def is_drop_frame(rate: Fraction) -> bool:
 
 
 def nominal(rate: Fraction) -> int:
-    """Frames per timecode second: 30 for 29.97, 24 for 23.976."""
-    return round(rate)
+    """Frames per timecode second: 30 for 29.97, 24 for 23.976 (1 below 1.5)."""
+    return max(1, round(rate))
 
 
 def frame_to_ms(frame: int, rate: Fraction) -> int:
@@ -111,11 +127,11 @@ def tc_to_frames(tc: str, rate: Fraction, drop: bool | None = None) -> int:
     """``HH:MM:SS:FF`` or ``HH:MM:SS;FF`` -> frame count at ``rate`` (``drop`` as in ``frames_to_tc``)."""
     match = TIMECODE.match(tc.strip())
     if not match:
-        raise UsageError(f"not a timecode: {tc!r} (expected HH:MM:SS:FF)")
+        raise UsageError(f"not a timecode: {_shown(tc)} (expected HH:MM:SS:FF)")
     hh, mm, ss, _, ff = match.groups()
     fps, skip = nominal(rate), _drop_per_minute(rate, drop)
     if int(mm) > 59 or int(ss) > 59 or int(ff) >= fps:
-        raise UsageError(f"not a timecode at {format_rate(rate)} fps: {tc!r}")
+        raise UsageError(f"not a timecode at {format_rate(rate)} fps: {_shown(tc)}")
     minutes = int(hh) * 60 + int(mm)
     return (minutes * 60 + int(ss)) * fps + int(ff) - skip * (minutes - minutes // 10)
 
@@ -128,20 +144,28 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d
 
 
 def parse_duration(text: str) -> int:
-    """``60s``, ``1m30s``, ``90``, ``1:30``, ``1:00:00``, ``500ms`` -> milliseconds."""
+    """``60s``, ``1m30s``, ``90``, ``1:30``, ``1:00:00``, ``500ms`` -> milliseconds (1000 hours at most)."""
     text = text.strip().lower()
+    ms = _duration_ms(text) if len(text) <= 64 else None
+    if ms is None or not 0 <= ms <= MAX_DURATION_MS:
+        raise UsageError(f"not a duration: {_shown(text)} (e.g. 60s, 1m30s, 1:30; 1000h at most)")
+    return ms
+
+
+def _duration_ms(text: str) -> int | None:
+    """``text`` (lower case, at most 64 characters) in milliseconds, or None."""
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
-            if len(parts) > 3 or any(p < 0 for p in parts):
-                raise ValueError
+            if len(parts) > 3 or not all(0 <= p < math.inf for p in parts):
+                return None
             return round(sum(p * 60 ** i for i, p in enumerate(reversed(parts))) * 1000)
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return round(float(text) * 1000)
     except ValueError:
-        raise UsageError(f"not a duration: {text!r} (e.g. 60s, 1m30s, 1:30)") from None
+        return None
     match = _DURATION.match(text)
     if not text or not match or not any(match.groups()):
-        raise UsageError(f"not a duration: {text!r} (e.g. 60s, 1m30s, 1:30)")
+        return None
     h, m, s, ms = match.groups()
     return round(((int(h or 0) * 60 + int(m or 0)) * 60 + float(s or 0)) * 1000) + int(ms or 0)

@@ -41,6 +41,20 @@ def speech_regions(audio: np.ndarray, vad: SpeechDetector | None, options: VadOp
     return split_long([r for r in regions if r[1] > r[0]], options.max_segment_ms)
 
 
+SILENCE = 10 ** (-80 / 20)  # a stretch whose peak stays below -80 dBFS holds nothing to hear or tag
+
+
+def silent(audio: np.ndarray) -> bool:
+    return bool(np.abs(audio).max(initial=0.0) <= SILENCE)
+
+
+def audible(audio: np.ndarray, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans (ms) that hold any sound: digital silence (a muted track, hours at zero) is not sent to
+    the model, so a silent file costs a pass over its samples, not the model's time."""
+    per_ms = SAMPLE_RATE // 1000
+    return [(s, e) for s, e in spans if not silent(audio[s * per_ms:e * per_ms])]
+
+
 def detect(audio: np.ndarray, vad: SpeechDetector, chunk_ms: int = CHUNK_MS) -> list[tuple[int, int]]:
     """The detector's regions, about ``chunk_ms`` of audio at a time so its memory stays flat on long
     footage; each chunk ends at the quietest tenth of a second of its last quarter, where no speech
@@ -48,6 +62,8 @@ def detect(audio: np.ndarray, vad: SpeechDetector, chunk_ms: int = CHUNK_MS) -> 
     out = []
     bounds = quiet_cuts(audio, chunk_ms * SAMPLE_RATE // 1000)
     for start, end in zip(bounds[:-1], bounds[1:]):
+        if silent(audio[start:end]):
+            continue
         offset = start * 1000 // SAMPLE_RATE
         out += [(s + offset, e + offset) for s, e in vad.regions(audio[start:end])]
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def load_fixed() -> analysis.Analysis:
 
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mediatagger", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
+                          text=True, errors="backslashreplace", cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
 
 
 def ffmpeg(*args: str | Path) -> None:
@@ -114,3 +115,18 @@ def gray_frame(path: Path, index: int) -> np.ndarray:
                            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
                           capture_output=True, check=True)
     return np.frombuffer(done.stdout, np.uint8).reshape(90, 160).astype(np.int16)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """A Ray head on this machine with two CPUs, one per test session; its address."""
+    pytest.importorskip("ray", reason="Ray tests need Ray: pip install 'mediatagger[ray]'")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    ray = [sys.executable, "-m", "ray.scripts.scripts"]
+    subprocess.run([*ray, "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
+                    "--disable-usage-stats"], check=True, capture_output=True, env=env)
+    yield f"127.0.0.1:{port}"
+    subprocess.run([*ray, "stop", "--force"], capture_output=True, env=env)

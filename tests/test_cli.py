@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pysubs2
 import pytest
 
@@ -367,3 +368,22 @@ def test_a_presets_exports_are_what_export_writes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.analysis.json", "talk.edl", "talk.fcpxml",
                                                          "talk.kdenlive", "talk.loc.edl", "talk.markers.csv",
                                                          "talk.mlt", "talk.otio", "talk.xml"]
+
+
+def test_a_bug_is_one_line_and_never_exit_0():
+    """An exception no code raises on purpose still ends the command with one line and exit 70."""
+    from click.testing import CliRunner
+
+    from mediatagger.cli import reports_errors
+
+    @click.command()
+    @click.option("--debug", is_flag=True)
+    @reports_errors
+    def broken(debug: bool) -> int:
+        return {}["no such key"]
+
+    done = CliRunner().invoke(broken, [])
+    assert done.exit_code == 70
+    assert done.output.splitlines() == [
+        "mediatagger: error: internal error, please report it: KeyError: 'no such key' (--debug shows where)"]
+    assert isinstance(CliRunner().invoke(broken, ["--debug"]).exception, KeyError)

@@ -9,6 +9,7 @@ import pytest
 from mediatagger import analysis, clips, media, presets
 from mediatagger.errors import UsageError
 from tests.conftest import TALK, ffmpeg, ffprobe, gray_frame, load_fixed
+from tests.reliability import case
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,7 @@ def doc_for(source, events=EVENTS) -> analysis.Analysis:
     data = analysis.to_dict(load_fixed())
     info = media.probe(source)
     data["source"].update(path=str(source), fps=info.fps_text, duration_ms=info.duration_ms,
-                          variable_fps=info.variable_fps)
+                          variable_fps=info.variable_fps, start_ms=info.start_ms)
     data["tracks"][0]["events"] = [{"start_ms": s, "end_ms": e, "label": label, "score": score, "track": 0}
                                    for s, e, label, score in events]
     return analysis.from_dict(data)
@@ -49,6 +50,8 @@ def sources(tmp_path_factory):
                str(round(Fraction(rate))), "-c:a", "copy", out[name])
     out["ts"] = folder / "talk.ts"
     ffmpeg("-i", TALK, "-c", "copy", out["ts"])
+    out["late-video"] = folder / "talk_late_video.mp4"  # the picture starts 0.5 s after the sound
+    ffmpeg("-itsoffset", "0.5", "-i", TALK, "-i", TALK, "-map", "0:v", "-map", "1:a", "-c", "copy", out["late-video"])
     out["vfr"] = folder / "talk_vfr.mp4"
     ffmpeg("-i", TALK, "-vf", "select='not(between(n,60,300)*eq(mod(n,3),0))'", "-fps_mode", "vfr", "-c:v",
            "libx264", "-preset", "ultrafast", "-c:a", "copy", out["vfr"])
@@ -76,7 +79,9 @@ def check_accurate_clips(doc, out_dir, written_plan):
     return plan
 
 
-@pytest.mark.parametrize("rate", ["23.976", "29.97", "59.94", "ts"])
+@case("Media at the edges", "A video whose picture starts 0.5 s after its sound: clips and reel",
+      "each clip starts on its planned picture frame: spans are on the picture's clock, seeks add the offset")
+@pytest.mark.parametrize("rate", ["23.976", "29.97", "59.94", "ts", "late-video"])
 def test_accurate_clips_and_reel_land_on_their_frames(sources, rate, tmp_path):
     doc = doc_for(sources[rate])
     written = cut_paths(doc, tmp_path, reel_preset(), reel=True)
@@ -113,12 +118,12 @@ def test_variable_frame_rate_is_normalised_or_refused(sources, tmp_path):
         cut_paths(doc, tmp_path / "fast", reel_preset(cut="fast"))
 
 
-@pytest.mark.parametrize("rate", ["29.97", "23.976"])
+@pytest.mark.parametrize("rate", ["29.97", "23.976", "late-video"])
 def test_fast_cuts_record_the_keyframes_they_start_and_end_on(sources, rate, tmp_path):
     doc = doc_for(sources[rate])
-    keys = media.keyframes(doc.source.path)
+    keys = media.keyframes(doc.source.path)  # the file's times; frames count from the first picture
     fps = doc.source.fps
-    key_frames = {round(k * fps) for k in keys}
+    key_frames = {round((k - doc.source.origin) * fps) for k in keys}
     written = cut_paths(doc, tmp_path, reel_preset(cut="fast"), reel=True)
     plan = json.loads(written[-1].read_text())
     assert plan["cut"] == "fast"

@@ -20,6 +20,7 @@ SAMPLES = {
     errors.ModelLoadError: errors.ModelLoadError("iic/SenseVoiceSmall", "hub unreachable", hint="pass {model_dir}"),
     errors.OutputExistsError: errors.OutputExistsError("out/talk.edl", "already exists and would change"),
     errors.OutputBusyError: errors.OutputBusyError("out/talk", "1234"),
+    errors.OutputError: errors.OutputError("out/talk.analysis.json", "cannot be written: No space left on device"),
     errors.AnalysisError: errors.AnalysisError("talk.analysis.json", "source.fps: 'abc' is not a frame rate"),
 }
 

@@ -17,20 +17,6 @@ pytest.importorskip("ray", reason="Ray tests need Ray: pip install 'mediatagger[
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
-    """A Ray head on this machine with two CPUs; its address."""
-    from tests.web.conftest import free_port
-
-    port = free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    ray = [sys.executable, "-m", "ray.scripts.scripts"]
-    subprocess.run([*ray, "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
-                    "--disable-usage-stats"], check=True, capture_output=True, env=env)
-    yield f"127.0.0.1:{port}"
-    subprocess.run([*ray, "stop", "--force"], capture_output=True, env=env)
-
-
 def inputs(root, count: int):
     folder = root / "in"
     folder.mkdir()

@@ -13,6 +13,7 @@ timecode (``;`` is drop-frame) and is non-drop-frame when it has none, as a new 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -162,7 +163,7 @@ def media_name(analysis: Analysis) -> str:
 def media_url(analysis: Analysis, host: str = "") -> str:
     """``file:///abs/path`` (``file://localhost/abs/path`` with ``host="localhost"``), percent-encoded."""
     path = Path(analysis.source.path).absolute().as_posix()
-    return f"file://{host}{quote(path)}"
+    return f"file://{host}{quote(os.fsencode(path))}"  # a name's own bytes, UTF-8 or not
 
 
 def otio_color(resolve_color: str) -> str:

@@ -20,6 +20,7 @@ from mediatagger.exporters.markers import (
     record_clock,
     resolve_color,
 )
+from mediatagger.files import as_text
 from mediatagger.presets import Preset
 from mediatagger.timecode import format_rate
 
@@ -42,7 +43,8 @@ def timeline(analysis: Analysis, preset: Preset) -> Any:
                                        otio.opentime.RationalTime(frames, rate))
 
     available = time_range(source.start, media_frames(analysis))
-    clip = otio.schema.Clip(name=analysis.stem, source_range=available, media_reference=otio.schema.ExternalReference(
+    title = as_text(analysis.stem)  # OpenTimelineIO takes only valid Unicode
+    clip = otio.schema.Clip(name=title, source_range=available, media_reference=otio.schema.ExternalReference(
         target_url=media_url(analysis), available_range=available))
     for m in markers(analysis, preset.edl.kinds):
         span = m.span
@@ -52,7 +54,7 @@ def timeline(analysis: Analysis, preset: Preset) -> Any:
             metadata={"mediatagger": {"label": span.label, "score": span.score, "track": span.track,
                                       "text": m.text}}))
     kind = otio.schema.TrackKind.Video if analysis.source.fps else otio.schema.TrackKind.Audio
-    out = otio.schema.Timeline(name=analysis.stem, global_start_time=otio.opentime.RationalTime(
+    out = otio.schema.Timeline(name=title, global_start_time=otio.opentime.RationalTime(
         record.start, rate), metadata={"mediatagger": {"fps": format_rate(record.fps)}})
     out.tracks.append(otio.schema.Track(name="V1" if analysis.source.fps else "A1", kind=kind, children=[clip]))
     return out

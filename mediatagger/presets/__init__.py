@@ -86,6 +86,10 @@ def parse(text: str, source: str) -> Preset:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PresetError(source, f"cannot read preset: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise PresetError(source, "cannot read preset: it is nested too deeply") from None
+    except ValueError as exc:   # PyYAML's int() of a number of more than 4300 digits
+        raise PresetError(source, f"cannot read preset: {str(exc).splitlines()[0]}") from None
     preset = build(Preset, {} if data is None else data, source)
     validate(preset, source)
     return preset

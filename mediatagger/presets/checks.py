@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import reprlib
 import typing
 from typing import Any
 
@@ -16,6 +18,18 @@ from mediatagger.errors import PresetError, UsageError
 from mediatagger.presets.options import START_TC, Preset, Rules, SpanOptions, rules_of
 
 SCALARS: dict[type, type | tuple[type, ...]] = {int: int, float: (int, float), str: str, bool: bool}
+
+_SHORT = reprlib.Repr()   # a value in a message: a glimpse, never the whole (an alias bomb expands to millions)
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 60, 60, 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+
+
+def show(value: Any) -> str:
+    """``repr(value)`` cut short, for a one-line message."""
+    try:
+        return _SHORT.repr(value)
+    except ValueError:   # an int of more than 4300 digits has no decimal repr
+        return f"<a {value.bit_length()}-bit integer>" if isinstance(value, int) else f"<{type(value).__name__}>"
 
 
 @functools.cache
@@ -25,11 +39,12 @@ def hints(cls: Any) -> dict[str, Any]:
 
 
 def join(where: str, key: object) -> str:
-    return f"{where}.{key}" if where else str(key)
+    name = key if isinstance(key, str) and len(key) <= 60 else show(key)
+    return f"{where}.{name}" if where else name
 
 
 def fail(source: str, where: str, value: Any, why: str) -> PresetError:
-    return PresetError(source, f"{where} = {value!r} {why}")
+    return PresetError(source, f"{where} = {show(value)} {why}")
 
 
 def build(cls: type, data: Any, source: str, where: str = "", base: Any = None) -> Any:
@@ -37,7 +52,7 @@ def build(cls: type, data: Any, source: str, where: str = "", base: Any = None) 
     lists become tuples, mappings the dataclasses they stand for. Unknown keys name the allowed ones."""
     if not isinstance(data, dict):
         raise fail(source, where, data, "must be a mapping") if where else \
-            PresetError(source, f"a preset must be a mapping of sections, got {data!r}")
+            PresetError(source, f"a preset must be a mapping of sections, got {show(data)}")
     allowed = [f.name for f in dataclasses.fields(cls)]
     unknown = [key for key in data if key not in allowed]
     if unknown:
@@ -55,9 +70,10 @@ def shape(value: Any, hint: Any, where: str, source: str) -> Any:
     if typing.get_origin(hint) is tuple and isinstance(value, (list, tuple)):
         return tuple(shape(v, args[0], where, source) for v in value)
     if typing.get_origin(hint) is dict and isinstance(value, dict):
-        return {str(k): shape(v, args[1], join(where, k), source) for k, v in value.items()}
+        return {k if isinstance(k, str) else join("", k): shape(v, args[1], join(where, k), source)
+                for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return float(value) if value.bit_length() <= 1000 else math.inf if value > 0 else -math.inf
     return value
 
 
@@ -101,7 +117,8 @@ def check_table(value: Any, value_hint: Any, rules: Rules, where: str, source: s
         raise fail(source, where, value, "must be a mapping")
     for key, item in value.items():
         if rules.keys and key not in rules.keys:
-            raise fail(source, join(where, key), item, f"names {key!r}, which is not one of {', '.join(rules.keys)}")
+            raise fail(source, join(where, key), item,
+                       f"names {show(key)}, which is not one of {', '.join(rules.keys)}")
         check(item, value_hint, rules, join(where, key), source)
 
 
@@ -126,5 +143,5 @@ def check_levels(spans: SpanOptions, source: str) -> None:
 def check_start_tc(text: str) -> str:
     """``source`` or a timecode such as ``01:00:00:00`` / ``01:00:00;00`` (frames are checked per rate later)."""
     if not START_TC.fits(text):
-        raise UsageError(f"start timecode {text!r} is not {START_TC.says}")
+        raise UsageError(f"start timecode {show(text)} is not {START_TC.says}")
     return text

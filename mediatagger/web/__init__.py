@@ -55,8 +55,10 @@ def start(tagger: Any, options: ServeOptions, block: bool = True) -> Any:
 
 
 def launch(tagger: Any, options: ServeOptions, sessions: Any, block: bool) -> Any:
-    from mediatagger.web import page
+    from mediatagger.web import page, uploads
     from mediatagger.web.app import CSS, Console
+
+    uploads.install()
 
     console = Console(tagger, sessions, options.ui_lang)
     console.loader.start()

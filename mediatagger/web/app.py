@@ -260,7 +260,7 @@ class Console:
         """The burn button: the styled ASS burned into the visitor's media."""
         visit = self.analysed(visit, request)
         assert visit.result is not None and visit.media is not None
-        out = visit.out / f"{visit.media.stem}.subtitled.mp4"
+        out = visit.out / f"{files.output_stem(visit.media)}.subtitled.mp4"
         with self.lock(visit), failures(visit):
             path = api.burn(visit.media, out, result=visit.result, preset=visit.preset, force=True,
                             progress=reporter(progress))
@@ -272,4 +272,4 @@ class Console:
         file and the rich text (labels, English)."""
         done: Visit = self.tag(upload, None, language or "auto", "0", "labels", "en", None, request, progress)[0]
         assert done.result is not None and done.media is not None
-        return str(EXPORTERS["json"].path(done.out, done.media.stem)), api.rich_text(done.result)
+        return str(EXPORTERS["json"].path(done.out, files.output_stem(done.media))), api.rich_text(done.result)

@@ -10,6 +10,7 @@ from mediatagger import tags
 from mediatagger.web import app
 from mediatagger.web.app import Console
 from mediatagger.web.strings import TEXT, UI_LANGUAGES
+from mediatagger.web.uploads import media_file
 
 HEADERS = ["col_track", "col_in", "col_out", "col_label", "col_kind", "col_score", "col_said"]
 
@@ -30,7 +31,7 @@ def theme() -> gr.themes.Base:
 def inputs(t: gr.I18n) -> dict[str, Any]:
     with gr.Column(scale=1):
         parts = {
-            "upload": gr.File(label=t("upload"), file_types=app.MEDIA_TYPES, type="filepath", elem_id="mt-upload"),
+            "upload": media_file(label=t("upload"), file_types=app.MEDIA_TYPES, type="filepath", elem_id="mt-upload"),
             "recording": gr.Audio(label=t("record"), sources=["microphone"], type="filepath"),
             "language": gr.Dropdown(list(tags.LANGUAGES), value="auto", label=t("language"), elem_id="mt-language"),
             "tracks": gr.Dropdown(["all", "0"], value="0", label=t("tracks"), elem_id="mt-tracks"),
@@ -140,7 +141,7 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
 
 def client_api(console: Console) -> None:
     """``/tag`` for gradio_client: a file and a language in, the analysis JSON and rich text out."""
-    upload = gr.File(visible=False, type="filepath")
+    upload = media_file(visible=False, type="filepath")
     language = gr.Dropdown(list(tags.LANGUAGES), value="auto", visible=False)
     json_file, rich = gr.File(visible=False), gr.Textbox(visible=False)
     button = gr.Button(visible=False)

@@ -1,5 +1,6 @@
 """Each visitor's own folder: uploads are copied in under a safe name, outputs are written there, and
-the folder goes when the visitor leaves (or, if the page was simply closed, after ``max_age`` s)."""
+the folder goes when the visitor leaves (or, if the page was simply closed, after ``max_age`` s). The root
+of all of them goes when the server stops, or, if it was killed, when the next console starts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import uuid
 from pathlib import Path
 
 GRADIO = "gradio"  # the root's folder for Gradio's own uploads and cache (GRADIO_TEMP_DIR), not a visitor's
+PREFIX = "mediatagger-web-"
+OWNER = ".server.pid"  # in a root this server made: the process that removes it at exit
 UNSAFE = set('/\\:*?"<>|\x00')
 MAX_NAME = 120
 
@@ -33,9 +36,14 @@ class Sessions:
     """The folders of every visitor, under one root this server made (and removes at exit)."""
 
     def __init__(self, root: Path | None = None, max_age: float = 6 * 3600):
-        self.root = Path(tempfile.mkdtemp(prefix="mediatagger-web-")) if root is None else Path(root)
+        self.root = Path(tempfile.mkdtemp(prefix=PREFIX)) if root is None else Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_age = max_age
+        if root is None:
+            owner = self.root / f"{OWNER}.tmp"  # whole or not at all: a kill between the two leaves no owner
+            owner.write_text(f"{os.getpid()} {_namespace()}")
+            owner.replace(self.root / OWNER)
+            remove_orphans(self.root.parent)
 
     def new(self) -> Path:
         folder = self.root / uuid.uuid4().hex
@@ -84,3 +92,43 @@ def _newest(folder: Path) -> float:
         with contextlib.suppress(OSError):
             newest = max(newest, path.stat().st_mtime)
     return newest
+
+
+def orphans(folder: Path) -> list[Path]:
+    """The roots in ``folder`` that a console made and did not remove because it was killed: its process
+    is gone. A root without an owner, or made in another PID namespace (a container sharing this
+    temp folder), is left alone."""
+    found = []
+    for root in folder.glob(f"{PREFIX}*"):
+        try:
+            pid, _, space = (root / OWNER).read_text().partition(" ")
+            if space == _namespace() and not _running(int(pid)):
+                found.append(root)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def remove_orphans(folder: Path) -> None:
+    for root in orphans(folder):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _namespace() -> str:
+    """This process's PID namespace (Linux), where its PIDs mean something; "-" elsewhere."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "-"
+
+
+def _running(pid: int) -> bool:
+    if pid <= 0:
+        raise ValueError(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
