@@ -42,11 +42,14 @@ def preset_of(preset: str | Preset) -> Preset:
 
 
 class Loaded:
-    """A Tagger's models once loaded, and the lock that loads them once; its variants share it."""
+    """A Tagger's models once loaded, the lock that loads them once, and the lock that lets one analysis
+    at a time use them (the VAD and SenseVoice keep state: two threads in one model crash it, as a web
+    job cancelled while its thread still runs would otherwise do); its variants share them."""
 
     def __init__(self) -> None:
         self.models: tuple[AudioTagger, SpeechDetector | None] | None = None
         self.lock = threading.Lock()
+        self.inference = threading.RLock()
 
 
 class Tagger:
@@ -106,7 +109,8 @@ class Tagger:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         key = pipeline.cache_key(path, self.preset, chosen)
-        return pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
+        with self._shared.inference:
+            return pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
 
     def run(self, path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
             tracks: Tracks = 0, force: bool = False, progress: Callback = ignore) -> list[Written]:
@@ -215,8 +219,9 @@ class Tagger:
             else:
                 if not force:
                     refuse_existing(names, out_dir, files.output_stem(path))
-                result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key,
-                                          decoded_ahead(ahead, key), then)
+                with self._shared.inference:
+                    result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress,
+                                              key, decoded_ahead(ahead, key), then)
                 check_unchanged(path, key, self.preset, chosen)
             return write(result, out_dir, names, self.preset, force, progress)
 

@@ -68,8 +68,11 @@ def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
         return
     seen: set[tuple[int, int]] = set()
     for root, dirs, names in os.walk(folder, followlinks=True):
-        info = os.stat(root)
-        if (info.st_dev, info.st_ino) in seen:
+        try:
+            info = os.stat(root)
+        except OSError:  # gone while walked
+            continue
+        if info.st_ino and (info.st_dev, info.st_ino) in seen:  # 0: this file system names no inodes
             dirs.clear()
             continue
         seen.add((info.st_dev, info.st_ino))
@@ -98,7 +101,7 @@ def _once(items: list[Item], warn: Callable[[str], None]) -> list[Item]:
         except OSError:  # missing: its error comes in its turn
             kept.append(item)
             continue
-        same = first.setdefault((info.st_dev, info.st_ino), item)
+        same = first.setdefault((info.st_dev, info.st_ino), item) if info.st_ino else item
         if same is item:
             kept.append(item)
         else:
@@ -286,7 +289,10 @@ class Workers:
             done, seconds = conn.recv()
         except (EOFError, OSError):  # the worker died holding ``item``
             conn.close()
-            process.join()
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+                process.join()
             _unlock(item)
             self.tries[item.name] = self.tries.get(item.name, 0) + 1
             if self.tries[item.name] < TRIES:
@@ -296,15 +302,22 @@ class Workers:
             if todo:
                 self.hand(self.start(), todo.pop(0))
             return
-        if todo and process.is_alive():
-            self.hand(conn, todo.pop(0), process)
-        elif todo:  # it answered, then died: another takes its place
-            conn.close()
-            self.hand(self.start(), todo.pop(0))
+        if todo:
+            following = todo.pop(0)
+            try:
+                if not process.is_alive():
+                    raise BrokenPipeError
+                self.hand(conn, following, process)
+            except OSError:  # it answered, then died: another takes its place
+                conn.close()
+                self.hand(self.start(), following)
         else:
-            conn.send(None)
+            with contextlib.suppress(OSError):
+                conn.send(None)
             conn.close()
             process.join(10)
+            if process.is_alive():
+                process.kill()
         yield item, done, seconds
 
     def start(self) -> Any:
@@ -349,7 +362,10 @@ def _how(exitcode: int | None) -> str:
     import signal
 
     if exitcode is not None and exitcode < 0:
-        return f"killed by {signal.Signals(-exitcode).name}"
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
     return f"exit code {exitcode}"
 
 
@@ -427,6 +443,9 @@ def _on_actors(ray: Any, new_actor: Callable[[], Any], count: int, todo: list[It
             continue
         if todo:
             hand(worker)
+        else:  # idle: its CPU goes to any replacement still waiting to start
+            with contextlib.suppress(Exception):
+                ray.kill(worker, no_restart=True)
         yield item, done, seconds
 
 

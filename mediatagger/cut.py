@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from mediatagger import analysis as document
-from mediatagger import media
+from mediatagger import files, media
 from mediatagger.analysis import Analysis, Segment, TrackResult, Word
 from mediatagger.errors import MediaError, MediaTaggerError, UnknownChoiceError, UsageError
 from mediatagger.exporters import EXPORTERS, markers
@@ -351,7 +351,7 @@ def tag(cut: Cut, run_all: Callable[[list[Path], list[Path]], Iterable[tuple[Pat
     for path, written in run_all(list(dirs), [dirs[p] for p in dirs]):
         if isinstance(written, MediaTaggerError):
             raise written
-        done[path] = document.load(dirs[path] / f"{path.stem}.analysis.json")
+        done[path] = document.load(dirs[path] / f"{files.output_stem(path)}.analysis.json")
     return done
 
 

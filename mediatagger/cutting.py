@@ -70,7 +70,7 @@ def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip
     assert fps is not None
     keys = [k - info.origin for k in keys]  # the file's times to the media's
     first = max((k for k in keys if k <= clip.seek), default=Fraction(0))
-    total = math.floor(Fraction(info.duration_ms, 1000) * fps)
+    total = math.floor((Fraction(info.duration_ms, 1000) - info.origin) * fps)
     last = min((k for k in keys if k >= clip.seek + clip.length), default=total / fps)
     return framed(clip, round(first * fps), min(total, round(last * fps)), fps)
 

@@ -105,6 +105,9 @@ def unwritable(target: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if exc.filename is not None and os.path.dirname(os.path.abspath(exc.filename)) not in (
+                os.path.abspath(target), os.path.dirname(os.path.abspath(target))):
+            raise  # another file's error (a source read while writing): not this output's
         raise OutputError(target, f"cannot be written: {exc.strerror or exc}") from None
 
 

@@ -213,8 +213,8 @@ def _audio_starts(path: Path, count: int) -> list[Fraction | None]:
     from one ffmpeg run that decodes one frame of each."""
     graph = ";".join(f"[0:a:{n}]ashowinfo@a{n}[o{n}]" for n in range(count))
     outputs = [arg for n in range(count) for arg in ("-map", f"[o{n}]", "-frames:a", "1", "-f", "null", "-")]
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path),
-                           "-filter_complex", graph, *outputs], capture_output=True, check=False)
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-t", "600", "-i", file_arg(path),
+                           "-filter_complex", graph, *outputs], capture_output=True, check=False)  # 10 min at most
     first = {name: Fraction(t) for name, t in _FIRST_PTS.findall(done.stderr.decode("utf-8", "replace"))}
     return [first.get(f"a{n}") for n in range(count)]
 

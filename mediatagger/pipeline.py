@@ -180,7 +180,7 @@ def cache_key(path: Path | str, preset: Preset, tracks: list[int]) -> str:
     Span thresholds are left out: spans are re-derived from the stored curves."""
     parts: dict[str, Any] = {"content": content_hash(path), "model": model_identity(preset),
                              "vad": asdict(preset.vad), "scan": asdict(preset.scan), "tracks": tracks,
-                             "schema": SCHEMA}
+                             "schema": SCHEMA, "clock": "picture"}  # spans on the first frame's clock
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from mediatagger import cut
+from mediatagger import cut, files
 from mediatagger.analysis import Analysis
 from mediatagger.exporters import markers
 from mediatagger.presets import Preset
@@ -91,7 +91,7 @@ def add_markers(resolve: Any, out_dir: Path | str, preset: str = "default", mode
     for path, written in tagger.run_all(paths, out, ["json"]):
         if isinstance(written, Exception):
             raise written
-        analyses[path] = api.load(out / f"{path.stem}.analysis.json")
+        analyses[path] = api.load(out / f"{files.output_stem(path)}.analysis.json")
     added = 0
     for m in timeline_markers(items, analyses, fps, int(timeline.GetStartFrame()), tagger.preset):
         added += bool(timeline.AddMarker(m.frame, m.color, m.name, m.note, m.duration, m.custom))

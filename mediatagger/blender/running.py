@@ -49,7 +49,11 @@ def output_dir(setting: str, blend_file: str, media: Path) -> Path:
 
 def analysis_path(media: Path, settings: Settings) -> Path:
     """Where ``mediatagger tag`` writes the analysis of ``media``."""
-    return settings.out_dir / f"{media.stem}.analysis.json"
+    try:
+        from mediatagger.files import output_stem
+    except ImportError:  # the add-on without mediatagger here: the stem as it is
+        return settings.out_dir / f"{media.stem}.analysis.json"
+    return settings.out_dir / f"{output_stem(media)}.analysis.json"
 
 
 def has_api() -> bool:

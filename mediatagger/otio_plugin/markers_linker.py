@@ -15,7 +15,7 @@ from typing import Any
 def link_media_reference(in_clip: Any, media_linker_argument_map: dict[str, Any] | None) -> Any:
     import opentimelineio as otio
 
-    from mediatagger import api, cut
+    from mediatagger import api, cut, files
     from mediatagger.errors import MediaTaggerError
 
     args = media_linker_argument_map or {}
@@ -27,7 +27,7 @@ def link_media_reference(in_clip: Any, media_linker_argument_map: dict[str, Any]
     folder = Path(args["analyses"]) if args.get("analyses") else path.parent
     preset = api.preset_of(str(args.get("preset", "default")))
     try:
-        doc = api.load(folder / f"{path.stem}.analysis.json", preset)
+        doc = api.load(folder / f"{files.output_stem(path)}.analysis.json", preset)
     except MediaTaggerError:
         return reference
     rate = float(in_clip.trimmed_range().start_time.rate)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 import time
 import unicodedata
@@ -115,9 +116,10 @@ def remove_orphans(folder: Path) -> None:
 
 
 def _namespace() -> str:
-    """This process's PID namespace (Linux), where its PIDs mean something; "-" elsewhere."""
+    """This machine and its PID namespace (Linux), where this process's PIDs mean something: two hosts
+    sharing a temp folder (NFS) never judge each other's consoles gone."""
     try:
-        return os.readlink("/proc/self/ns/pid")
+        return f"{socket.gethostname()}/{os.readlink('/proc/self/ns/pid')}"
     except OSError:
         return "-"
 
