@@ -42,13 +42,20 @@ def fail(message: str, code: int) -> None:
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated(signum)
+    if not files.deferred(signum):  # held while a temp file or ffmpeg starts: raised once its cleanup is in place
+        raise Terminated(signum)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    if not files.deferred(signum):
+        raise KeyboardInterrupt
 
 
 @contextmanager
 def signals_as_interrupts() -> Iterator[None]:
     """SIGTERM and SIGHUP end a command as Ctrl-C does: cleanup runs, temp files go."""
     previous = {sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         yield
     finally:

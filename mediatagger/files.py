@@ -52,19 +52,44 @@ def part_name(target: Path) -> str:
 _HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} if hasattr(signal, "SIGHUP") else {signal.SIGINT}
 
 
+_HOLDING: list[int] = [0]     # depth of hold_signals in the main thread
+_PENDING: list[int] = []      # signals that came while held, for release_signals to raise
+
+
 def hold_signals() -> set[int | signal.Signals] | None:
-    """Block SIGINT, SIGTERM and SIGHUP in this thread for a step that must not be cut in two (start a
-    process, create a temp file) before its cleanup is in place; returns what ``release_signals`` restores
-    (None where signals cannot be blocked)."""
+    """Hold SIGINT, SIGTERM and SIGHUP for a step that must not be cut in two (start a process, create a
+    temp file) before its cleanup is in place; returns what ``release_signals`` restores. They are blocked
+    in this thread, and, as the kernel may hand a signal to another thread and Python then runs its
+    handler here anyway, the command line's handlers defer to ``deferred`` while anything is held."""
+    if threading.current_thread() is threading.main_thread():
+        _HOLDING[0] += 1
     if not hasattr(signal, "pthread_sigmask"):
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
 
 
+def deferred(signum: int) -> bool:
+    """Called by a signal handler: True (and the signal kept for ``release_signals``) while signals are held."""
+    if _HOLDING[0] > 0:
+        _PENDING.append(signum)
+        return True
+    return False
+
+
 def release_signals(previous: set[int | signal.Signals] | None) -> None:
-    """Unblock what ``hold_signals`` blocked: a signal that came meanwhile is raised now."""
+    """Unhold what ``hold_signals`` held: a signal that came meanwhile is raised now."""
+    if threading.current_thread() is threading.main_thread():
+        _HOLDING[0] = max(0, _HOLDING[0] - 1)
     if previous is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    if _HOLDING[0] == 0 and _PENDING:
+        signum = _PENDING.pop(0)
+        _PENDING.clear()
+        handler = signal.getsignal(signum)
+        if callable(handler):
+            handler(signum, None)
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

@@ -162,9 +162,9 @@ def start(*args: str | Path) -> subprocess.Popen:
 # --- inputs ----------------------------------------------------------------------------------------
 
 def short_take(path: Path, seconds: int = 4) -> Path:
-    """The first seconds of samples/talk.mp4 (stream copy): quick to tag."""
+    """The first seconds of samples/talk.mp4, looped past its 20 s (stream copy): quick to tag."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ffmpeg("-i", TALK, "-t", str(seconds), "-c", "copy", path)
+    ffmpeg("-stream_loop", "-1", "-i", TALK, "-t", str(seconds), "-c", "copy", path)
     return path
 
 

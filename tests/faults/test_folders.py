@@ -98,7 +98,7 @@ def test_an_output_folder_removed_mid_batch_stops_it_and_a_rerun_finishes(tiny_m
       "of it, the batch goes on, exit 1")
 def test_an_input_that_changes_or_goes_while_tagged_writes_nothing(tiny_model, tmp_path):
     folder = tmp_path / "in"
-    changed, gone = short_take(folder / "changed.mp4", 3), short_take(folder / "gone.mp4", 20)
+    changed, gone = short_take(folder / "changed.mp4", 3), short_take(folder / "gone.mp4", 90)  # still tagged 0.5 s on
     out = tmp_path / "out"
     run = start("tag", folder, "--model", tiny_model, "--vad", "silero", "--export", "json,srt", "-o", out, "-q")
     # inside the output lock the content key is taken at once; then the model loads and the file is read
