@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -279,10 +280,20 @@ def _starts_as_mp4(path: Path) -> bool:
 
 
 def probe(path: Path | str) -> MediaInfo:
-    """Streams, duration, frame rate, size and timecode of a media file, from ffmpeg's report."""
+    """Streams, duration, frame rate, size, timecode and clock of a media file, from ffmpeg's report;
+    read once per file content (its size and modification time): a batch asks for it for its progress
+    bar, the decode ahead and the run, and each probe runs ffmpeg three times."""
     path = Path(path)
     check_input(path)
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path)],
+    stat = path.stat()
+    return _probe(str(path), os.path.abspath(path), stat.st_size, stat.st_mtime_ns, find_ffmpeg())
+
+
+@functools.lru_cache(maxsize=64)
+def _probe(given: str, where: str, nbytes: int, mtime_ns: int, ffmpeg: str) -> MediaInfo:
+    """``probe`` of the file at ``where`` as it is now (``given``: its name in messages)."""
+    path = Path(given)
+    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", file_arg(path)],
                           capture_output=True, check=False)
     text = done.stderr.decode("utf-8", "replace")
     blocks = _stream_blocks(text)
@@ -298,7 +309,7 @@ def probe(path: Path | str) -> MediaInfo:
     fps, video_start = _first_video_frame(path) if video else (None, None)
     start_ms, tracks = _on_clock(path, [_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)], video_start)
     return MediaInfo(
-        path=os.path.abspath(path), duration_ms=_duration_ms(text), fps=fps,
+        path=where, duration_ms=_duration_ms(text), fps=fps,
         width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
         start_timecode=timecodes[0] if timecodes else None, audio_tracks=tuple(tracks),
         variable_fps=_is_variable(video[0][0].group(4)) if video else False, start_ms=start_ms,
