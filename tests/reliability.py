@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-AREAS = ("Readers", "Soak", "Disk and folders", "Killed processes", "Names", "Media at the edges",
-         "Model and VAD", "Web console")
+AREAS = ("Security", "Readers", "Soak", "Disk and folders", "Batches and reruns", "Killed processes", "Names",
+         "Media at the edges", "Model and VAD", "Web console")
 
 
 def case(area: str, what: str, sees: str) -> pytest.MarkDecorator:
