@@ -36,17 +36,19 @@ class Row:
     stem: str
     result: Analysis | None = None
     error: str = ""
+    status: str = "done"   # else failed, busy (another run held its outputs) or pending (not tagged yet)
 
 
-def row(name: str, out_dir: Path, stem: str, error: str = "") -> Row:
-    """The summary row of an input whose outputs are in ``out_dir`` (its analysis read back)."""
+def row(name: str, out_dir: Path, stem: str, error: str = "", status: str = "failed") -> Row:
+    """The summary row of an input whose outputs are in ``out_dir`` (its analysis read back); with an
+    ``error``, the row of an input that is not done, in that ``status``."""
     path = out_dir / f"{stem}.analysis.json"
     if error or not path.is_file():
-        return Row(name, out_dir, stem, error=error or "not tagged yet")
+        return Row(name, out_dir, stem, error=error or "not tagged yet", status=status if error else "pending")
     try:
         return Row(name, out_dir, stem, document.load(path))
     except MediaTaggerError as exc:
-        return Row(name, out_dir, stem, error=str(exc))
+        return Row(name, out_dir, stem, error=str(exc), status="failed")
 
 
 def seconds(result: Analysis, label: str) -> tuple[float, int]:
@@ -81,7 +83,7 @@ def to_csv(rows: list[Row], out: Path) -> str:
                      "music_s", "music_n", "emotions", "best_moments", "reel", "edl", "ass", "error"])
     for r in rows:
         if r.result is None:
-            writer.writerow([r.name, "failed", *[""] * 12, r.error])
+            writer.writerow([r.name, r.status, *[""] * 12, r.error])
             continue
         counts = [v for label in COUNTED for v in seconds(r.result, label)]
         found = links(r, out)
