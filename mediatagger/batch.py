@@ -3,20 +3,24 @@ journal that lets a rerun skip what is done.
 
 ``discover`` turns the command line's inputs (files and folders) into ``Item``s: a source and the
 folder its outputs go to, ``OUT/<the source's folder relative to the input folder>``, so two
-``talk.mp4`` from different folders never meet. ``Journal`` is an append-only JSON-lines file in
-``OUT`` (``mediatagger.journal.jsonl``): each input's state (started, done, failed), its size and
-time, the content key of its analysis, its one-line error and its seconds, flushed and synced line
-by line, so a crash, Ctrl-C or power loss loses at most the line being written; a torn last line is
-ignored when it is read back. Several inputs run in worker processes (``pooled``) or on a Ray
-cluster (``on_ray``), each worker loading the model once.
+``talk.mp4`` from different folders never meet; our own outputs (the clips and reels a plan file
+beside them lists) are never inputs, and every file passed over is told with its reason. ``Journal``
+is an append-only JSON-lines file in ``OUT`` (``mediatagger.journal.jsonl``): each input's state
+(started, done, failed, busy), its size and time, the content key of its analysis, the settings it was
+run with, the files it wrote, its one-line error and its seconds, flushed and synced line by line, so
+a crash, Ctrl-C or power loss loses at most the line being written; a damaged line is reported and
+skipped. A done input counts as done only while its bytes, its settings and every file it wrote are
+as they were. Several inputs run in worker processes (``pooled``, which die with the batch) or on a
+Ray cluster (``on_ray``), each worker loading the model once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from mediatagger import files
-from mediatagger.clips import CLIP_TAIL
+from mediatagger.clips import listed_files, previous_plan
 from mediatagger.errors import OutputError, UsageError
 
 MEDIA_SUFFIXES = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mxf", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".flv",
     ".wmv", ".3gp", ".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma", ".aif", ".aiff"})
-OUR_SUFFIXES = (".reel.mp4", ".subtitled.mp4")   # media mediatagger writes, never an input
 JOURNAL = "mediatagger.journal.jsonl"
+PLAN_TAIL = ".clips.json"   # the plan of a clips or reel job: it lists the media files we wrote beside it
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,9 @@ class Item:
     name: str
 
 
-OUR_CLIP = re.compile(rf".+{CLIP_TAIL}\.mp4")
-
-
 def is_media(path: Path) -> bool:
-    """A media file by its extension, and not one mediatagger wrote (a reel, a burned copy, a clip)."""
-    ours = path.name.lower().endswith(OUR_SUFFIXES) or path.parent.name == "clips" and OUR_CLIP.fullmatch(path.name)
-    return path.suffix.lower() in MEDIA_SUFFIXES and not ours
+    """A media file by its extension (whether we wrote it is for ``our_outputs`` to say)."""
+    return path.suffix.lower() in MEDIA_SUFFIXES
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -80,15 +80,45 @@ def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
         yield from (Path(root) / d for d in dirs)
 
 
-def _found(folder: Path, recursive: bool, out_dir: Path) -> Iterator[Path]:
-    """Media under ``folder``: not hidden, not in a hidden folder, not among our own outputs."""
-    for path in sorted(_walk(folder, recursive)):
-        parts = path.relative_to(folder).parts
-        if any(p.startswith(".") for p in parts) or not path.is_file() or not is_media(path):
+def our_outputs(paths: Iterable[Path]) -> dict[Path, Path]:
+    """The clips and reels among ``paths`` that a plan of ours (``<stem>.clips.json``, also among
+    ``paths``) lists: each with the plan that lists it. Known by what we wrote, not by name: camera
+    footage in a folder named ``clips`` is footage."""
+    ours: dict[Path, Path] = {}
+    for plan_file in (p for p in paths if p.name.endswith(PLAN_TAIL)):
+        stem = plan_file.name[:-len(PLAN_TAIL)]
+        plan = previous_plan(plan_file.parent, stem)
+        if plan is not None:
+            ours.update((p, plan_file) for p in listed_files(plan, plan_file.parent, stem))
+    return ours
+
+
+def _found(folder: Path, recursive: bool, out_dir: Path,
+           skip: Callable[[Path, str], None]) -> Iterator[Path]:
+    """Media under ``folder``; each file passed over is told to ``skip`` with why (hidden files only
+    when they have a media extension)."""
+    paths = sorted(_walk(folder, recursive))
+    ours = our_outputs(paths)
+    apart = out_dir.resolve() != folder.resolve() and _inside(out_dir, folder)   # OUT a subfolder of the input
+    for path in paths:
+        if not path.is_file():
             continue
-        if _inside(path, out_dir) and out_dir.resolve() != folder.resolve():
-            continue
-        yield path
+        why = _passed_over(path, folder, out_dir if apart else None, ours)
+        if why is None:
+            yield path
+        elif is_media(path) or why == "not media":
+            skip(path, why)
+
+
+def _passed_over(path: Path, folder: Path, out_dir: Path | None, ours: dict[Path, Path]) -> str | None:
+    """Why a file in an input folder is not an input (None: it is)."""
+    if out_dir is not None and _inside(path, out_dir):
+        return f"in the output folder {out_dir}"
+    if any(p.startswith(".") for p in path.relative_to(folder).parts):
+        return "hidden"
+    if path in ours:
+        return f"written by mediatagger (listed in {ours[path].name})"
+    return None if is_media(path) else "not media"
 
 
 def _once(items: list[Item], warn: Callable[[str], None]) -> list[Item]:
@@ -110,14 +140,16 @@ def _once(items: list[Item], warn: Callable[[str], None]) -> list[Item]:
 
 
 def discover(inputs: Iterable[Path], out_dir: Path, recursive: bool = False,
-             warn: Callable[[str], None] = lambda text: None) -> list[Item]:
+             warn: Callable[[str], None] = lambda text: None,
+             skip: Callable[[Path, str], None] = lambda path, why: None) -> list[Item]:
     """Files as given, and the media in folders (their subfolders too with ``recursive``), each with
-    the folder its outputs go to, each file once; two inputs that would write the same outputs are an error."""
+    the folder its outputs go to, each file once; two inputs that would write the same outputs are an
+    error. Each file in the folders that is passed over is told to ``skip`` with the reason."""
     items: list[Item] = []
     for given in inputs:
         if given.is_dir():
             items += [Item(p, out_dir / p.parent.relative_to(given), (Path(given.name) / p.relative_to(given))
-                           .as_posix()) for p in _found(given, recursive, out_dir)]
+                           .as_posix()) for p in _found(given, recursive, out_dir, skip)]
         else:
             items.append(Item(given, out_dir, given.as_posix()))
     items = _once(items, warn)
@@ -136,62 +168,135 @@ def stamp(path: Path) -> dict[str, int]:
     return {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
 
 
+def settings_key(preset: Any, exports: list[str], track: Any) -> str:
+    """What a batch's outputs are made with: every option of the preset (model, thresholds, styles),
+    the outputs asked for and the tracks; a done input run with other settings is run again."""
+    text = json.dumps({"preset": dataclasses.asdict(preset), "exports": sorted(exports), "track": track},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def analysis_key(item: Item) -> str | None:
     """The content key of the input's analysis as written (its bytes, the model and scan settings)."""
     try:
         with open(item.out_dir / f"{files.output_stem(item.source)}.analysis.json", encoding="utf-8") as fh:
             key = json.load(fh).get("cache_key")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
     return key if isinstance(key, str) else None
 
 
-class Journal:
-    """Each input's last state in a batch's output folder."""
+STATES = ("started", "done", "failed", "busy")
 
-    def __init__(self, out_dir: Path):
+
+class Journal:
+    """Each input's last state in a batch's output folder. With ``settings`` (``settings_key``), an
+    input counts as done only if it was done with those settings; a damaged line is told to ``warn``."""
+
+    def __init__(self, out_dir: Path, settings: str | None = None, warn: Callable[[str], None] = lambda text: None):
         self.path = out_dir / JOURNAL
+        self.settings = settings
         self.entries: dict[str, dict[str, Any]] = {}
         self.seen = _identity(self.path)  # the journal file as this batch last wrote it
         if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    entry = json.loads(line)
+            with unreadable(self.path):
+                lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            for number, line in enumerate(lines, 1):
+                entry = _entry(line)
+                if entry is None:
+                    warn(f"{self.path}: line {number} is damaged ({_excerpt(line)}); skipped: "
+                         "the input it was about is looked at again")
+                else:
                     self.entries[entry["input"]] = entry
-                except (ValueError, KeyError, TypeError):  # a torn last line: that input is redone
-                    continue
 
     def state(self, item: Item) -> str | None:
-        """``done`` or ``failed`` if the journal saw this very file end that way, else None."""
+        """``done``, ``failed`` or ``busy`` as the journal last saw this very file end, else None (to do).
+        Done holds while the file, the settings and every output it wrote are as they were."""
         entry = self.entries.get(item.name)
-        if entry is None or entry.get("status") not in ("done", "failed"):
+        if entry is None or entry["status"] not in ("done", "failed", "busy") or self.stale(item) is not None:
+            return None
+        return str(entry["status"])
+
+    def stale(self, item: Item) -> str | None:
+        """Why the journal's last word on ``item`` no longer holds (None: it holds, or there is none)."""
+        entry = self.entries.get(item.name)
+        if entry is None or entry["status"] not in ("done", "failed"):
             return None
         try:
-            same = {k: entry.get(k) for k in ("size", "mtime_ns")} == stamp(item.source)
+            if {k: entry.get(k) for k in ("size", "mtime_ns")} != stamp(item.source):
+                return "the file changed since"
         except OSError:
-            return None
-        return str(entry["status"]) if same else None
+            return "the file cannot be read"
+        if self.settings is not None and entry.get("settings") != self.settings:
+            return "the settings or outputs asked for changed"
+        if entry["status"] == "done":
+            return self._outputs_gone(item, entry)
+        return None
+
+    def _outputs_gone(self, item: Item, entry: dict[str, Any]) -> str | None:
+        if analysis_key(item) != entry.get("key"):
+            return "its analysis is missing or another one"
+        written = entry.get("written")
+        if not isinstance(written, list):
+            return "the journal does not list its outputs" if self.settings is not None else None
+        missing = [name for name in written if not isinstance(name, str) or not (self.path.parent / name).is_file()]
+        return f"{missing[0]} is missing" if missing else None
 
     def error(self, item: Item) -> str:
         return str(self.entries.get(item.name, {}).get("error", ""))
 
-    def record(self, item: Item, status: str, seconds: float = 0.0, error: str | None = None) -> None:
+    def record(self, item: Item, status: str, seconds: float = 0.0, error: str | None = None,
+               written: Iterable[Path] = ()) -> None:
         entry: dict[str, Any] = {"input": item.name, "status": status, "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                  "seconds": round(seconds, 2), "outputs": str(item.out_dir)}
         try:
             entry.update(stamp(item.source))
         except OSError:
             pass
+        if self.settings is not None:
+            entry["settings"] = self.settings
         if error:
             entry["error"] = error
         if status == "done":
             entry["key"] = analysis_key(item)
+            entry["written"] = [_relative(p, self.path.parent) for p in written]
         seen = files.append_line(self.path, files.json_text(json.dumps(entry, ensure_ascii=False)), self.seen)
         if seen is None:  # the journal this batch read or wrote is gone or replaced, and with it the folder
             raise OutputError(self.path.parent, "the output folder was removed or replaced while the batch ran, "
                                                 "with the outputs it held; run the batch again to redo them")
         self.seen = seen
         self.entries[item.name] = entry
+
+
+def _entry(line: str) -> dict[str, Any] | None:
+    """A journal line read back, or None if it is damaged (torn by a crash, edited, garbage)."""
+    try:
+        entry = json.loads(line)
+    except (ValueError, RecursionError):  # RecursionError: deep nesting ("[[[[..." by the 100,000)
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("input"), str) or entry.get("status") not in STATES:
+        return None
+    return entry
+
+
+def _excerpt(line: str, limit: int = 40) -> str:
+    return repr(line if len(line) <= limit else line[:limit] + "...")
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    except ValueError:   # another drive
+        return str(path)
+
+
+@contextlib.contextmanager
+def unreadable(path: Path) -> Iterator[None]:
+    """An OSError reading the journal as an ``OutputError`` naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -232,8 +337,6 @@ def pooled(preset: Any, items: list[Item], jobs: int, exports: Any, track: Any, 
     files first; yields (item, written files or the error, seconds) as they finish. Workers share the cores:
     each runs torch on cores / jobs threads unless the preset says otherwise. A worker that dies (killed,
     out of memory) is replaced; the file it held is tried once more, then reported failed."""
-    import dataclasses
-
     from mediatagger.model import cores
 
     if not preset.model.threads:
@@ -322,7 +425,8 @@ class Workers:
 
     def start(self) -> Any:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(child, self.preset, self.verbose), daemon=True)
+        process = self.context.Process(target=_serve, args=(child, self.preset, self.verbose, os.getpid()),
+                                       daemon=True)
         process.start()
         child.close()
         self.busy[parent] = (process, None)
@@ -334,16 +438,56 @@ class Workers:
         self.busy[conn] = (process, item)
 
 
-def _serve(conn: Any, preset: Any, verbose: bool) -> None:
+def _serve(conn: Any, preset: Any, verbose: bool, parent: int) -> None:
     """A worker process: load the Tagger once, then tag each file the parent sends until it sends None.
-    Ctrl-C is the parent's to handle; SIGTERM ends the worker as an exception, so its temp files go."""
+    Ctrl-C is the parent's to handle; SIGTERM ends the worker as an exception, so its temp files go and
+    its ffmpeg is killed. The worker dies with the batch: the kernel sends it SIGTERM when the parent
+    dies (killed outright, out of memory), and it checks its parent before each file and each answer."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_term)
+    _die_with(parent)
     _start_worker(preset, verbose)
-    while (task := conn.recv()) is not None:
-        conn.send(_work(*task))
+    try:
+        while (task := conn.recv()) is not None:
+            _check_parent(parent)
+            done = _work(*task)
+            _check_parent(parent)
+            conn.send(done)
+    except (EOFError, OSError):  # the parent is gone: nothing more to do, and nobody to tell
+        raise SystemExit(0) from None
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux), and end now if it already has."""
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    _check_parent(parent)
+
+
+def _check_parent(parent: int) -> None:
+    """End this worker (writing nothing more) if the batch that started it is gone."""
+    if os.getppid() != parent:
+        raise SystemExit(0)
+
+
+def lock_free(item: Item) -> bool:
+    """No run holds the lock on ``item``'s outputs now."""
+    from mediatagger.errors import MediaTaggerError, OutputBusyError
+
+    try:
+        with files.OutputLock(item.out_dir, files.output_stem(item.source)):
+            return True
+    except OutputBusyError:
+        return False
+    except MediaTaggerError:  # the folder cannot be written: the run says so in its turn
+        return True
 
 
 def _unlock(item: Item) -> None:
@@ -392,8 +536,6 @@ def on_ray(preset: Any, items: list[Item], address: str, exports: Any, track: An
     and the output folder must be at the same paths on every node (a shared disk). An actor killed in
     the middle of a file is replaced by a new one and the file retried on it once, then reported failed;
     the batch goes on."""
-    import dataclasses
-
     ray = _ray()
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=verbose)

@@ -1,8 +1,8 @@
 """The command line: parses flags, calls the API (``mediatagger.api``), and is the only place errors
 become one-line messages and exit codes.
 
-Exit codes: 0 ok, 1 processing error, 2 usage error, 70 internal error (a bug), 130 Ctrl-C, 143 SIGTERM,
-129 SIGHUP (temp files are removed on all three). ``--debug`` shows tracebacks.
+Exit codes: 0 ok, 1 processing error, 2 usage error, 70 internal error (a bug), 75 a batch left inputs
+busy (another run was writing their outputs; run it again later), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (temp files are removed on all three). ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -273,6 +273,8 @@ MODEL_OPTIONS = [
 @click.option("--threads", type=click.IntRange(0, 1024), help="CPU threads for inference [default: every core]")
 @click.option("-r", "--recursive", is_flag=True, help="Search folders given as INPUT in their subfolders too.")
 @click.option("--retry-failed", is_flag=True, help="Retry inputs the batch journal says failed before.")
+@click.option("--busy-wait", type=click.FloatRange(0, 86400), default=60, show_default=True, metavar="SECONDS",
+              help="How long a batch waits, at its end, for inputs whose outputs another run is writing.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes for a batch, each loading the model once (memory: one model each).")
 @click.option("--ray", "ray_address", metavar="auto|ADDRESS", help="Hand a batch to a Ray cluster: an actor per CPU, "
@@ -283,27 +285,60 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         timecode: str | None, device: str | None, precision: str | None, threads: int | None, recursive: bool,
-        retry_failed: bool, jobs: int, ray_address: str | None, force: bool, quiet: bool, debug: bool) -> int:
+        retry_failed: bool, busy_wait: float, jobs: int, ray_address: str | None, force: bool, quiet: bool,
+        debug: bool) -> int:
     """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
 
     A folder's outputs mirror its subfolders under -o. With several inputs or a folder, a journal in
-    the output folder (mediatagger.journal.jsonl) lets a rerun skip what is done and redo what was
-    cut short; inputs that failed are retried only with --retry-failed."""
+    the output folder (mediatagger.journal.jsonl) lets a rerun skip what is done (while its file,
+    settings and outputs are as they were) and redo what was cut short or changed; inputs that failed
+    are retried only with --retry-failed. Exit 1 while any input is failed, 75 while any is busy
+    (another run is writing its outputs)."""
     from mediatagger import batch
 
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc, timecode)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, verbose=debug)
-    items = batch.discover(inputs, out_dir, recursive, warn=lambda text: click.echo(f"mediatagger: warning: {text}",
-                                                                                  err=True))
+    passed = Passed(quiet)
+    items = batch.discover(inputs, out_dir, recursive, warn=warn, skip=passed)
+    passed.close()
     if not items:
         raise UsageError(f"no media files in {', '.join(map(str, inputs))}" + ("" if recursive else
                          " (use --recursive to search subfolders)"))
     if len(inputs) == 1 and len(items) == 1 and not inputs[0].is_dir() and not ray_address:
         report(tagger.run(items[0].source, items[0].out_dir, exports, track, force, Bars(quiet)), quiet)
         return 0
-    return tag_batch(tagger, items, batch.Journal(out_dir), exports, track, force, retry_failed, quiet, debug,
-                     ray_address or jobs)
+    settings = batch.settings_key(tagger.preset, api.with_json(api.choose(exports, tagger.preset)), track)
+    journal = batch.Journal(out_dir, settings, warn)
+    return tag_batch(tagger, items, journal, exports, track, force, retry_failed, quiet, debug,
+                     ray_address or jobs, busy_wait)
+
+
+def warn(text: str) -> None:
+    click.echo(f"mediatagger: warning: {text}", err=True)
+
+
+class Passed:
+    """Files in the input folders that are not inputs, told as discovery passes them over: a line each
+    (our own outputs, hidden media, the output folder's), and the files that are not media counted by
+    extension in one line."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.not_media: dict[str, int] = {}
+
+    def __call__(self, path: Path, why: str) -> None:
+        if why == "not media":
+            suffix = path.suffix.lower() or "(no extension)"
+            self.not_media[suffix] = self.not_media.get(suffix, 0) + 1
+        elif not self.quiet:
+            click.echo(f"mediatagger: skipped {path}: {why}", err=True)
+
+    def close(self) -> None:
+        if self.not_media and not self.quiet:
+            counts = ", ".join(f"{n} {suffix}" for suffix, n in sorted(self.not_media.items()))
+            click.echo(f"mediatagger: skipped {sum(self.not_media.values())} files that are not media ({counts})",
+                       err=True)
 
 
 def duration_s(path: Path) -> float:
@@ -348,37 +383,100 @@ def outcomes(tagger: api.Tagger, todo: list[Any], journal: Any, bars: BatchBar, 
 
 
 def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
-              force: bool, retry_failed: bool, quiet: bool, debug: bool, jobs: int | str = 1) -> int:
-    """Each input in turn, its state in the journal; one input's error never stops the others."""
-    todo, skipped = [], 0
+              force: bool, retry_failed: bool, quiet: bool, debug: bool, jobs: int | str = 1,
+              busy_wait: float = 60.0) -> int:
+    """Each input in turn, its state in the journal; one input's error never stops the others. An input
+    whose outputs another run holds is busy, not failed: tried again at the end (once that run lets go,
+    within ``busy_wait`` seconds), else left for the next run. Exit 1 while any input is failed (now or
+    before), else 75 while any is busy."""
+    todo, skipped, before = plan_batch(items, journal, force, retry_failed, quiet)
+    tally = Tally(journal, debug, quiet)
+    busy = tally.run(outcomes(tagger, todo, journal, tally.bars(todo), jobs, exports, track, force, debug))
+    if busy:
+        wait_free(busy, busy_wait)
+        busy = tally.run(outcomes(tagger, busy, journal, tally.bars(busy), jobs, exports, track, force, debug))
+    for item, error in busy:
+        journal.record(item, "busy", error=error.describe(FLAGS))
+        click.echo(f"mediatagger: busy: {error.describe(FLAGS)}; left for the next run", err=True)
+    report([Written(p) for p in write_summary(items, journal)], quiet)
+    click.echo(f"mediatagger: {len(todo) - tally.failed - len(busy)} done, {tally.failed} failed, {skipped} skipped"
+               + (f", {len(busy)} busy" if busy else "")
+               + (f"; {before} still failed from before: --retry-failed tries again" if before else ""), err=True)
+    return 1 if tally.failed or before else 75 if busy else tally.code
+
+
+def plan_batch(items: list[Any], journal: Any, force: bool, retry_failed: bool,
+               quiet: bool) -> tuple[list[Any], int, int]:
+    """(the inputs to tag, how many are skipped, how many of those failed before): done ones are skipped
+    while their file, settings and outputs are as they were; failed ones unless ``retry_failed``."""
+    todo, skipped, before = [], 0, 0
     for item in items:
         state = journal.state(item)
         if state == "done" and not force or state == "failed" and not retry_failed:
             skipped += 1
             if state == "failed":
+                before += 1
                 click.echo(f"mediatagger: skipped {item.name}: it failed before ({journal.error(item)}); "
                            "--retry-failed tries again", err=True)
             continue
+        why = journal.stale(item)
+        if why and not quiet:
+            click.echo(f"mediatagger: {item.name} is tagged again: {why}", err=True)
         todo.append(item)
-    durations = {i.name: duration_s(i.source) for i in todo}
-    bars, failed, code = BatchBar(quiet, sum(durations.values())), 0, 0
-    try:
-        for item, done, seconds in outcomes(tagger, todo, journal, bars, jobs, exports, track, force, debug):
-            bars.end(durations[item.name])
-            if isinstance(done, MediaTaggerError):
-                if debug:
-                    raise done
-                failed, code = failed + 1, max(code, done.exit_code)
-                journal.record(item, "failed", seconds, done.describe(FLAGS))
-                click.echo(f"mediatagger: error: {done.describe(FLAGS)}", err=True)
-            else:
-                journal.record(item, "done", seconds)
-                report(done, quiet or not bars.quiet)
-    finally:
-        bars.close()
-    report([Written(p) for p in write_summary(items, journal)], quiet)
-    click.echo(f"mediatagger: {len(todo) - failed} done, {failed} failed, {skipped} skipped", err=True)
-    return code
+    return todo, skipped, before
+
+
+class Tally:
+    """Each outcome of a batch journalled and told; counts what failed and collects what was busy."""
+
+    def __init__(self, journal: Any, debug: bool, quiet: bool):
+        self.journal, self.debug, self.quiet = journal, debug, quiet
+        self.failed, self.code = 0, 0
+        self.bar: BatchBar | None = None
+        self.durations: dict[str, float] = {}
+
+    def bars(self, todo: list[Any]) -> BatchBar:
+        self.durations = {i.name: duration_s(i.source) for i in todo}
+        self.bar = BatchBar(self.quiet, sum(self.durations.values()))
+        return self.bar
+
+    def run(self, results: Iterator[tuple[Any, list[Written] | MediaTaggerError, float]]) -> list[tuple[Any, Any]]:
+        """Journal each result; returns the inputs that were busy, with their error."""
+        from mediatagger.errors import OutputBusyError
+
+        busy, bar = [], self.bar
+        assert bar is not None
+        try:
+            for item, done, seconds in results:
+                bar.end(self.durations.get(item.name, 0.0))
+                if isinstance(done, OutputBusyError):
+                    busy.append((item, done))
+                elif isinstance(done, MediaTaggerError):
+                    self.fail(item, done, seconds)
+                else:
+                    self.journal.record(item, "done", seconds, written=[w.path for w in done])
+                    report(done, self.quiet or not bar.quiet)
+        finally:
+            bar.close()
+        return busy
+
+    def fail(self, item: Any, error: MediaTaggerError, seconds: float) -> None:
+        if self.debug:
+            raise error
+        self.failed, self.code = self.failed + 1, max(self.code, error.exit_code)
+        self.journal.record(item, "failed", seconds, error.describe(FLAGS))
+        click.echo(f"mediatagger: error: {error.describe(FLAGS)}", err=True)
+
+
+def wait_free(busy: list[tuple[Any, Any]], seconds: float) -> None:
+    """Wait up to ``seconds`` for every busy input's outputs to be let go by the run that holds them."""
+    import time
+
+    from mediatagger import batch
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(batch.lock_free(item) for item, _ in busy):
+        time.sleep(0.5)
 
 
 def write_summary(items: list[Any], journal: Any) -> list[Path]:
@@ -386,7 +484,7 @@ def write_summary(items: list[Any], journal: Any) -> list[Path]:
     from mediatagger import summary
 
     rows = [summary.row(i.name, i.out_dir, files.output_stem(i.source), "" if journal.state(i) == "done" else
-                        journal.error(i) or "not tagged") for i in items]
+                        journal.error(i) or "not tagged", journal.state(i) or "pending") for i in items]
     return summary.write(rows, journal.path.parent)
 
 

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from mediatagger import batch
+from mediatagger.clips import PLAN_SCHEMA
 from mediatagger.errors import UsageError
 from tests.conftest import TALK, run_cli
 
@@ -23,6 +24,8 @@ def season(root):
     (root / "show" / "ep1" / "clips").mkdir()
     shutil.copy(TALK, root / "show" / "ep1" / "clips" / "talk_01_laughter.mp4")
     shutil.copy(TALK, root / "show" / "ep1" / "talk.reel.mp4")
+    (root / "show" / "ep1" / "talk.clips.json").write_text(json.dumps(  # the plan that says they are ours
+        {"schema": PLAN_SCHEMA, "reel": "talk.reel.mp4", "clips": [{"file": "clips/talk_01_laughter.mp4"}]}))
     return root / "show"
 
 
@@ -75,7 +78,9 @@ def test_a_batch_resumes_skips_what_is_done_and_retries_failures_on_request(tiny
 
     edl = (tmp_path / "out" / "ep1" / "talk.edl").stat().st_mtime_ns
     again = run_cli(*args)
-    assert again.stderr.splitlines()[-1] == "mediatagger: 0 done, 0 failed, 3 skipped" and again.returncode == 0
+    assert again.stderr.splitlines()[-1] == ("mediatagger: 0 done, 0 failed, 3 skipped; 1 still failed from before: "
+                                             "--retry-failed tries again")
+    assert again.returncode == 1  # a failure skipped is still a failure: never exit 0 while the summary lists one
     assert "--retry-failed" in again.stderr and (tmp_path / "out" / "ep1" / "talk.edl").stat().st_mtime_ns == edl
     retried = run_cli(*args, "--retry-failed")
     assert retried.stderr.splitlines()[-1] == "mediatagger: 0 done, 1 failed, 2 skipped"
