@@ -2,7 +2,8 @@
 become one-line messages and exit codes.
 
 Exit codes: 0 ok, 1 processing error, 2 usage error, 70 internal error (a bug), 75 a batch left inputs
-busy (another run was writing their outputs; run it again later), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (temp files are removed on all three). ``--debug`` shows tracebacks.
+busy (another run was writing their outputs; run it again later), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP
+(temp files are removed on all three). ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -393,8 +394,9 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
     tally = Tally(journal, debug, quiet)
     busy = tally.run(outcomes(tagger, todo, journal, tally.bars(todo), jobs, exports, track, force, debug))
     if busy:
-        wait_free(busy, busy_wait)
-        busy = tally.run(outcomes(tagger, busy, journal, tally.bars(busy), jobs, exports, track, force, debug))
+        again = [item for item, _ in busy]
+        wait_free(again, busy_wait)
+        busy = tally.run(outcomes(tagger, again, journal, tally.bars(again), jobs, exports, track, force, debug))
     for item, error in busy:
         journal.record(item, "busy", error=error.describe(FLAGS))
         click.echo(f"mediatagger: busy: {error.describe(FLAGS)}; left for the next run", err=True)
@@ -468,14 +470,14 @@ class Tally:
         click.echo(f"mediatagger: error: {error.describe(FLAGS)}", err=True)
 
 
-def wait_free(busy: list[tuple[Any, Any]], seconds: float) -> None:
+def wait_free(busy: list[Any], seconds: float) -> None:
     """Wait up to ``seconds`` for every busy input's outputs to be let go by the run that holds them."""
     import time
 
     from mediatagger import batch
 
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not all(batch.lock_free(item) for item, _ in busy):
+    while time.monotonic() < deadline and not all(batch.lock_free(item) for item in busy):
         time.sleep(0.5)
 
 
