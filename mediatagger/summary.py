@@ -9,9 +9,7 @@ text from the media escaped, every link relative, so the folder can be moved or 
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import os
 import urllib.parse
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from mediatagger import analysis as document
 from mediatagger import files, tags
 from mediatagger.analysis import Analysis
 from mediatagger.errors import MediaTaggerError
+from mediatagger.exporters.text import csv_text
 from mediatagger.web.views import color, timecode
 
 COUNTED = ("LAUGHTER", "APPLAUSE", "BGM")
@@ -76,22 +75,23 @@ def links(r: Row, out: Path) -> dict[str, str]:
     return {k: Path(os.path.relpath(p, out)).as_posix() for k, p in found.items() if p.is_file()}
 
 
+CSV_COLUMNS = ["input", "status", "duration_s", "laughter_s", "laughter_n", "applause_s", "applause_n", "music_s",
+               "music_n", "emotions", "best_moments", "reel", "edl", "ass", "error"]
+
+
 def to_csv(rows: list[Row], out: Path) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["input", "status", "duration_s", "laughter_s", "laughter_n", "applause_s", "applause_n",
-                     "music_s", "music_n", "emotions", "best_moments", "reel", "edl", "ass", "error"])
-    for r in rows:
-        if r.result is None:
-            writer.writerow([r.name, r.status, *[""] * 12, r.error])
-            continue
-        counts = [v for label in COUNTED for v in seconds(r.result, label)]
-        found = links(r, out)
-        writer.writerow([r.name, "done", r.result.source.duration_ms / 1000, *counts,
-                         " ".join(dominant_emotions(r.result)),
-                         "; ".join(f"{name} {tc}" for name, tc in best_moments(r.result)),
-                         found.get("reel", ""), found.get("edl", ""), found.get("ass", ""), ""])
-    return buffer.getvalue()
+    """A row per input; a name or error that would be a formula starts with ``'`` (``csv_text``)."""
+    return csv_text([CSV_COLUMNS, *(csv_row(r, out) for r in rows)], lineterminator="\n")
+
+
+def csv_row(r: Row, out: Path) -> list[object]:
+    if r.result is None:
+        return [r.name, r.status, *[""] * 12, r.error]
+    counts = [v for label in COUNTED for v in seconds(r.result, label)]
+    found = links(r, out)
+    return [r.name, "done", r.result.source.duration_ms / 1000, *counts, " ".join(dominant_emotions(r.result)),
+            "; ".join(f"{name} {tc}" for name, tc in best_moments(r.result)),
+            found.get("reel", ""), found.get("edl", ""), found.get("ass", ""), ""]
 
 
 def strip(result: Analysis) -> str:

@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 from mediatagger import analysis, presets
 from mediatagger.exporters import ass, edl, edl_loc, fcpxml, otio, srt, vtt, xmeml
 from mediatagger.exporters import csv as csv_export
+from mediatagger.exporters.text import FORMULA_STARTS, PLAIN_NUMBER, cell, one_line
 from tests import readers
 from tests.conftest import load_fixed
 
 PIECES = ["|", "\n", "\r\n", "\n\n", "<", ">", "&", '"', "'", "{", "}", "\\", "\\N", "-->", "]]>", "\t", "\x00",
           "\x1b", "\u2028", "\u202e", "مرحبا", "שלום", "你好", "笑声", "|C:ResolveColorRed", " |M:x |D:9", "* LOC:",
-          "&amp;", "<b>", "{\\b1}", "é", "🎉", " "]
+          "&amp;", "<b>", "{\\b1}", "é", "🎉", " ", "=1+2", "@SUM(1,1)", "+", "-", "=HYPERLINK(\"http://x\")"]
 HOSTILE = st.lists(st.sampled_from(PIECES) | st.text(max_size=4), min_size=1, max_size=10).map("".join)
 
 
@@ -64,8 +65,11 @@ def test_marker_formats_keep_hostile_names_and_notes(label, text):
         assert (visible(marker.name), visible(marker.note), marker.frame) == (visible(label), note, 29)
         assert "\n" not in marker.name + marker.note
 
-    (row,) = csv.DictReader(io.StringIO(csv_export.to_string(doc, preset)))
-    assert row["label"] == label and visible(row["text"]) == visible(text)
+    (row,) = csv.DictReader(io.StringIO(csv_export.to_string(doc, preset), newline=""))
+    assert row["label"] == cell(label) and visible(row["text"]) == visible(str(cell(one_line(text))))
+    for value in row.values():   # no cell a spreadsheet would read as a formula
+        assert PLAIN_NUMBER.fullmatch(value) or not value.lstrip().startswith(FORMULA_STARTS[:4]) \
+            and not value.startswith(FORMULA_STARTS), value
 
 
 @CASES
