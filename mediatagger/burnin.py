@@ -10,6 +10,8 @@ error rather than a video without subtitles.
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -79,6 +81,15 @@ def check_subtitles(subs: Path) -> None:
         raise MediaError(subs, f"cannot read subtitles: {exc}") from None
 
 
+def own_copy(subs: Path, folder: Path) -> Path:
+    """The subtitles as a file of ours in ``folder`` (the same bytes), checked as ffmpeg's ``subtitles`` filter
+    will open it: a subtitle format, not a playlist that also parses as SRT; a copy cannot be swapped after."""
+    own = folder / f"subs{subs.suffix.lower()}"
+    shutil.copyfile(subs, own)
+    media.check_subtitle_file(own, subs)
+    return own
+
+
 def check_paths(source: Path, subs: Path, out: Path) -> None:
     if out.resolve() in (source.resolve(), subs.resolve()):
         raise UsageError(f"{out}: the output would overwrite an input")
@@ -89,7 +100,7 @@ def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, a
     """Every source frame kept as it was timed (``passthrough``: no frame is duplicated to fill a late
     video start, so frame N of the output is frame N of the source). Cues are on the media's clock,
     frames on the file's: the first frame is at ``origin``."""
-    return ["-y", "-loglevel", "warning", "-i", media.file_arg(source), "-map", "0:v:0", "-map", "0:a?",
+    return ["-y", "-loglevel", "warning", *media.input_args(source), "-map", "0:v:0", "-map", "0:a?",
             "-vf", subtitles_filter(subs, fontsdir, -origin), "-fps_mode", "passthrough",
             "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *audio,
             "-movflags", "+faststart", "-f", container(out), media.file_arg(out)]
@@ -105,8 +116,9 @@ def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = 
         raise MediaError(source, "has no video to burn subtitles into")
     audio = audio_args(info, container(out), audio_bitrate)
     stage = Stage(progress, "burn", info.duration_ms / 1000, "s")
-    with files.atomic_path(out) as tmp:
-        done = media.run_ffmpeg(burn_args(source, subs, tmp, crf, x264_preset, audio, fontsdir, info.origin), source,
+    with tempfile.TemporaryDirectory(prefix="mediatagger-") as folder, files.atomic_path(out) as tmp:
+        own = own_copy(subs, Path(folder))
+        done = media.run_ffmpeg(burn_args(source, own, tmp, crf, x264_preset, audio, fontsdir, info.origin), source,
                                 f"cannot burn {subs.name} into {out.name}", stage.update)
         check_fonts(done.stderr.decode("utf-8", "replace"), subs)
     stage.finish()

@@ -594,7 +594,7 @@ def render_args(cut: Cut, clip_parts: list[Part], size: tuple[int, int] | None, 
             chains.append(f"anullsrc=r=48000:cl=stereo,atrim=duration={d}[a{n}]")
             continue
         coarse = cutting.floor_us(max(Fraction(0), part.seek - cutting.PREROLL))
-        args += ["-ss", cutting.seconds(coarse), "-i", media.file_arg(part.media)]
+        args += ["-ss", cutting.seconds(coarse), *media.input_args(part.media)]
         fine = cutting.seconds(part.seek - coarse)
         if size:
             chains.append(f"[{inputs}:v:0]trim=start={fine}:duration={d},setpts=PTS-STARTPTS,fps={cut.fps},"

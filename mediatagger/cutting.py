@@ -51,7 +51,7 @@ def encode_args(opts: ClipOptions) -> list[str]:
 def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
                   fontsdir: Path | None = None) -> list[str]:
     coarse, fine = hybrid_seek(clip, info.origin)
-    args = ["-y", "-loglevel", "warning", "-ss", seconds(coarse), "-i", media.file_arg(info.path),
+    args = ["-y", "-loglevel", "warning", "-ss", seconds(coarse), *media.input_args(info.path),
             "-ss", seconds(fine), "-t", seconds(clip.length), "-map", "0:v:0?", "-map", "0:a?",
             "-sn", "-dn", "-map_metadata", "-1"]
     if clip.frames and info.fps:  # -t ends a constant-rate stream after exactly clip.frames frames
@@ -78,8 +78,8 @@ def snap_to_keyframes(clip: Clip, keys: list[Fraction], info: MediaInfo) -> Clip
 def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
     """Stream copy from a keyframe: seek half a frame past it (the demuxer goes back to it)."""
     assert info.fps is not None and clip.frames is not None
-    return ["-y", "-loglevel", "error", "-ss", seconds(info.origin + clip.seek + 1 / (2 * info.fps)), "-i",
-            media.file_arg(info.path), "-t", seconds(clip.length), "-frames:v", str(clip.frames),
+    return ["-y", "-loglevel", "error", "-ss", seconds(info.origin + clip.seek + 1 / (2 * info.fps)),
+            *media.input_args(info.path), "-t", seconds(clip.length), "-frames:v", str(clip.frames),
             "-map", "0:v:0", "-map", "0:a?", "-sn", "-dn", "-map_metadata", "-1", "-c", "copy",
             "-avoid_negative_ts", "make_zero", "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]
 
@@ -176,7 +176,7 @@ def reel_graph(clips: list[Clip], fps: Fraction | None, opts: ClipOptions) -> st
 
 def reel_args(clips: list[tuple[Clip, Path]], fps: Fraction | None, opts: ClipOptions, out: Path) -> list[str]:
     graph = reel_graph([c for c, _ in clips], fps, opts)
-    inputs = [arg for _, path in clips for arg in ("-i", media.file_arg(path))]
+    inputs = [arg for _, path in clips for arg in media.input_args(path)]
     maps = (["-map", "[v]"] if fps else []) + ["-map", "[a]"]
     return ["-y", "-loglevel", "error", *inputs, "-filter_complex", graph, *maps, *encode_args(opts),
             media.file_arg(out)]
@@ -191,6 +191,6 @@ def concat_list(paths: list[Path]) -> str:
 
 def copy_reel_args(listing: Path, out: Path) -> list[str]:
     """Fast clips with hard cuts: the reel is their streams copied one after another (no re-encoding, no fades)."""
-    return ["-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", media.file_arg(listing),
+    return ["-y", "-loglevel", "error", *media.concat_input_args(listing),
             "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-movflags", "+faststart", "-f", "mp4",
             media.file_arg(out)]

@@ -98,6 +98,18 @@ class FFmpegError(MediaError):
         super().__init__(path, f"{problem}: {tail}" if tail else problem)
 
 
+class RefusedInputError(MediaError):
+    """An input ffmpeg was not allowed to open: a playlist or reference file (``hls``, ``concat``, ...) that
+    would make it read other files or URLs, or a format that is not audio or video (``srt``, ``tty``)."""
+
+    def __init__(self, path: Path | str, demuxer: str, reference: bool = True):
+        self.demuxer, self.reference = demuxer, reference
+        problem = (f"is a playlist or reference file ({demuxer}), not media; refused: it would make ffmpeg read "
+                   "other files" if reference else f"not a media file ffmpeg can read: it holds {demuxer}, "
+                   "not audio or video; refused")
+        super().__init__(path, problem)
+
+
 class ModelLoadError(MediaTaggerError):
     def __init__(self, model: str, problem: str, hint: str | None = None):
         self.model, self.problem = model, problem

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mediatagger.errors import FFmpegError, MediaError, TrackError
+from mediatagger.errors import FFmpegError, MediaError, RefusedInputError, TrackError
 from mediatagger.files import hold_signals, release_signals
 from mediatagger.timecode import format_rate, parse_rate
 
@@ -35,6 +35,31 @@ _FRAMES = re.compile(r"frame=\s*(\d+)")
 _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5,
             "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8, "downmix": 2}
 _DEFAULT_HANDLERS = {"SoundHandler", "VideoHandler", "Core Media Audio", "Core Media Video"}
+
+# The demuxers ffmpeg may use on media from outside (``input_args``): containers and audio formats that
+# read the one file they are given and nothing else. A demuxer matches by any of its names (``mov`` is
+# ``mov,mp4,m4a,3gp,3g2,mj2``; ``matroska`` is ``matroska,webm``). The mov demuxer's external tracks
+# (``enable_drefs``) and absolute alias paths (``use_absolute_path``) are off by default and never turned
+# on. Left out on purpose, as they open other files or URLs: hls, dash, concat, imf, image2 (file
+# patterns), sdp/rtp/rtsp (network), dvdvideo (a DVD's folder), webm_dash_manifest; and everything that
+# is not audio or video (subtitles, images, ffmetadata, tty, ...).
+MEDIA_DEMUXERS = (
+    "mov", "matroska", "avi", "mpegts", "mpeg", "mxf", "flv", "asf", "nut", "ogg", "rm", "wtv", "gxf", "dv",
+    "ivf",                                                          # containers (video with sound)
+    "wav", "w64", "aiff", "caf", "flac", "mp3", "aac", "ac3", "eac3", "dts", "dtshd", "truehd", "mlp", "amr",
+    "amrnb", "amrwb", "au", "wv", "ape", "tta", "tak", "mpc", "mpc8", "dsf", "voc", "xwma", "loas", "oma",
+    "qcp", "ac4", "sox", "ircam", "spdif",                          # audio files and streams
+)
+# The text subtitle formats a file given to burn may be (ffmpeg's ``subtitles`` filter opens it as media).
+SUBTITLE_DEMUXERS = ("ass", "srt", "webvtt", "microdvd", "mpl2", "subviewer", "subviewer1", "sami", "realtext",
+                     "pjs", "jacosub", "stl", "vplayer", "aqtitle", "lrc", "mpsub")
+# Refused demuxers that would open further files or URLs: named as such in the refusal.
+REFERENCE_DEMUXERS = frozenset({"hls", "applehttp", "dash", "concat", "imf", "sdp", "rtp", "rtsp",
+                                "dvdvideo", "webm_dash_manifest", "avisynth", "vapoursynth"})
+_REFUSED = ("not on whitelist",)  # "Format not on whitelist '...'", "Protocol 'http' not on whitelist 'file'!"
+_OPENING = re.compile(r"^(?:Error opening input file file:(.+)\.|file:(.+): Invalid argument)$", re.M)  # 6.1+, older
+_PROBED = re.compile(r"Format (\S+) probed with size=")
+_PLAYLIST_SIGNS = {b"#EXTM3U": "hls", b"ffconcat version": "concat"}
 
 
 @dataclass(frozen=True)
@@ -93,9 +118,72 @@ def file_arg(path: Path | str) -> str:
     return "file:" + os.path.abspath(path)
 
 
+def input_args(path: Path | str, demuxers: tuple[str, ...] = MEDIA_DEMUXERS) -> list[str]:
+    """``-i`` for a media file from outside: ffmpeg may open it only with a demuxer of ``MEDIA_DEMUXERS``
+    and through the ``file`` protocol alone. ffmpeg picks the demuxer from the content, not the name, so
+    without this a text file named ``clip.mp4`` holding an HLS playlist or an ffconcat list would be read
+    as the files it names (anywhere on this machine, or URLs). Every ffmpeg run on outside media takes
+    its inputs from here; a refusal reads as ``RefusedInputError`` (see ``ffmpeg_error``)."""
+    return ["-format_whitelist", ",".join(demuxers), "-protocol_whitelist", "file", "-i", file_arg(path)]
+
+
+def concat_input_args(listing: Path) -> list[str]:
+    """``-i`` for an ffconcat list mediatagger wrote itself (of clips it cut): the concat demuxer opens the
+    files it names, each under the same allow-list as ``input_args``."""
+    return ["-f", "concat", "-safe", "0", "-format_whitelist", ",".join(("concat", *MEDIA_DEMUXERS)),
+            "-protocol_whitelist", "file", "-i", file_arg(listing)]
+
+
+def ffmpeg_error(path: Path | str, problem: str, stderr: str) -> MediaError:
+    """The error for a failed ffmpeg run on ``path``: ``RefusedInputError`` naming the input the allow-list
+    stopped (ffmpeg names it; a run may have several), else ``FFmpegError`` with ffmpeg's last line."""
+    if not any(marker in stderr for marker in _REFUSED):
+        return FFmpegError(path, problem, stderr)
+    named = [new or old for new, old in _OPENING.findall(stderr)]
+    refused = named[-1] if named and named[-1] != os.path.abspath(path) else str(path)  # as the user named it
+    demuxer = _detected_demuxer(refused) or _playlist_kind(Path(refused)) or "an unknown format"
+    return RefusedInputError(refused, demuxer, demuxer in REFERENCE_DEMUXERS or "Protocol" in stderr)
+
+
+def check_subtitle_file(path: Path, name: Path | str) -> None:
+    """Raise ``RefusedInputError`` (naming ``name``) unless ffmpeg opens ``path`` as a subtitle file: the
+    ``subtitles`` filter picks its demuxer from the content, and a DASH manifest can parse as SRT too."""
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", *input_args(path, SUBTITLE_DEMUXERS)],
+                          capture_output=True, check=False)
+    if any(marker in done.stderr.decode("utf-8", "replace") for marker in _REFUSED):
+        demuxer = _detected_demuxer(str(path)) or "an unknown format"
+        raise RefusedInputError(name, demuxer, demuxer in REFERENCE_DEMUXERS)
+
+
+def _detected_demuxer(path: str) -> str | None:
+    """The demuxer ffmpeg picks for ``path`` from its content, found without letting it open the file
+    (None for a FIFO: it was read once already, by the run that failed)."""
+    if not os.path.isfile(path):
+        return None
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "debug", "-format_whitelist",
+                           "none", "-protocol_whitelist", "file", "-i", file_arg(path)],
+                          capture_output=True, check=False)
+    found = _PROBED.search(done.stderr.decode("utf-8", "replace"))
+    return found.group(1).split(",")[0] if found else None
+
+
+def _playlist_kind(path: Path) -> str | None:
+    """``hls`` or ``concat`` if the file starts as a playlist does (some ffmpeg versions decline an HLS
+    playlist whose name is not ``.m3u8`` rather than refuse it: the message should say the same)."""
+    if not path.is_file():  # a FIFO is read once, by ffmpeg
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return None
+    return next((name for sign, name in _PLAYLIST_SIGNS.items() if head.startswith(sign)), None)
+
+
 def run_ffmpeg(args: list[str], path: Path | str, what: str,
                progress: Callable[[float], None] | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure.
+    """Run ffmpeg with an argument list (never a shell string); raise FFmpegError on failure (its
+    RefusedInputError when an input is not on the allow-list of ``input_args``).
 
     ``progress`` is called with the output seconds written so far (ffmpeg's ``-progress``). If this
     process is interrupted (Ctrl-C, SIGTERM), ffmpeg is killed before the exception goes on. The
@@ -119,7 +207,7 @@ def run_ffmpeg(args: list[str], path: Path | str, what: str,
         errors.seek(0)
         stderr = errors.read()
     if proc.returncode != 0:
-        raise FFmpegError(path, what, stderr.decode("utf-8", "replace") + stopped(proc.returncode))
+        raise ffmpeg_error(path, what, stderr.decode("utf-8", "replace") + stopped(proc.returncode))
     return subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr)
 
 
@@ -198,7 +286,7 @@ def _duration_ms(text: str) -> int:
 def _first_video_frame(path: Path) -> tuple[Fraction | None, Fraction]:
     """The first video stream's frame rate as ffmpeg's filter graph sees it (an exact fraction), and
     its first frame's time in seconds from the file's start."""
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", file_arg(path), "-map",
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", *input_args(path), "-map",
                            "0:v:0", "-frames:v", "1", "-vf", "showinfo@v", "-f", "null", "-"],
                           capture_output=True, check=False)
     text = done.stderr.decode("utf-8", "replace")
@@ -214,7 +302,7 @@ def _audio_starts(path: Path, count: int) -> list[Fraction | None]:
     from one ffmpeg run that decodes one frame of each."""
     graph = ";".join(f"[0:a:{n}]ashowinfo@a{n}[o{n}]" for n in range(count))
     outputs = [arg for n in range(count) for arg in ("-map", f"[o{n}]", "-frames:a", "1", "-f", "null", "-")]
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-t", "600", "-i", file_arg(path),
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-t", "600", *input_args(path),
                            "-filter_complex", graph, *outputs], capture_output=True, check=False)  # 10 min at most
     first = {name: Fraction(t) for name, t in _FIRST_PTS.findall(done.stderr.decode("utf-8", "replace"))}
     return [first.get(f"a{n}") for n in range(count)]
@@ -234,7 +322,7 @@ def _on_clock(path: Path, tracks: list[AudioTrack], video_start: Fraction | None
 
 def video_frames(path: Path | str) -> int:
     """Packets in the first video stream (its frames), counted as ffmpeg copies them, without decoding."""
-    done = run_ffmpeg(["-i", file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], path,
+    done = run_ffmpeg([*input_args(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], path,
                       "cannot count frames")
     counts = _FRAMES.findall(done.stderr.decode("utf-8", "replace"))
     return int(counts[-1]) if counts else 0
@@ -263,12 +351,12 @@ def _is_variable(stream_desc: str) -> bool:
 def keyframes(path: Path | str) -> list[Fraction]:
     """Start times (seconds from the file's start) of the first video stream's keyframes, decoding
     only the keyframes."""
-    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i", file_arg(path),
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", "-skip_frame", "nokey", *input_args(path),
                            "-map", "0:v:0", "-vf", "showinfo", "-fps_mode", "passthrough", "-f", "null", "-"],
                           capture_output=True, check=False)
     text = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
-        raise FFmpegError(path, "cannot list keyframes", text)
+        raise ffmpeg_error(path, "cannot list keyframes", text)
     return sorted(Fraction(m) for line in text.splitlines() if "iskey:1" in line
                   for m in _KEY_PTS.findall(line)[:1])
 
@@ -293,15 +381,11 @@ def probe(path: Path | str) -> MediaInfo:
 def _probe(given: str, where: str, nbytes: int, mtime_ns: int, ffmpeg: str) -> MediaInfo:
     """``probe`` of the file at ``where`` as it is now (``given``: its name in messages)."""
     path = Path(given)
-    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", file_arg(path)],
-                          capture_output=True, check=False)
+    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", *input_args(path)], capture_output=True, check=False)
     text = done.stderr.decode("utf-8", "replace")
     blocks = _stream_blocks(text)
     if not blocks:
-        if "moov atom not found" in text and _starts_as_mp4(path):
-            raise MediaError(path, "is cut short: its index (the MP4/MOV moov atom) is missing, so the recording "
-                                   "or copy did not finish")
-        raise FFmpegError(path, "not a media file ffmpeg can read", text)
+        raise _unreadable(path, text)
     audio = [b for b in blocks if b[0].group(3) == "Audio"]
     video = [b for b in blocks if b[0].group(3) == "Video" and "attached pic" not in b[0].group(4)]
     size = _SIZE.search(video[0][0].group(4)) if video else None
@@ -314,6 +398,17 @@ def _probe(given: str, where: str, nbytes: int, mtime_ns: int, ffmpeg: str) -> M
         start_timecode=timecodes[0] if timecodes else None, audio_tracks=tuple(tracks),
         variable_fps=_is_variable(video[0][0].group(4)) if video else False, start_ms=start_ms,
     )
+
+
+def _unreadable(path: Path, text: str) -> MediaError:
+    """Why ffmpeg found no streams in ``path``: refused by the allow-list, a playlist, cut short, or not media."""
+    kind = _playlist_kind(path)
+    if kind and not any(marker in text for marker in _REFUSED):  # declined by ffmpeg itself, not refused
+        return RefusedInputError(path, kind)
+    if "moov atom not found" in text and _starts_as_mp4(path):
+        return MediaError(path, "is cut short: its index (the MP4/MOV moov atom) is missing, so the recording "
+                                "or copy did not finish")
+    return ffmpeg_error(path, "not a media file ffmpeg can read", text)
 
 
 def select_tracks(info: MediaInfo, track: int | str) -> list[int]:
@@ -339,8 +434,8 @@ def extract_audio(info: MediaInfo, track: int,
     so sample 0 is the first frame's instant.
     """
     offset = info.audio_tracks[track].offset_ms * SAMPLE_RATE // 1000 if track < len(info.audio_tracks) else 0
-    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-i",
-           file_arg(info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
+           *input_args(info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
            "-c:a", "pcm_f32le", "-f", "f32le", "-"]
     samples = np.empty((info.duration_ms * SAMPLE_RATE) // 1000 + SAMPLE_RATE + max(offset, 0), dtype="<f4")
     samples[:max(offset, 0)] = 0
@@ -362,5 +457,5 @@ def extract_audio(info: MediaInfo, track: int,
             raise
         stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.returncode != 0:
-        raise FFmpegError(info.path, f"cannot decode audio track {track}", stderr + stopped(proc.returncode))
+        raise ffmpeg_error(info.path, f"cannot decode audio track {track}", stderr + stopped(proc.returncode))
     return samples[max(-offset, 0): max(filled // 4, -offset)]

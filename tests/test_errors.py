@@ -17,6 +17,7 @@ SAMPLES = {
     errors.PresetError: errors.PresetError("mine.yaml", "clips.crf = 99 is out of range"),
     errors.MediaError: errors.MediaError("talk.mp4", "file is empty"),
     errors.FFmpegError: errors.FFmpegError("talk.mp4", "cannot decode", "line one\nInvalid data found\n"),
+    errors.RefusedInputError: errors.RefusedInputError("clip.mp4", "hls"),
     errors.ModelLoadError: errors.ModelLoadError("iic/SenseVoiceSmall", "hub unreachable", hint="pass {model_dir}"),
     errors.OutputExistsError: errors.OutputExistsError("out/talk.edl", "already exists and would change"),
     errors.OutputBusyError: errors.OutputBusyError("out/talk", "1234"),
