@@ -499,6 +499,12 @@ def _unlock(item: Item) -> None:
 
 
 def _exit_on_term(signum: int, frame: Any) -> None:
+    """SIGTERM ends the worker as an exception (its cleanup runs) once: a parent that dies may send it
+    again (the kernel's death signal comes as each of its threads ends), and a second one would cut
+    that cleanup or the interpreter's exit short with a traceback."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)
 
 
