@@ -24,7 +24,7 @@ from mediatagger.errors import MediaTaggerError, Terminated, UsageError
 from mediatagger.files import Written
 from mediatagger.progress import Progress
 from mediatagger.tags import EVENTS, LANGUAGES, RICH_FORMS
-from mediatagger.timecode import TIMECODE_MODES, parse_duration
+from mediatagger.timecode import TIMECODE_MODES, parse_duration, parse_int
 
 # how the command line spells the options that error hints name
 FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
@@ -111,8 +111,8 @@ def check_exports(value: str) -> list[str]:
 
 
 def check_track(value: str) -> int | str:
-    if value == "all" or value.isdigit():
-        return "all" if value == "all" else int(value)
+    if value == "all" or value.isascii() and value.isdigit():
+        return "all" if value == "all" else parse_int(value, "the track", max_abs=1000)  # as an analysis holds
     raise UsageError(f"{value!r} is not a track number or 'all'")
 
 

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from mediatagger.errors import MediaError
+from mediatagger.errors import MediaError, UsageError
 from mediatagger.exporters.xmldoc import child, document, rational_seconds
-from mediatagger.timecode import frames_at, parse_rate
+from mediatagger.timecode import MAX_TIME_S, frames_at, parse_fraction, parse_int, parse_rate
 
 DEFAULT_RATE = Fraction(25)
+MAX_LANE = 1000   # connected clips' lanes above (+) or below (-) the spine
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,26 @@ class Asset:
     video: bool
 
 
-def seconds(value: str | None) -> Fraction:
-    """FCPXML time (``1001/30000s``, ``3600s``, ``0s``) -> seconds."""
-    text = (value or "0s").strip()
-    if not text.endswith("s"):
-        raise ValueError(f"not an FCPXML time: {value!r}")
-    return Fraction(text[:-1])
+def seconds(value: str | None, what: str = "an FCPXML time") -> Fraction:
+    """FCPXML time (``1001/30000s``, ``3600s``, ``0s``) -> exact seconds, at most ``MAX_TIME_S`` either way;
+    else a ``UsageError`` naming ``what`` (the text's form and size checked before any arithmetic)."""
+    return parse_fraction(value or "0s", what, max_abs=MAX_TIME_S, suffix="s")
+
+
+def time_of(element: ET.Element, attribute: str, default: str = "0s") -> Fraction:
+    """An element's time attribute in seconds; a duration must not be negative nor a frame duration zero."""
+    value = element.get(attribute) or default
+    what = f"the {attribute} of {_named(element)}"
+    time = seconds(value, what)
+    if attribute in ("duration", "frameDuration") and time < 0 or attribute == "frameDuration" and time == 0:
+        raise UsageError(f"{what} is {'zero' if time == 0 else 'negative'}: {value!r}")
+    return time
+
+
+def _named(element: ET.Element) -> str:
+    """``asset-clip 'Interview'``, ``format r1``: an element as a message names it."""
+    name, ref = element.get("name") or element.get("value"), element.get("id")
+    return f"{element.tag} {name!r}" if name else f"{element.tag} {ref}" if ref else f"the {element.tag}"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -76,7 +91,7 @@ def read(path: Path) -> Any:
         raise MediaError(path, "not an FCPXML document")
     try:
         return _timeline(root, path.stem)
-    except (ValueError, ZeroDivisionError, KeyError) as exc:
+    except (ValueError, ZeroDivisionError, KeyError, UsageError) as exc:
         raise MediaError(path, f"malformed FCPXML: {brief(exc)}") from None
     except RecursionError:
         raise MediaError(path, "malformed FCPXML: clips connected to clips too deeply") from None
@@ -92,10 +107,10 @@ def _timeline(root: ET.Element, name: str) -> Any:
     if sequence is None or sequence.find("spine") is None:
         raise ValueError("no project with a sequence and a spine")
     fmt = formats.get(sequence.get("format"))
-    duration = fmt.get("frameDuration") if fmt is not None else None
-    rate = parse_rate(1 / seconds(duration)) if duration else DEFAULT_RATE
+    rate = parse_rate(1 / time_of(fmt, "frameDuration")) if fmt is not None and fmt.get("frameDuration") \
+        else DEFAULT_RATE
     timeline = otio.schema.Timeline(name=project.get("name") or name if project is not None else name,
-                                    global_start_time=_time(seconds(sequence.get("tcStart")), rate),
+                                    global_start_time=_time(time_of(sequence, "tcStart"), rate),
                                     metadata={"fcpxml": {"tcFormat": sequence.get("tcFormat") or "NDF"}})
     tracks: dict[int, list[tuple[Fraction, Any]]] = {0: []}
     spine = sequence.find("spine")
@@ -113,18 +128,18 @@ def _timeline(root: ET.Element, name: str) -> Any:
 def _asset(element: ET.Element) -> Asset:
     rep = element.find("media-rep")
     src = rep.get("src") if rep is not None else element.get("src")
-    return Asset(src or "", seconds(element.get("start")), seconds(element.get("duration")),
-                 element.get("hasVideo") == "1")
+    return Asset(src or "", time_of(element, "start"), time_of(element, "duration"), element.get("hasVideo") == "1")
 
 
 def _place(item: ET.Element, parent_offset: Fraction, parent_start: Fraction, lane: int,
            assets: dict[str | None, Asset], rate: Fraction, tracks: dict[int, list[tuple[Fraction, Any]]]) -> None:
     """``item`` at its record time (a connected clip's offset is in its parent's source time)."""
-    record = parent_offset + seconds(item.get("offset")) - parent_start
-    lane = int(item.get("lane", "0")) if lane == 0 and item.get("lane") else lane
+    record = parent_offset + time_of(item, "offset") - parent_start
+    if lane == 0 and item.get("lane"):
+        lane = parse_int(item.get("lane", "0"), f"the lane of {_named(item)}", max_abs=MAX_LANE)
     if item.tag != "gap":
         tracks.setdefault(lane, []).append((record, _clip(item, assets, rate)))
-    start = seconds(item.get("start"))
+    start = time_of(item, "start")
     for connected in item:
         if connected.get("lane") and connected.tag in ("asset-clip", "clip", "ref-clip"):
             _place(connected, record, start, 0, assets, rate, tracks)
@@ -142,12 +157,12 @@ def _clip(item: ET.Element, assets: dict[str | None, Asset], rate: Fraction) -> 
         media = otio.schema.ExternalReference(target_url=asset.src, available_range=otio.opentime.TimeRange(
             _time(asset.start, rate), _time(asset.duration, rate)))
     clip = otio.schema.Clip(name=item.get("name") or "", media_reference=media, source_range=otio.opentime.TimeRange(
-        _time(seconds(item.get("start")), rate), _time(seconds(item.get("duration")), rate)))
+        _time(time_of(item, "start"), rate), _time(time_of(item, "duration"), rate)))
     for marker in item.findall("marker"):
         clip.markers.append(otio.schema.Marker(
             name=marker.get("value") or "", comment=marker.get("note") or "",
-            marked_range=otio.opentime.TimeRange(_time(seconds(marker.get("start")), rate),
-                                                 _time(seconds(marker.get("duration") or "0s"), rate))))
+            marked_range=otio.opentime.TimeRange(_time(time_of(marker, "start"), rate),
+                                                 _time(time_of(marker, "duration"), rate))))
     return clip
 
 
@@ -167,7 +182,8 @@ def _track(name: str, kind: str, placed: list[tuple[Fraction, Any]], rate: Fract
 
 
 def _time(value: Fraction, rate: Fraction) -> Any:
-    """Seconds -> RationalTime in frames at ``rate`` (FCPXML times lie on the frame grid)."""
+    """Seconds -> RationalTime in frames at ``rate`` (FCPXML times lie on the frame grid). Exact: times are at
+    most ``MAX_TIME_S``, so the frame count is a whole number below 2**53, which OpenTimelineIO's double holds."""
     import opentimelineio as otio
 
     return otio.opentime.RationalTime(round(value * rate), float(rate))

@@ -21,9 +21,16 @@ DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 TIMECODE_MODES = ("auto", "df", "ndf")  # how marker files count 29.97/59.94: the source's way, drop, non-drop
 AUDIO_ONLY_FPS = Fraction(25)  # the timeline rate markers and timecodes use for sources without video
 TIMECODE = re.compile(r"^([0-9]{1,2}):([0-9]{2}):([0-9]{2})([:;.,])([0-9]{2,3})$")
-RATE_TEXT = re.compile(r"[+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,2})?(/[0-9]+)?")  # 25, 29.97, 30000/1001
+# a number in outside text: 25, -0.5, 29.97, 1e3, 30000/1001, 1.5e-3/2 (ASCII digits only, no "_", "inf", "nan")
+NUMBER_TEXT = re.compile(r"(?P<sign>[+-]?)(?P<whole>[0-9]*)(?:\.(?P<decimals>[0-9]*))?"
+                         r"(?:[eE](?P<exponent>[+-]?[0-9]+))?(?:/(?P<denominator>[0-9]+))?")
+MAX_DIGITS = 64             # digits in each part of such a number, and the largest power of ten its exponent names
+MAX_NUMBER = 10**15         # the largest size of a number read from outside text, unless its reader says less
 MAX_RATE = 1_000_000        # frames a second: beyond this a "rate" is a mistake (and slow to count with)
 MAX_DURATION_MS = 1000 * 3600 * 1000
+# the longest time a timeline may name, in seconds (115 days; a timecode day is 86,400 s): its frame count at
+# any rate up to MAX_RATE stays below 2**53, so OpenTimelineIO's double-precision times hold it exactly
+MAX_TIME_S = 10**7
 
 
 def parse_rate(text: str | int | float | Fraction) -> Fraction:
@@ -38,13 +45,54 @@ def parse_rate(text: str | int | float | Fraction) -> Fraction:
 
 
 def _rate(text: str) -> Fraction | None:
-    """A rate's text as a fraction, or None (the form checked first: ``Fraction("1e999999999")`` never ends)."""
-    if len(text) > 64 or not RATE_TEXT.fullmatch(text):
-        return None
+    """A rate's text as a fraction, or None."""
     try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        return parse_fraction(text, "the frame rate", max_abs=MAX_RATE)
+    except UsageError:
         return None
+
+
+def parse_fraction(text: str, what: str = "the value", max_abs: int | Fraction = MAX_NUMBER,
+                   max_digits: int = MAX_DIGITS, suffix: str = "") -> Fraction:
+    """A number read from outside text (``25``, ``-0.5``, ``1e3``, ``1001/30000``; then ``suffix``, as the
+    ``s`` of FCPXML's ``1001/30000s``) as an exact fraction, or a ``UsageError`` naming ``what``. Its form
+    and the size of each part are checked before any arithmetic: ``Fraction("1e99999999")`` would build a
+    hundred-million-digit integer and never end. Refused: more than ``max_digits`` digits in a part, a
+    power of ten beyond ``10**max_digits`` either way, a size beyond ``max_abs``, a zero denominator."""
+    shown = _shown(text)
+    body = text.strip() if isinstance(text, str) and len(text) <= 4 * max_digits + 8 else None
+    if body is None or not body.endswith(suffix):
+        raise UsageError(f"{what} is not a number: {shown}")
+    match = NUMBER_TEXT.fullmatch(body[:len(body) - len(suffix)])
+    if match is None or not (match["whole"] or match["decimals"]) or not (match["denominator"] or "1").strip("0"):
+        raise UsageError(f"{what} is not a number: {shown}")
+    value = _exact(match, max_digits)
+    if value is None:
+        raise UsageError(f"{what} is out of range: {shown} (more than {max_digits} digits, or a power of ten "
+                         f"beyond 10^±{max_digits})")
+    if abs(value) > max_abs:
+        raise UsageError(f"{what} is out of range: {shown} (at most {max_abs}{suffix} either way)")
+    return value
+
+
+def _exact(match: re.Match[str], max_digits: int) -> Fraction | None:
+    """The matched number's value, or None when a part is too long or its power of ten too large."""
+    whole, decimals, denominator = match["whole"], match["decimals"] or "", match["denominator"] or "1"
+    exponent = match["exponent"] or "0"
+    if max(len(whole + decimals), len(denominator), len(exponent.lstrip("+-"))) > max_digits \
+            or abs(int(exponent)) > max_digits:
+        return None
+    power = int(exponent) - len(decimals)
+    value = Fraction(int(whole + decimals or "0") * 10 ** max(power, 0), 10 ** max(-power, 0) * int(denominator))
+    return -value if match["sign"] == "-" else value
+
+
+def parse_int(text: str, what: str = "the value", max_abs: int = MAX_NUMBER) -> int:
+    """``parse_fraction`` for a count: a whole number (``3``, ``-1``, ``1e2``) or a ``UsageError``."""
+    value = parse_fraction(text, what, max_abs)
+    if value.denominator != 1:
+        raise UsageError(f"{what} is not a whole number: {_shown(text)}")
+    return int(value)
 
 
 def _shown(value: Any) -> str:
@@ -63,7 +111,11 @@ def frames_at(time: Any, rate: Fraction) -> int:
     """An OpenTimelineIO RationalTime as whole frames at ``rate`` (exact when it is on that rate's grid)."""
     if not math.isfinite(time.value):
         raise UsageError(f"not a time: {time.value!r} frames")
-    return round(Fraction(time.value).limit_denominator(1000) / rate_of(time.rate) * rate)
+    own = rate_of(time.rate)
+    if abs(Fraction(time.value) / own) > MAX_TIME_S:   # beyond it a double holds no exact frame count
+        raise UsageError(f"a time out of range: {time.value!r} frames at {format_rate(own)} fps "
+                         f"(at most {MAX_TIME_S} s)")
+    return round(Fraction(time.value).limit_denominator(1000) / own * rate)
 
 
 def format_rate(rate: Fraction) -> str:
@@ -140,32 +192,36 @@ def ms_to_tc(ms: int, rate: Fraction, start_frame: int = 0) -> str:
     return frames_to_tc(start_frame + ms_to_frame(ms, rate), rate)
 
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+_DURATION = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m(?!s))?(?:([0-9]+(?:\.[0-9]+)?)s)?(?:([0-9]+)ms)?$")
 
 
 def parse_duration(text: str) -> int:
     """``60s``, ``1m30s``, ``90``, ``1:30``, ``1:00:00``, ``500ms`` -> milliseconds (1000 hours at most)."""
     text = text.strip().lower()
-    ms = _duration_ms(text) if len(text) <= 64 else None
+    try:
+        ms = _duration_ms(text) if len(text) <= 64 else None
+    except UsageError:
+        ms = None
     if ms is None or not 0 <= ms <= MAX_DURATION_MS:
         raise UsageError(f"not a duration: {_shown(text)} (e.g. 60s, 1m30s, 1:30; 1000h at most)")
     return ms
 
 
 def _duration_ms(text: str) -> int | None:
-    """``text`` (lower case, at most 64 characters) in milliseconds, or None."""
-    try:
-        if ":" in text:
-            parts = [float(p) for p in text.split(":")]
-            if len(parts) > 3 or not all(0 <= p < math.inf for p in parts):
-                return None
-            return round(sum(p * 60 ** i for i, p in enumerate(reversed(parts))) * 1000)
-        if re.fullmatch(r"\d+(\.\d+)?", text):
-            return round(float(text) * 1000)
-    except ValueError:
-        return None
+    """``text`` (lower case, at most 64 characters) in milliseconds, or None (or a UsageError)."""
+    if ":" in text:
+        parts = [_amount(p) for p in text.split(":")]
+        if len(parts) > 3 or any(p < 0 for p in parts):
+            return None
+        return round(sum(p * 60 ** i for i, p in enumerate(reversed(parts))) * 1000)
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        return round(_amount(text) * 1000)
     match = _DURATION.match(text)
     if not text or not match or not any(match.groups()):
         return None
-    h, m, s, ms = match.groups()
-    return round(((int(h or 0) * 60 + int(m or 0)) * 60 + float(s or 0)) * 1000) + int(ms or 0)
+    h, m, s, ms = (_amount(part or "0") for part in match.groups())
+    return round(((h * 60 + m) * 60 + s) * 1000 + ms)
+
+
+def _amount(text: str) -> Fraction:
+    return parse_fraction(text, "a duration", max_abs=MAX_DURATION_MS)

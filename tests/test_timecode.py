@@ -7,10 +7,15 @@ from hypothesis import strategies as st
 
 from mediatagger.errors import UsageError
 from mediatagger.timecode import (
+    MAX_TIME_S,
     frame_to_ms,
+    frames_at,
     frames_to_tc,
     is_drop_frame,
     ms_to_frame,
+    parse_duration,
+    parse_fraction,
+    parse_int,
     parse_rate,
     snap_ms,
     tc_to_frames,
@@ -80,3 +85,40 @@ def test_non_drop_counting_at_drop_frame_rates_matches_opentimelineio(rate):
         expected = otio_time.to_timecode(otio_time.RationalTime(n, float(rate)), float(rate), drop_frame=False)
         assert frames_to_tc(n, rate, drop=False) == expected
         assert tc_to_frames(expected, rate, drop=False) == n
+
+
+@pytest.mark.parametrize("text, value", [("25", 25), ("-0.5", Fraction(-1, 2)), ("1001/30000", Fraction(1001, 30000)),
+                                         ("1e3", 1000), ("1.5e-3", Fraction(3, 2000)), ("0e0", 0), (" +3 ", 3),
+                                         ("5.", 5), (".5", Fraction(1, 2)), ("1e3/7", Fraction(1000, 7))])
+def test_parse_fraction_is_exact(text, value):
+    assert parse_fraction(text) == value
+
+
+@pytest.mark.parametrize("text, says", [("1e99999999", "out of range"), ("-1e999", "out of range"),
+                                        ("1E+400", "out of range"), ("1e-99999999", "out of range"),
+                                        ("1e16", "out of range"), ("1/0", "not a number"), ("nan", "not a number"),
+                                        ("inf", "not a number"), ("1_000", "not a number"), ("٣", "not a number"),
+                                        ("0x10", "not a number"), ("", "not a number"), ("1/3e9", "not a number")])
+def test_parse_fraction_refuses_in_one_line(text, says):
+    with pytest.raises(UsageError, match=f"^the lane is {says}: "):
+        parse_fraction(text, "the lane")
+
+
+def test_parse_int_wants_a_whole_number():
+    assert parse_int("1e2") == 100
+    with pytest.raises(UsageError, match="is not a whole number"):
+        parse_int("1.5")
+
+
+def test_durations_go_through_the_bounded_parser():
+    assert parse_duration("1:30.5") == 90_500 and parse_duration("1h1m1.5s1ms") == 3_661_501
+    for text in ("1_0:00", "1:1e99999999", "٣s"):
+        with pytest.raises(UsageError, match="not a duration"):
+            parse_duration(text)
+
+
+def test_an_opentimelineio_time_beyond_the_bound_is_refused():
+    """A double holds frame counts exactly only below 2**53: a time past ``MAX_TIME_S`` is refused, not rounded."""
+    assert frames_at(otio_time.RationalTime(MAX_TIME_S * 25, 25), Fraction(25)) == MAX_TIME_S * 25
+    with pytest.raises(UsageError, match="a time out of range"):
+        frames_at(otio_time.RationalTime(1e23, 30000 / 1001), Fraction(30000, 1001))

@@ -7,6 +7,7 @@ reader under a wall-clock guard and checks that; any other exception fails the p
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import time
@@ -23,6 +24,7 @@ from mediatagger.errors import MediaTaggerError
 EXAMPLES = int(os.environ.get("MEDIATAGGER_FUZZ_EXAMPLES", "100"))
 LIMIT_S = 10.0        # one example's wall-clock limit (a shared 2-core CI machine; each takes milliseconds)
 MESSAGE_CHARS = 2000  # a one-line message longer than this is a dump, not a message
+WATCHDOG_S = 60.0     # past an example's limit: a hang in C code ends the run (exit 1, tracebacks shown)
 
 T = TypeVar("T")
 
@@ -42,17 +44,23 @@ class Hang(BaseException):
 
 @contextmanager
 def bounded(limit_s: float = LIMIT_S) -> Iterator[None]:
-    """Interrupt the block with ``Hang`` after ``limit_s`` (checked again at its end, for time spent in C)."""
+    """Interrupt the block with ``Hang`` after ``limit_s`` (checked again at its end, for time spent in C).
+
+    SIGALRM's handler runs only between Python bytecodes, so a hang inside one C call (``Fraction("1e99999999")``
+    building a hundred-million-digit integer) never reaches it: faulthandler's watchdog thread, which needs no
+    interpreter, then ends the whole run after ``WATCHDOG_S`` with every thread's traceback on stderr."""
 
     def ring(signum: int, frame: Any) -> None:
         raise Hang(f"still running after {limit_s} s")
 
     previous = signal.signal(signal.SIGALRM, ring)
     signal.setitimer(signal.ITIMER_REAL, limit_s)
+    faulthandler.dump_traceback_later(limit_s + WATCHDOG_S, exit=True)
     started = time.monotonic()
     try:
         yield
     finally:
+        faulthandler.cancel_dump_traceback_later()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     spent = time.monotonic() - started

@@ -117,3 +117,15 @@ def test_a_huge_fps_is_refused_at_once(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip() == "mediatagger: error: not a frame rate: '1e999999999'", done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+@case("Readers", "`mediatagger tag --track` with a 5000-digit number (more than Python's int() reads)",
+      "exit 2 and `Error: Invalid value for '--track': the track is not a number: ...` at once; nothing written "
+      "(was: a ValueError traceback)")
+@pytest.mark.parametrize("track", ["9" * 5000, "99999"])
+def test_regression_a_huge_track_number_was_a_traceback(tmp_path, track):
+    out = tmp_path / "out"
+    done = run_cli("tag", SAMPLES / "talk.mp4", "-o", out, "--track", track, *MODEL)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "Invalid value for '--track': the track is " in done.stderr.strip().splitlines()[-1], done.stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -22,13 +22,16 @@ from hypothesis import strategies as st
 from mediatagger import analysis, cli, presets
 from mediatagger.errors import UsageError
 from mediatagger.timecode import (
+    MAX_DIGITS,
     MAX_DURATION_MS,
+    MAX_NUMBER,
     MAX_RATE,
     frame_to_ms,
     frames_to_tc,
     ms_to_frame,
     ms_to_tc,
     parse_duration,
+    parse_fraction,
     parse_rate,
     tc_to_frames,
 )
@@ -37,13 +40,21 @@ from tests.fuzz.support import bounded, fuzz_settings, outcome
 from tests.reliability import case
 
 digits = st.text("0123456789", min_size=1, max_size=6)
+# numbers with exponents of any size: Fraction("1e99999999") would build a hundred-million-digit integer
+exponents = st.one_of(
+    st.sampled_from(["1e99999999", "-1e999", "1E+400", "0e0", "1e-99999999", "1e99999999s", "1/3e9", "1e9/3",
+                     "1e64", "1e65", "-1e-64", "9" * 64, "9" * 65, "1/" + "9" * 64, "0e99999999", ".5e-3", "5.e2"]),
+    st.builds(lambda mantissa, e, power, over: f"{mantissa}{e}{power}{over}",
+              st.sampled_from(["1", "-1", "0", "2.5", ".5", "+3", "30000"]), st.sampled_from(["e", "E"]),
+              st.one_of(st.integers(-100, 100), st.integers(-10**12, 10**12)).map(str),
+              st.sampled_from(["", "/1001", "/0", "/1e3"])))
 rate_texts = st.one_of(
     st.sampled_from(["25", "29.97", "30000/1001", "23.976", "0", "-25", "0/0", "1/0", "nan", "inf", "-inf", "1e400",
                      "1e-400", "1e999999999", "1e-999999999", "9" * 5000, "1/" + "9" * 5000, "0.001", "0.3", "1.4",
                      "1000000", "1000001", "٣٠", "25 fps", "29.97 DF", "", " ", "1_000", "+25", ".5", "5.", "1e2",
                      "2997/100", "30000/1001/2", "0x19"]),
     st.builds(lambda a, b: f"{a}/{b}", digits, digits), st.builds(lambda a, b: f"{a}.{b}", digits, digits),
-    st.text(max_size=12))
+    exponents, st.text(max_size=12))
 rate_values = st.one_of(rate_texts, st.integers(), st.floats(), st.fractions())
 tc_texts = st.one_of(
     st.sampled_from(["01:00:00:00", "00:00:00;00", "23:59:59:29", "23:59:59;29", "99:59:59:59", "00:60:00:00",
@@ -58,7 +69,7 @@ duration_texts = st.one_of(
                      "٣s", "1.5.5s", "1_0"]),
     st.builds(lambda parts: ":".join(parts), st.lists(digits, min_size=1, max_size=4)),
     st.builds(lambda n, unit: f"{n}{unit}", digits, st.sampled_from(["h", "m", "s", "ms", "", "x"])),
-    st.text(max_size=12))
+    st.builds(lambda a, b: f"{a}:{b}", exponents, exponents), exponents, st.text(max_size=12))
 rates = st.one_of(st.sampled_from([Fraction(24000, 1001), Fraction(25), Fraction(30000, 1001), Fraction(60000, 1001),
                                    Fraction(1, 3), Fraction(1), Fraction(MAX_RATE)]),
                   st.fractions(min_value=Fraction(1, 1000), max_value=1000, max_denominator=1001))
@@ -85,6 +96,22 @@ def test_a_rate_parses_to_a_usable_rate_or_is_one_line(value):
         outcome(lambda: counts(got), limit_s=2)
     else:
         assert isinstance(got, UsageError)
+
+
+@case("Readers", "a number from outside text (an FCPXML time, a lane, a rate, a duration) with any exponent or "
+      "length: `1e99999999`, `-1e999`, `1E+400`, `1e-99999999`, 70 digits",
+      "its exact value (the same as Python's Fraction of it), or at once `<what> is out of range: <text> (...)` / "
+      "`<what> is not a number: <text>`")
+@fuzz_settings(share=0.5)
+@given(text=st.one_of(exponents, rate_texts, duration_texts, st.integers(-10**70, 10**70).map(str)))
+def test_a_number_parses_exactly_or_is_one_line_at_once(text):
+    got = outcome(lambda: parse_fraction(text, "the offset"), limit_s=2)
+    if isinstance(got, Fraction):
+        assert abs(got) <= MAX_NUMBER
+        number, _, over = text.strip().partition("/")   # small enough now for Python's own parser (1e3/7 too)
+        assert got == Fraction(number) / Fraction(over or 1), text
+    else:
+        assert isinstance(got, UsageError) and str(got).startswith("the offset is "), str(got)
 
 
 @case("Readers", "a duration string (--target, --crossfade)",
@@ -149,4 +176,8 @@ def test_the_huge_exponent_ends_at_once():
         for text in ("1e999999999", "1e-999999999", "9" * 5000):
             with pytest.raises(UsageError):
                 parse_rate(text)
+        for text in ("1e99999999", "-1e999", "1E+400", "1e-99999999", "1" + "0" * (MAX_DIGITS + 1)):
+            with pytest.raises(UsageError, match="is out of range"):
+                parse_fraction(text)
     assert math.isclose(float(parse_rate("1e2")), 100)
+    assert parse_fraction("0e0") == 0 and parse_fraction("-1e-64", max_digits=64) == Fraction(-1, 10**64)

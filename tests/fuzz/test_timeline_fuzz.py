@@ -4,7 +4,8 @@ traceback, a file read that the cut names as an XML entity, or an entity expande
 
 Cuts are real documents of each format (an FCPXML, an FCP7 XML and an OTIO file mediatagger wrote,
 and a CMX EDL) pointing at a real two-second clip, whose numbers and flags are replaced by random
-ones (zero, negative, huge, fractions over zero, NaN, text), whose lines are dropped, doubled or
+ones (zero, negative, huge, fractions over zero, NaN, text, exponents such as ``1e99999999s`` that
+``Fraction`` would spend forever on), whose lines are dropped, doubled or
 spoiled with bytes; plus XML entity tricks: an external entity naming a file (it must never be read:
 its content appears in no output and no message), a billion-laughs expansion (refused at once) and
 entities in attribute values. A cut that reads is rendered to every output format with an analysis of
@@ -49,7 +50,19 @@ FCM: NON-DROP FRAME
 """
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:/\d+)?s?|\b(?:TRUE|FALSE|NDF|DF|V|AA)\b")
 TIMECODE_TOKEN = re.compile(r"\d\d:\d\d:\d\d[:;]\d\d")
-replacements = st.one_of(
+FCPXML_TIME = re.compile(r'\b(duration|offset|start|tcStart|frameDuration)="([^"]*)"')
+# numbers with exponents, as an FCPXML time (trailing s) or bare: Fraction("1e99999999") never ends
+exponents = st.builds(
+    lambda mantissa, e, power, over, unit: f"{mantissa}{e}{power}{over}{unit}",
+    st.sampled_from(["1", "-1", "0", "9.5", ".5", "+3", "1001/30000", "-300300"]), st.sampled_from(["e", "E"]),
+    st.one_of(st.sampled_from(["99999999", "-99999999", "+400", "999", "-999", "0", "64", "65", "-64", "+0"]),
+              st.integers(-10**12, 10**12).map(str)),
+    st.sampled_from(["", "", "/30000", "/1", "/0", "/1e9"]), st.sampled_from(["s", "s", ""]))
+huge_times = st.one_of(exponents, st.sampled_from(
+    ["1e99999999s", "-1e999s", "1E+400s", "0e0s", "1e-99999999s", "1e99999999", "-1e999", "1E+400", "0e0",
+     "1e-99999999", "1/3e9s", "1001/30000e9s", "30000/1001e99999999s", "100000000000000000000000s", "10000001s",
+     "-10000001s", "9999999s", "1/" + "9" * 70 + "s", "9" * 70 + "s", "1" + "0" * 64 + "s"]))
+replacements = st.one_of(huge_times,
     st.integers(0, 2000).map(str), st.builds(lambda a, b: f"{a}/{b}s", st.integers(0, 10**6), st.integers(1, 30000)),
     st.builds(lambda h, m, s, f: f"{h:02d}:{m:02d}:{s:02d}:{f:02d}", st.integers(0, 23), st.integers(0, 59),
               st.integers(0, 59), st.integers(0, 29)),
@@ -229,6 +242,21 @@ def test_a_spoiled_timeline_reads_or_is_one_line(media, data, suffix, fps):
     text = data.draw(edl_texts(), label="edl") if suffix == ".edl" else templates(media)[suffix]
     raw = spoil_json(text, data).encode() if suffix == ".otio" else spoil(text, data)
     read_and_render(raw, suffix, media, fps=fps if suffix == ".edl" else None)
+
+
+@case("Readers", "an FCPXML time (offset, duration, start, tcStart, frameDuration) with any exponent or size: "
+      "`1e99999999s`, `-1e999`, `1E+400s`, `1/3e9s`, 10^23 s",
+      "a cut every writer renders, or exit 1 at once and `<file>: malformed FCPXML: the offset of asset-clip 'x' "
+      "is out of range: ...`")
+@fuzz_settings(share=0.3)
+@given(data=st.data())
+def test_fcpxml_times_with_huge_exponents_end_at_once(media, data):
+    text = templates(media)[".fcpxml"]
+    for _ in range(data.draw(st.integers(1, 3), label="times")):
+        spot = data.draw(st.sampled_from(list(FCPXML_TIME.finditer(text))), label="attribute")
+        value = data.draw(huge_times, label="value")
+        text = text[:spot.start(2)] + value + text[spot.end(2):]
+    read_and_render(text.encode(), ".fcpxml", media)
 
 
 @case("Readers", "an XML timeline with an external entity naming a file",
