@@ -46,7 +46,9 @@ def start(tagger: Any, options: ServeOptions, block: bool = True) -> Any:
 
     gradio()
     sessions = Sessions()
-    os.environ["GRADIO_TEMP_DIR"] = str(sessions.root / GRADIO)  # uploads and Gradio's cache: ours
+    gradio_temp(sessions.root / GRADIO)
+    if block:  # the process is the console's: its temp files too (a test's or a host's stay theirs)
+        sessions.hold_temp()
     try:
         return launch(tagger, options, sessions, block)
     except BaseException:
@@ -54,8 +56,19 @@ def start(tagger: Any, options: ServeOptions, block: bool = True) -> Any:
         raise
 
 
+def gradio_temp(folder: Path) -> None:
+    """Gradio's uploads, cache and other temp files in ``folder`` (ours): the environment for what it
+    reads at each use, its modules' copies for what it read at import (its screen-recording route,
+    the folder it makes at every start)."""
+    from gradio import route_utils, routes
+
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    for module in (route_utils, routes):
+        setattr(module, "DEFAULT_TEMP_DIR", str(folder))  # noqa: B010 -- a module's global, for mypy
+
+
 def launch(tagger: Any, options: ServeOptions, sessions: Any, block: bool) -> Any:
-    from mediatagger.web import page, uploads
+    from mediatagger.web import guard, page, uploads
     from mediatagger.web.app import CSS, Console
 
     uploads.install()
@@ -64,6 +77,7 @@ def launch(tagger: Any, options: ServeOptions, sessions: Any, block: bool) -> An
     console.loader.start()
     threading.Thread(target=sweeping, args=(sessions, options.sweep_s), daemon=True).start()
     demo = page.build(console)
+    guard.install(demo, debug=tagger.verbose)
     demo.queue(default_concurrency_limit=1)
     demo.console = console  # type: ignore[attr-defined]
     demo.launch(server_name=options.host, server_port=options.port, auth=options.auth,

@@ -21,6 +21,7 @@ from mediatagger.errors import MediaTaggerError
 from mediatagger.exporters import EXPORTERS
 from mediatagger.presets import Preset
 from mediatagger.web import views
+from mediatagger.web.guard import unpathed
 from mediatagger.web.session import Sessions
 from mediatagger.web.strings import TEXT, WEB_NAMES
 
@@ -52,7 +53,7 @@ class Visit:
 
 
 @contextlib.contextmanager
-def failures(visit: Visit) -> Iterator[None]:
+def failures() -> Iterator[None]:
     """Typed errors and the file system's (disk full, a vanished upload) as one line for the page,
     with the server's folders left out of the paths it names."""
     try:
@@ -60,9 +61,22 @@ def failures(visit: Visit) -> Iterator[None]:
     except (MediaTaggerError, OSError) as exc:
         text = exc.describe(WEB_NAMES) if isinstance(exc, MediaTaggerError) else \
             f"{Path(exc.filename).name + ': ' if exc.filename else ''}{exc.strerror or exc}"
-        for folder in (visit.folder / "input", visit.folder, visit.folder.parent):
-            text = text.replace(f"{folder}/", "")
-        raise gr.Error(html.escape(text), print_exception=False) from None
+        raise refusal(text) from None
+
+
+def refusal(text: str) -> gr.Error:
+    """A message for the visitor: markup escaped, no server folder (``guard`` logs it in one line)."""
+    return gr.Error(html.escape(unpathed(text), quote=False), print_exception=False)
+
+
+def public(result: Analysis) -> Analysis:
+    """``result`` as the visitor's downloads give it: the media named by its upload name alone, the model
+    by its folder's name, nothing of the server's folders. The name stays absolute (``/talk.mp4``): the
+    FCPXML, FCP7 XML and OTIO file URLs make a relative one absolute in the server's working folder."""
+    model = result.model
+    if Path(model.name).is_absolute():
+        model = replace(model, name=Path(model.name).name)
+    return replace(result, source=replace(result.source, path=f"/{Path(result.source.path).name}"), model=model)
 
 
 def reporter(progress: gr.Progress) -> Any:
@@ -74,7 +88,7 @@ def reporter(progress: gr.Progress) -> Any:
 def chosen_media(upload: str | None, recording: str | None, lang: str) -> Path:
     path = upload or recording
     if not path:
-        raise gr.Error(TEXT[lang]["no_input"], print_exception=False)
+        raise refusal(TEXT[lang]["no_input"])
     return Path(path)
 
 
@@ -125,11 +139,12 @@ def track_choices(upload: str | None) -> Any:
 
 
 def seek(visit: Visit | None, evt: gr.SelectData) -> float:
-    """A table row clicked: its start, in seconds, for the player."""
+    """A table row clicked: its start, in seconds, for the player (-1: no row of this visitor's table)."""
     row = evt.row_value if evt is not None else None
-    if visit is None or not row:
+    if visit is None or not isinstance(row, list) or len(row) < 4:
         return -1.0
-    return visit.starts.get((row[0], row[1], row[3]), -1) / 1000
+    key = (row[0], row[1], row[3])
+    return visit.starts.get(key, -1) / 1000 if all(isinstance(k, int | float | str) for k in key) else -1.0
 
 
 def slider_values(preset: Preset) -> list[float]:
@@ -209,19 +224,19 @@ class Console:
         lang = self.lang(request)
         visit = self.visit(visit, request)
         source = chosen_media(upload, recording, lang)
-        with self.lock(visit), failures(visit):
+        with self.lock(visit), failures():
             media_path = self.adopt(visit, source, lang)
             preset = self.spans_preset(form, label_lang, 0, 0, ())
             chosen: Any = "all" if tracks == "all" else int(tracks or 0)
             result = self.tagger.variant(preset, language=language).tag(media_path, chosen, reporter(progress))
-            api.export(result, visit.out, text_formats(), preset, force=True)
+            api.export(public(result), visit.out, text_formats(), preset, force=True)
             visit.media, visit.preset, visit.result = media_path, preset, result
             return (visit, *shown(visit, form, label_lang), *players(visit.media), *slider_values(preset))
 
     def adopt(self, visit: Visit, source: Path, lang: str) -> Path:
         """The upload in the visitor's folder under a safe name; an empty file is refused here."""
         if source.stat().st_size == 0:
-            raise gr.Error(html.escape(f"{source.name}: {TEXT[lang]['empty']}"), print_exception=False)
+            raise refusal(f"{source.name}: {TEXT[lang]['empty']}")
         return self.sessions.adopt(source, visit.folder, source.name)
 
     def retune(self, visit: Visit | None, form: str, label_lang: str, min_ms: float, gap_ms: float,
@@ -229,16 +244,16 @@ class Console:
         """The sliders: spans re-derived from the stored curves (no model), the exports rewritten."""
         if visit is None or visit.result is None:
             return (visit, gr.update(), gr.update(), gr.update(), gr.update())
-        with self.lock(visit), failures(visit):
+        with self.lock(visit), failures():
             preset = self.spans_preset(form, label_lang, min_ms, gap_ms, levels)
             result = document.rederive(visit.result, preset.spans)
-            api.export(result, visit.out, text_formats(), preset, force=True)
+            api.export(public(result), visit.out, text_formats(), preset, force=True)
             visit.preset, visit.result = preset, result
             return (visit, *shown(visit, form, label_lang))
 
     def analysed(self, visit: Visit | None, request: gr.Request | None) -> Visit:
         if visit is None or visit.result is None or visit.media is None:
-            raise gr.Error(TEXT[self.lang(request)]["no_analysis"], print_exception=False)
+            raise refusal(TEXT[self.lang(request)]["no_analysis"])
         return visit
 
     def reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float,
@@ -248,12 +263,12 @@ class Console:
         assert visit.result is not None
         clip = replace(visit.preset.clips, labels=tuple(labels) or visit.preset.clips.labels,
                        target_ms=int(target_s * 1000), crossfade_ms=int(crossfade_ms))
-        with self.lock(visit), failures(visit):
+        with self.lock(visit), failures():
             written = api.export(visit.result, visit.out, ["reel"], replace(visit.preset, clips=clip), force=True,
                                  progress=reporter(progress))
         path = next((str(w.path) for w in written if w.path.name.endswith(".reel.mp4")), None)
         if path is None:
-            raise gr.Error(TEXT[self.lang(request)]["no_clips"], print_exception=False)
+            raise refusal(TEXT[self.lang(request)]["no_clips"])
         return path, path
 
     def burn(self, visit: Visit | None, request: gr.Request, progress: gr.Progress = TRACKED) -> tuple[Any, Any]:
@@ -261,7 +276,7 @@ class Console:
         visit = self.analysed(visit, request)
         assert visit.result is not None and visit.media is not None
         out = visit.out / f"{files.output_stem(visit.media)}.subtitled.mp4"
-        with self.lock(visit), failures(visit):
+        with self.lock(visit), failures():
             path = api.burn(visit.media, out, result=visit.result, preset=visit.preset, force=True,
                             progress=reporter(progress))
         return str(path), str(path)

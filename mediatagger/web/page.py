@@ -9,6 +9,7 @@ import gradio as gr
 from mediatagger import tags
 from mediatagger.web import app
 from mediatagger.web.app import Console
+from mediatagger.web.guard import named, unpathed
 from mediatagger.web.strings import TEXT, UI_LANGUAGES
 from mediatagger.web.uploads import media_file
 
@@ -31,13 +32,17 @@ def theme() -> gr.themes.Base:
 def inputs(t: gr.I18n) -> dict[str, Any]:
     with gr.Column(scale=1):
         parts = {
-            "upload": media_file(label=t("upload"), file_types=app.MEDIA_TYPES, type="filepath", elem_id="mt-upload"),
-            "recording": gr.Audio(label=t("record"), sources=["microphone"], type="filepath"),
-            "language": gr.Dropdown(list(tags.LANGUAGES), value="auto", label=t("language"), elem_id="mt-language"),
-            "tracks": gr.Dropdown(["all", "0"], value="0", label=t("tracks"), elem_id="mt-tracks"),
-            "form": gr.Dropdown(list(tags.RICH_FORMS), value="labels", label=t("form"), elem_id="mt-form"),
-            "label_lang": gr.Dropdown(list(tags.LABEL_LANGUAGES), value="en", label=t("label_lang"),
-                                      elem_id="mt-label-lang"),
+            "upload": named(media_file(label=t("upload"), file_types=app.MEDIA_TYPES, type="filepath",
+                                       elem_id="mt-upload"), "media file"),
+            "recording": named(gr.Audio(label=t("record"), sources=["microphone"], type="filepath"), "recording"),
+            "language": named(gr.Dropdown(list(tags.LANGUAGES), value="auto", label=t("language"),
+                                          elem_id="mt-language"), "language"),
+            "tracks": named(gr.Dropdown(["all", "0"], value="0", label=t("tracks"), elem_id="mt-tracks"),
+                            "audio track"),
+            "form": named(gr.Dropdown(list(tags.RICH_FORMS), value="labels", label=t("form"), elem_id="mt-form"),
+                          "rich text form"),
+            "label_lang": named(gr.Dropdown(list(tags.LABEL_LANGUAGES), value="en", label=t("label_lang"),
+                                            elem_id="mt-label-lang"), "label language"),
         }
         parts["start"] = gr.Button(t("start"), variant="primary", elem_id="mt-start")
     return parts
@@ -52,7 +57,7 @@ def results(t: gr.I18n, words: dict[str, str]) -> dict[str, Any]:
             "timeline": gr.HTML(elem_id="mt-timeline", label=t("timeline")),
             "table": gr.Dataframe(headers=[words[h] for h in HEADERS], label=t("spans"), interactive=False,
                                   wrap=True, elem_id="mt-spans"),
-            "seek": gr.Number(visible=False, value=-1),
+            "seek": named(gr.Number(visible=False, value=-1), "seek time"),
         }
     return parts
 
@@ -64,13 +69,14 @@ def sliders(t: gr.I18n, console: Console) -> dict[str, Any]:
             levels = []
             for family, labels in (("events", tags.EVENTS), ("emotions", tags.EMOTIONS)):  # app.SLIDER_LABELS
                 with gr.Column(), gr.Accordion(t(family), open=family == "events"):
-                    levels += [gr.Slider(0.05, 0.95, value=spans.thresholds(label)[0], step=0.01,
-                                         label=tags.label_name(label), elem_id=f"mt-level-{label.lower()}")
-                               for label in labels]
+                    levels += [named(gr.Slider(0.05, 0.95, value=spans.thresholds(label)[0], step=0.01,
+                                               label=tags.label_name(label), elem_id=f"mt-level-{label.lower()}"),
+                                     f"{tags.label_name(label)} on-level") for label in labels]
             with gr.Column():
-                minimum = gr.Slider(0, 5000, value=spans.min_duration_ms, step=50, label=t("min_duration"),
-                                    elem_id="mt-min-duration")
-                gap = gr.Slider(0, 5000, value=spans.merge_gap_ms, step=50, label=t("merge_gap"), elem_id="mt-gap")
+                minimum = named(gr.Slider(0, 5000, value=spans.min_duration_ms, step=50, label=t("min_duration"),
+                                          elem_id="mt-min-duration"), "minimum duration (ms)")
+                gap = named(gr.Slider(0, 5000, value=spans.merge_gap_ms, step=50, label=t("merge_gap"),
+                                      elem_id="mt-gap"), "merge gap (ms)")
     return {"levels": levels, "min": minimum, "gap": gap}
 
 
@@ -78,9 +84,11 @@ def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
     clips = console.tagger.preset.clips
     with gr.Accordion(t("reel"), open=True), gr.Row():
         with gr.Column():
-            labels = gr.CheckboxGroup(list(tags.EVENTS), value=list(clips.labels), label=t("reel_labels"))
-            target = gr.Slider(0, 600, value=clips.target_ms / 1000, step=5, label=t("reel_target"))
-            fade = gr.Slider(0, 2000, value=clips.crossfade_ms, step=50, label=t("crossfade"))
+            labels = named(gr.CheckboxGroup(list(tags.EVENTS), value=list(clips.labels), label=t("reel_labels")),
+                           "reel label")
+            target = named(gr.Slider(0, 600, value=clips.target_ms / 1000, step=5, label=t("reel_target")),
+                           "reel target length (s)")
+            fade = named(gr.Slider(0, 2000, value=clips.crossfade_ms, step=50, label=t("crossfade")), "crossfade (ms)")
             make = gr.Button(t("make_reel"), elem_id="mt-make-reel")
             burn = gr.Button(t("burn"), elem_id="mt-burn")
         with gr.Column():
@@ -141,8 +149,8 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
 
 def client_api(console: Console) -> None:
     """``/tag`` for gradio_client: a file and a language in, the analysis JSON and rich text out."""
-    upload = media_file(visible=False, type="filepath")
-    language = gr.Dropdown(list(tags.LANGUAGES), value="auto", visible=False)
+    upload = named(media_file(visible=False, type="filepath"), "media file")
+    language = named(gr.Dropdown(list(tags.LANGUAGES), value="auto", visible=False), "language")
     json_file, rich = gr.File(visible=False), gr.Textbox(visible=False)
     button = gr.Button(visible=False)
     button.click(console.tag_for_client, inputs=[upload, language],
@@ -151,7 +159,7 @@ def client_api(console: Console) -> None:
 
 def model_status(console: Console, t: gr.I18n) -> tuple[Any, Any]:
     if console.load_error:
-        return f"{TEXT['en']['failed']}: {console.load_error}", gr.Timer(active=False)
+        return f"{TEXT['en']['failed']}: {unpathed(console.load_error)}", gr.Timer(active=False)
     if console.tagger.loaded:
         return t("ready"), gr.Timer(active=False)
     return t("loading"), gr.Timer(active=True)

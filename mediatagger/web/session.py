@@ -40,11 +40,19 @@ class Sessions:
         self.root = Path(tempfile.mkdtemp(prefix=PREFIX)) if root is None else Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_age = max_age
+        self.temp_before: str | None = None  # tempfile's folder before ``hold_temp``
         if root is None:
             owner = self.root / f"{OWNER}.tmp"  # whole or not at all: a kill between the two leaves no owner
             owner.write_text(f"{os.getpid()} {_namespace()}")
             owner.replace(self.root / OWNER)
             remove_orphans(self.root.parent)
+
+    def hold_temp(self) -> None:
+        """The process's temp files (``tempfile``'s: ffmpeg's stderr, a burn's or a reel's work folder) in
+        this root until ``close``: nothing of a visitor's is made outside it, or outlives it if killed.
+        (The root itself, not a folder in it: Gradio offers downloads only from under the temp folder.)"""
+        self.temp_before = tempfile.tempdir
+        tempfile.tempdir = str(self.root)
 
     def new(self) -> Path:
         folder = self.root / uuid.uuid4().hex
@@ -83,6 +91,8 @@ class Sessions:
         return old
 
     def close(self) -> None:
+        if tempfile.tempdir == str(self.root):
+            tempfile.tempdir = self.temp_before
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -68,6 +68,13 @@ def client(server, downloads: Path) -> Any:
     return Client(server.url, verbose=False, download_files=str(downloads))
 
 
+def on_server(server, name: str) -> Path:
+    """A visitor's copy of their upload ``name`` in their folder on the server (root/<visitor>/input/<name>);
+    their analysis names only ``/<name>``."""
+    (found,) = server.root.glob(f"*/input/{name}")
+    return found
+
+
 def visitor(server, upload: Path, downloads: Path) -> tuple[Any, str, Path, str | None]:
     """One visitor: upload, tag, read back the analysis and their copy on the server, leave."""
     from gradio_client import handle_file
@@ -76,7 +83,7 @@ def visitor(server, upload: Path, downloads: Path) -> tuple[Any, str, Path, str 
     try:
         json_path, rich = visiting.predict(handle_file(str(upload)), "auto", api_name="/tag")
         result = api.load(json_path)
-        theirs = Path(result.source.path)  # the visitor's copy, in their folder on the server
+        theirs = on_server(server, upload.name)
         seen = digest(theirs) if theirs.is_file() else None
     finally:
         visiting.close()
@@ -183,7 +190,7 @@ def test_a_visitor_who_leaves_mid_job_is_cleaned_and_the_queue_moves_on(server, 
         a.close()
         json_b, _ = job_b.result(timeout=180)
         result_b = api.load(json_b)
-        assert result_b.stem == "staying" and digest(Path(result_b.source.path)) == sent[staying]
+        assert result_b.stem == "staying" and digest(on_server(server, staying.name)) == sent[staying]
         eventually(lambda: not a_folder.exists(), what="the leaving visitor's folder to go")
     finally:
         a.close()
@@ -203,8 +210,8 @@ def someone(server, tmp_path_factory) -> Iterator[tuple[Path, Path]]:
     mine = clip(folder, "private.wav", 3)
     visiting = client(server, folder / "dl")
     try:
-        json_path, _ = visiting.predict(handle_file(str(mine)), "auto", api_name="/tag")
-        theirs = Path(api.load(json_path).source.path)
+        visiting.predict(handle_file(str(mine)), "auto", api_name="/tag")
+        theirs = on_server(server, mine.name)
         yield theirs, theirs.parent.parent / "out" / "private.analysis.json"
     finally:
         visiting.close()
@@ -251,13 +258,14 @@ def call_tag(server, file_data: dict) -> str:
 
 
 @case("Web console", "another visitor's upload named by its server path as the input of a /tag call",
-      "an error event with no detail (Gradio: not an upload of this visitor's); nothing tagged, their files untouched")
+      "an error event `not a file uploaded to this console` and one line in the log; nothing tagged, their files "
+      "untouched")
 def test_another_visitors_upload_is_no_input(server, someone):
     upload, analysis = someone
     kept = {p: digest(p) for p in someone}
     before = sessions(server)
     answer = call_tag(server, {"path": str(upload), "meta": {"_type": "gradio.FileData"}})
-    assert "event: error" in answer and "event: complete" not in answer, answer
+    assert "event: error" in answer and "not a file uploaded to this console" in answer, answer
     assert "Traceback" not in answer and str(upload.parent) not in answer, answer
     assert {p: digest(p) for p in someone} == kept
     assert not {f for f in sessions(server) - before if (f / "input").exists()}  # nothing was adopted
