@@ -78,11 +78,21 @@ def clean_upload_fn(upload_fn: Callable[..., Awaitable[Any]]) -> Callable[..., A
 
 
 def install() -> None:
-    """Every Gradio route that parses an upload uses ``CleanParser`` and ``clean_upload_fn`` (idempotent)."""
+    """Every Gradio route that parses an upload uses ``CleanParser`` and ``clean_upload_fn``, and its
+    screen-recording route runs no ffmpeg (``no_recording``) (idempotent)."""
     for module in (route_utils, routes):
         setattr(module, "GradioMultiPartParser", CleanParser)  # noqa: B010 -- a module's global, for mypy
     if not getattr(routes.upload_fn, "mediatagger_clean", False):
         routes.upload_fn = clean_upload_fn(routes.upload_fn)  # type: ignore[assignment]
+    setattr(routes, "process_video_with_ffmpeg", no_recording)  # noqa: B010 -- a module's global, for mypy
+
+
+async def no_recording(input_path: str, output_path: str, params: Any) -> Any:
+    """In place of Gradio's screen-recording processor: its public route (``/gradio_api/process_recording``)
+    runs the system's ffmpeg, without our demuxer allow-list, on whatever is posted to it, so a playlist
+    naming other files on this server would come back as their video. The console records nothing; the
+    route's own fallback then hands back the posted file untouched."""
+    raise RuntimeError("the console processes no screen recordings")
 
 
 def media_file(**options: Any) -> gr.File:

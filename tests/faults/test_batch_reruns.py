@@ -51,6 +51,12 @@ def summary_status(out: Path) -> dict[str, str]:
         return {row["input"]: row["status"] for row in csv.DictReader(fh)}
 
 
+def outside(root: Path, out: Path) -> dict[str, str]:
+    """Every file under ``root`` but not under ``out``, with its hash: what a batch must leave as it was."""
+    skip = out.relative_to(root).as_posix() + "/"
+    return {name: digest for name, digest in state(root).items() if not name.startswith(skip)}
+
+
 def no_traceback(*texts: str) -> None:
     for text in texts:
         assert "Traceback" not in text and "BrokenPipeError" not in text, text
@@ -62,7 +68,7 @@ def no_traceback(*texts: str) -> None:
       "analysis reused, the SRT written, the JSON and EDL left as they were; exit 0; a third run skips both")
 def test_a_rerun_that_asks_for_more_outputs_writes_them(tiny_model, tmp_path):
     folder, out = takes(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
-    inputs = state(folder)
+    around = outside(tmp_path, out)
     assert mediatagger(*batch_args(folder, out, tiny_model, "--export", "json,edl", "-q")).returncode == 0
     before = state(out)
 
@@ -79,7 +85,7 @@ def test_a_rerun_that_asks_for_more_outputs_writes_them(tiny_model, tmp_path):
 
     third = mediatagger(*batch_args(folder, out, tiny_model, "--export", "json,edl,srt"))
     assert third.returncode == 0 and third.stderr.splitlines()[-1] == "mediatagger: 0 done, 0 failed, 2 skipped"
-    assert state(folder) == inputs and set(state(tmp_path / "in")) == set(inputs)
+    assert outside(tmp_path, out) == around
 
 
 @slow
@@ -88,6 +94,7 @@ def test_a_rerun_that_asks_for_more_outputs_writes_them(tiny_model, tmp_path):
       "every output back, the summary says done; exit 0")
 def test_deleted_outputs_are_made_again(tiny_model, tmp_path):
     folder, out = takes(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
+    around = outside(tmp_path, out)
     args = batch_args(folder, out, tiny_model, "--export", "json,edl,srt")
     assert mediatagger(*args, "-q").returncode == 0
     made = state(out)
@@ -105,6 +112,7 @@ def test_deleted_outputs_are_made_again(tiny_model, tmp_path):
     assert {k for k in made if not k.startswith("summary.")} <= set(now)
     assert now["a.edl"] == made["a.edl"] and now["b.srt"] == made["b.srt"]
     assert summary_status(out) == {"in/a.mp4": "done", "in/b.mp4": "done"}
+    assert outside(tmp_path, out) == around
 
 
 @slow
@@ -115,6 +123,7 @@ def test_deleted_outputs_are_made_again(tiny_model, tmp_path):
 def test_a_skipped_failure_still_fails_the_run(tiny_model, tmp_path):
     folder, out = takes(tmp_path / "in", "a.mp4"), tmp_path / "out"
     (folder / "broken.mp4").write_text("not a video")
+    around = outside(tmp_path, out)
     args = batch_args(folder, out, tiny_model, "--export", "json")
     assert mediatagger(*args, "-q").returncode == 1
     again = mediatagger(*args, "-q")
@@ -123,6 +132,7 @@ def test_a_skipped_failure_still_fails_the_run(tiny_model, tmp_path):
     assert again.stderr.splitlines()[-1] == ("mediatagger: 0 done, 0 failed, 2 skipped; 1 still failed from "
                                              "before: --retry-failed tries again")
     assert summary_status(out) == {"in/a.mp4": "done", "in/broken.mp4": "failed"}
+    assert outside(tmp_path, out) == around
 
 
 def hold_lock(out: Path, stem: str, until: Path | None = None) -> subprocess.Popen:
@@ -147,6 +157,7 @@ def hold_lock(out: Path, stem: str, until: Path | None = None) -> subprocess.Pop
 def test_a_busy_input_is_left_busy_not_failed(tiny_model, tmp_path):
     folder, out = takes(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
     args = batch_args(folder, out, tiny_model, "--export", "json,edl")
+    around = outside(tmp_path, out)
     holder = hold_lock(out, "a")
     try:
         held = mediatagger(*args, "--busy-wait", "1", "-q")
@@ -165,6 +176,7 @@ def test_a_busy_input_is_left_busy_not_failed(tiny_model, tmp_path):
     assert freed.returncode == 0, freed.stderr
     assert freed.stderr.splitlines()[-1] == "mediatagger: 1 done, 0 failed, 1 skipped"
     assert last_states(out) == {"in/a.mp4": "done", "in/b.mp4": "done"} and (out / "a.edl").exists()
+    assert outside(tmp_path, out) == around
 
 
 @slow
@@ -172,6 +184,7 @@ def test_a_busy_input_is_left_busy_not_failed(tiny_model, tmp_path):
       "the input is tried again at the end of the batch and tagged: every input done, exit 0")
 def test_a_busy_input_is_tagged_once_the_other_run_lets_go(tiny_model, tmp_path):
     folder, out = takes(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
+    around = outside(tmp_path, out)
     holder = hold_lock(out, "a", until=out / "b.analysis.json")  # lets go once b is done: a was found busy
     run = mediatagger(*batch_args(folder, out, tiny_model, "--export", "json,edl", "--busy-wait", "120", "-q"))
     holder.wait(30)
@@ -179,6 +192,7 @@ def test_a_busy_input_is_tagged_once_the_other_run_lets_go(tiny_model, tmp_path)
     assert run.stderr.splitlines()[-1] == "mediatagger: 2 done, 0 failed, 0 skipped"
     assert [e["status"] for e in journal_lines(out) if e["input"] == "in/a.mp4"][-1] == "done"
     assert (out / "a.edl").exists() and summary_status(out) == {"in/a.mp4": "done", "in/b.mp4": "done"}
+    assert outside(tmp_path, out) == around
 
 
 def alive(pid: int) -> bool:
@@ -197,7 +211,7 @@ def test_workers_die_with_their_parent(tiny_model, tmp_path):
     folder, out = tmp_path / "in", tmp_path / "out"
     silent_wav(folder / "long.wav", 10 * 3600)   # 30 s of work or more for the worker that takes it, if it went on
     takes(folder, "a.mp4", "b.mp4")
-    inputs = state(folder)
+    around = outside(tmp_path, out)
     run = start(*batch_args(folder, out, tiny_model, "--export", "json,edl", "--jobs", "2", "--threads", "1"))
     deadline = time.monotonic() + 300
     while find_ffmpeg(run, "pcm_f32le", "long.wav") is None:  # a worker is at work on the long file
@@ -218,7 +232,7 @@ def test_workers_die_with_their_parent(tiny_model, tmp_path):
     assert state(out) == settled and leftovers(out) == []  # nothing written after the parent died
     assert "long.analysis.json" not in settled
 
-    assert state(folder) == inputs
+    assert outside(tmp_path, out) == around
     silent_wav(folder / "long.wav", 10)  # (shorter now, to keep the test quick: it is tagged again, as changed)
     again = mediatagger(*batch_args(folder, out, tiny_model, "--export", "json,edl", "--jobs", "2", "-q"))
     no_traceback(again.stderr)
@@ -241,7 +255,7 @@ def test_footage_in_a_clips_folder_is_tagged_and_skipped_files_are_listed(tiny_m
     (shoot / "old.clips.json").write_text(json.dumps(
         {"schema": PLAN_SCHEMA, "reel": "old.reel.mp4", "clips": [{"file": "clips/old_02_laughter.mp4"}]}))
     (shoot / "notes.txt").write_text("call sheet")
-    inputs = state(shoot)
+    around = outside(tmp_path, out)
 
     run = mediatagger(*batch_args(shoot, out, tiny_model, "-r", "--export", "json"))
     no_traceback(run.stderr)
@@ -253,7 +267,7 @@ def test_footage_in_a_clips_folder_is_tagged_and_skipped_files_are_listed(tiny_m
     assert "mediatagger: skipped 2 files that are not media (1 .json, 1 .txt)" in told
     assert set(last_states(out)) == {"shoot/clips/scene_01_wide.mp4", "shoot/old_01_laughter.mp4"}
     assert (out / "clips" / "scene_01_wide.analysis.json").exists()
-    assert state(shoot) == inputs
+    assert outside(tmp_path, out) == around
 
 
 @slow
@@ -280,6 +294,7 @@ def test_an_output_folder_around_the_input_folder(tiny_model, tmp_path):
 def test_a_damaged_journal_line_is_reported_and_skipped(tiny_model, tmp_path):
     folder, out = takes(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
     args = batch_args(folder, out, tiny_model, "--export", "json,edl")
+    around = outside(tmp_path, out)
     assert mediatagger(*args, "-q").returncode == 0
     journal = out / "mediatagger.journal.jsonl"
     lines = journal.read_text().splitlines()
@@ -299,3 +314,4 @@ def test_a_damaged_journal_line_is_reported_and_skipped(tiny_model, tmp_path):
     appended = journal.read_text().splitlines()[len(lines) + 1:]  # what this run wrote after the damage
     assert [json.loads(line)["status"] for line in appended if '"in/b.mp4"' in line][-1] == "done"
     assert not any('"in/a.mp4"' in line for line in appended)
+    assert outside(tmp_path, out) == around

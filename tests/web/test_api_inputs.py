@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -26,7 +27,8 @@ from typing import Any
 import pytest
 
 from mediatagger import api, tags
-from tests.conftest import REPO, TALK
+from mediatagger.media import find_ffmpeg
+from tests.conftest import REPO, TALK, ffprobe_exe
 from tests.reliability import case
 from tests.web.conftest import free_port
 
@@ -211,8 +213,12 @@ def start_console(tiny_model: Path, base: Path) -> tuple[subprocess.Popen, dict[
     for folder in folders.values():
         folder.mkdir()
     log, port = folders["logs"] / "serve.log", free_port()
+    tools = base / "bin"   # ffmpeg and ffprobe on the server's PATH, as a host has them (Gradio's own code looks there)
+    tools.mkdir()
+    (tools / "ffmpeg").symlink_to(find_ffmpeg())
+    (tools / "ffprobe").symlink_to(ffprobe_exe())
     env = {**os.environ, "TMPDIR": str(folders["tmp"]), "HOME": str(folders["home"]),
-           "PYTHONPATH": str(REPO), "GRADIO_HEARTBEAT_INTERVAL": "1"}
+           "PYTHONPATH": str(REPO), "GRADIO_HEARTBEAT_INTERVAL": "1", "PATH": f"{tools}:{os.environ['PATH']}"}
     with log.open("w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "mediatagger", "serve", "--port", str(port), "--model",
                                  str(tiny_model), "--vad", "silero"], cwd=folders["cwd"], env=env,
@@ -228,6 +234,7 @@ def console(tiny_model, tmp_path_factory) -> Iterator[Console]:
         ready(url, fns["lambda"], proc, log)  # the page's status timer
         canary = folders["secrets"] / "canary.txt"
         canary.write_text("not for visitors")
+        shutil.copy(TALK, folders["secrets"] / "private.mp4")   # media a playlist may name
         outside = {"temp folder": folders["tmp"], "working folder": folders["cwd"], "home": folders["home"],
                    "secrets": folders["secrets"], "repository": REPO, "model folder": Path(tiny_model).resolve()}
         (root,) = folders["tmp"].iterdir()  # the console's root holds everything else it makes
@@ -401,4 +408,23 @@ def test_the_tracks_the_page_offered_a_visitor_are_theirs_to_choose(console):
     ok, output = call(console, "start", with_value("start", 0, media)[:3] + ["1", "labels", "en", None],
                       session=session)
     assert ok, output
+    assert_nothing_touched(console)
+
+
+@case("Web console", "a DASH playlist naming a video elsewhere on the server, posted to Gradio's own screen-recording "
+      "route (`/gradio_api/process_recording`) of a host with ffmpeg on its PATH",
+      "the posted bytes come back untouched: no ffmpeg runs on them, the video they name is never opened")
+def test_the_screen_recording_route_runs_no_ffmpeg(console):
+    private = console.outside["secrets"] / "private.mp4"
+    manifest = ('<?xml version="1.0" encoding="utf-8"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+                'profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" mediaPresentationDuration="PT4S" '
+                'minBufferTime="PT1S"><Period><AdaptationSet mimeType="video/mp4"><Representation id="1" '
+                f'bandwidth="1000"><BaseURL>file://{private}</BaseURL></Representation></AdaptationSet></Period>'
+                '</MPD>\n').encode()
+    body = (b'--x\r\nContent-Disposition: form-data; name="video"; filename="recording.mp4"\r\n'
+            b"Content-Type: video/mp4\r\n\r\n" + manifest + b"\r\n--x--\r\n")
+    request = urllib.request.Request(console.url + "gradio_api/process_recording", data=body, method="POST",
+                                     headers={"Content-Type": "multipart/form-data; boundary=x"})
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        assert answer.status == 200 and answer.read() == manifest
     assert_nothing_touched(console)
