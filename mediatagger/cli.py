@@ -692,7 +692,7 @@ def serve(host: str, port: int, preset: str, model: str | None, vad: str | None,
     """The web console: upload footage, see where the laughs are, take the markers and the reel home."""
     from mediatagger import web
 
-    options = web.ServeOptions(host, port, parse_auth(auth), max_upload.lower(), ui_lang)
+    options = web.ServeOptions(host, port, parse_auth(auth), max_upload.lower(), ui_lang, debug_hint="--debug")
     web.gradio()
     tagger = api.Tagger(preset, model=model, vad=vad, device=device, precision=precision, threads=threads,
                         verbose=debug)

@@ -26,6 +26,7 @@ class ServeOptions:
     max_upload: str = "4gb"
     ui_lang: str | None = None      # en, zh; None: the browser's language
     sweep_s: float = 600.0          # how often abandoned session folders are looked for
+    debug_hint: str = "verbose=True"  # how the server log says tracebacks are turned on (the CLI: --debug)
 
 
 def gradio() -> Any:
@@ -77,7 +78,7 @@ def launch(tagger: Any, options: ServeOptions, sessions: Any, block: bool) -> An
     console.loader.start()
     threading.Thread(target=sweeping, args=(sessions, options.sweep_s), daemon=True).start()
     demo = page.build(console)
-    guard.install(demo, debug=tagger.verbose)
+    guard.install(demo, debug=tagger.verbose, debug_hint=options.debug_hint)
     demo.queue(default_concurrency_limit=1)
     demo.console = console  # type: ignore[attr-defined]
     demo.launch(server_name=options.host, server_port=options.port, auth=options.auth,

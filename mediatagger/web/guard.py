@@ -176,7 +176,7 @@ def reply(exc: Exception, event: str, client: str, debug: bool) -> Error:
         message = unpathed(one_line(exc.message))
         log(f"refused {event} ({client}): {message}")
         return Error(message, duration=exc.duration, title=exc.title, print_exception=False)
-    log(f"{INTERNAL}: {event} ({client}): {type(exc).__name__}: {exc}" + ("" if debug else " (--debug shows where)"))
+    log(f"{INTERNAL}: {event} ({client}): {type(exc).__name__}: {exc}" + ("" if debug else where()))
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     return Error(INTERNAL, print_exception=False)
@@ -194,13 +194,22 @@ class OneLine(logging.Filter):
         if self.debug or not record.exc_info or record.exc_info[1] is None:
             return True
         exc = record.exc_info[1]
-        log(f"{INTERNAL}: a request: {type(exc).__name__}: {exc} (--debug shows where)")
+        log(f"{INTERNAL}: a request: {type(exc).__name__}: {exc}{where()}")
         return False
 
 
-def install(demo: gr.Blocks, debug: bool = False) -> None:
+DEBUG_HINT = {"spelling": "verbose=True"}   # how the front end that started the console turns tracebacks on
+
+
+def where() -> str:
+    return f" ({DEBUG_HINT['spelling']} shows where)"
+
+
+def install(demo: gr.Blocks, debug: bool = False, debug_hint: str = "verbose=True") -> None:
     """Every call of ``demo``'s events goes through ``check`` and ``reply``; uvicorn's own reports of
-    failed requests are one line."""
+    failed requests are one line. ``debug_hint``: how the log's readers turn tracebacks on (the command
+    line's ``--debug``, the API's ``verbose=True``)."""
+    DEBUG_HINT["spelling"] = debug_hint
     server_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, OneLine) for f in server_log.filters):
         server_log.addFilter(OneLine(debug))

@@ -43,7 +43,7 @@ def test_a_bug_is_one_log_line_and_a_reply_without_its_details(capsys):
     assert error.message == guard.INTERNAL and not error.print_exception
     assert capsys.readouterr().err.splitlines() == [
         "mediatagger: internal error, please report it: start (10.0.0.7): RuntimeError: /srv/secret/state.db is "
-        "locked second line (--debug shows where)"]
+        "locked second line (verbose=True shows where)"]
 
 
 def test_a_bug_under_debug_shows_its_traceback(capsys):
