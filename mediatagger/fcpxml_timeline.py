@@ -1,12 +1,15 @@
 """FCPXML timelines in and out (1.8 to 1.11), as OpenTimelineIO objects.
 
 OpenTimelineIO's own FCPXML adapter reads 29.97 as 29 frames a second, reads no ``media-rep``
-(1.9+ media paths), drops marker notes, and cannot read what it writes; so a cut in FCPXML is
-read and written here. What is read: the first project's sequence (its format's frame rate,
-``tcStart``, ``tcFormat``), the spine's ``asset-clip``, ``clip`` and ``gap`` items as track V1, and
-connected clips (``lane``) as tracks of their own (positive lanes video, negative audio), with
-their markers. What is written: the same, valid against Apple's FCPXML 1.10 DTD, with each clip's
-markers in its source time (value, note, duration; ``completed`` nowhere).
+(1.9+ media paths) and no ``tcStart``, drops marker notes, and cannot read what it writes; so a cut
+in FCPXML is read and written here. What is read: the first project's sequence (its format's frame
+rate, ``tcStart``, ``tcFormat``), the spine's ``asset-clip``, ``clip`` and ``gap`` items as track V1,
+and connected clips (``lane``) as tracks of their own (positive lanes video, negative audio), with
+their markers. Spine offsets are in the sequence's timeline, which starts at ``tcStart`` (a timeline
+at 01:00:00:00 has its first clip at ``offset="3600s"``); a connected clip's offset is in its parent's
+source time; the OpenTimelineIO timeline counts record time from its first frame and keeps
+``tcStart`` as ``global_start_time``. What is written: the same, valid against Apple's FCPXML 1.10
+DTD, with each clip's markers in its source time (value, note, duration; ``completed`` nowhere).
 """
 
 from __future__ import annotations
@@ -115,14 +118,26 @@ def _timeline(root: ET.Element, name: str) -> Any:
     tracks: dict[int, list[tuple[Fraction, Any]]] = {0: []}
     spine = sequence.find("spine")
     assert spine is not None
-    for item in spine:
-        if item.tag in ("asset-clip", "clip", "gap", "ref-clip"):
-            _place(item, Fraction(0), Fraction(0), 0, assets, rate, tracks)
+    items = [item for item in spine if item.tag in ("asset-clip", "clip", "gap", "ref-clip")]
+    origin = spine_origin(time_of(sequence, "tcStart"), [time_of(item, "offset") for item in items])
+    for item in items:
+        _place(item, Fraction(0), origin, 0, assets, rate, tracks)
     for lane in sorted(tracks, key=lambda n: (n < 0, abs(n))):
         kind = otio.schema.TrackKind.Audio if lane < 0 else otio.schema.TrackKind.Video
         name = f"A{-lane}" if lane < 0 else f"V{lane + 1}"
         timeline.tracks.append(_track(name, kind, tracks[lane], rate))
     return timeline
+
+
+def spine_origin(tc_start: Fraction, offsets: list[Fraction]) -> Fraction:
+    """The time of the timeline's first frame on the spine's clock, from which record time counts.
+
+    A spine item's ``offset`` is in its parent's timeline, and a sequence's timeline starts at its
+    ``tcStart``: Final Cut Pro and Resolve put the first item of a timeline that starts at 01:00:00:00 at
+    ``offset="3600s"``. A spine that starts before ``tcStart`` cannot be read so (nothing sits before the
+    timeline's first frame): it was written counting from 0, as mediatagger's own tagged cuts were before
+    this was fixed and some other tools' are, and is read so."""
+    return tc_start if all(offset >= tc_start for offset in offsets) else Fraction(0)
 
 
 def _asset(element: ET.Element) -> Asset:
@@ -227,7 +242,7 @@ def write(timeline: Any, rate: Fraction, size: tuple[int, int], drop: bool,
     sequence = child(child(event, "project", name=timeline.name or "timeline"), "sequence", format="r1",
                      duration=rational_seconds(end, rate), tcStart=rational_seconds(tc_start, rate),
                      tcFormat="DF" if drop else "NDF")
-    _spine(child(sequence, "spine"), placed, end, rate, ids)
+    _spine(child(sequence, "spine"), placed, end, rate, ids, tc_start)
     return document(root, "fcpxml")
 
 
@@ -256,18 +271,21 @@ def _placed(timeline: Any, rate: Fraction, media: dict[str, tuple[int, int, bool
             yield placed
 
 
-def _spine(spine: ET.Element, placed: list[Placed], end: int, rate: Fraction, ids: dict[str, str]) -> None:
-    """The spine: V1's clips with gaps between; every other clip connected to the spine item it starts in."""
+def _spine(spine: ET.Element, placed: list[Placed], end: int, rate: Fraction, ids: dict[str, str],
+           tc_start: int) -> None:
+    """The spine: V1's clips with gaps between, at offsets in the sequence's timeline (which starts at
+    ``tc_start``); every other clip connected to the spine item it starts in, at an offset in that item's
+    source time."""
     items: list[tuple[int, int, ET.Element, int]] = []   # record start, frames, element, its source start
     cursor = 0
     for p in sorted((p for p in placed if p.lane == 0), key=lambda p: p.record):
         if p.record > cursor:
-            items.append((cursor, p.record - cursor, _gap(spine, cursor, p.record - cursor, rate), 0))
-        items.append((p.record, p.frames, _asset_clip(spine, p, p.record, rate, ids), p.source))
+            items.append((cursor, p.record - cursor, _gap(spine, tc_start + cursor, p.record - cursor, rate), 0))
+        items.append((p.record, p.frames, _asset_clip(spine, p, tc_start + p.record, rate, ids), p.source))
         cursor = p.record + p.frames
     if cursor < end or not items:
         length = max(1, end - cursor)
-        items.append((cursor, length, _gap(spine, cursor, length, rate), 0))
+        items.append((cursor, length, _gap(spine, tc_start + cursor, length, rate), 0))
     for p in (p for p in placed if p.lane != 0):
         start, _, parent, parent_source = next((i for i in reversed(items) if i[0] <= p.record), items[0])
         clip = _asset_clip(parent, p, parent_source + p.record - start, rate, ids)

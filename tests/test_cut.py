@@ -475,3 +475,99 @@ def test_a_marker_never_steps_back_out_of_its_clip():
 
     assert markers.free_frame(150, {150, 151}, 152, 150) is None
     assert markers.free_frame(151, {151}, 152, 150) == 150
+
+
+def nle_fcpxml(name: str, sources: dict) -> str:
+    """The layout as Final Cut Pro and Resolve export a timeline that starts at 01:00:00:00: tcStart is that
+    timecode's time and each spine item's offset is tcStart plus its record time (Resolve: ``tcStart="3600/1s"``
+    and a first ``asset-clip offset="3600/1s"``); the gap's start is its offset, as Final Cut writes it; each
+    asset starts at its media's own timecode."""
+    rate = RATES[name]
+    tc = otio.opentime.from_timecode(START_TC[name], float(rate)).to_frames()
+    t = lambda frames: "0s" if frames == 0 else f"{frames * rate.denominator}/{rate.numerator}s"  # noqa: E731
+    drop = "DF" if name == "29.97" else "NDF"
+    ids = {path: f"r{n}" for n, path in enumerate(sources[name], 2)}
+    assets = "".join(
+        f'\n        <asset id="{ids[path]}" name="{path.name}" start="{t(own_timecode(path, float(rate)))}" '
+        f'duration="{t(round(20 * rate))}" hasVideo="1" hasAudio="1" format="r1">'
+        f'\n            <media-rep kind="original-media" src="{path.as_uri()}"/>\n        </asset>' for path in ids)
+    items, cursor = [], 0
+    for item in layout(name, sources):
+        if isinstance(item, int):
+            items.append(f'<gap name="Gap" offset="{t(tc + cursor)}" start="{t(tc + cursor)}" duration="{t(item)}"/>')
+            cursor += item
+            continue
+        first = own_timecode(item.media, float(rate))
+        items.append(f'<asset-clip ref="{ids[item.media]}" name="{item.name}" offset="{t(tc + item.record)}" '
+                     f'start="{t(first + item.source)}" duration="{t(item.frames)}" format="r1" tcFormat="{drop}" '
+                     'enabled="1"/>')
+        cursor = item.record + item.frames
+    spine = "".join(f"\n                        {item}" for item in items)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+    <resources>
+        <format id="r1" name="FFVideoFormat360p" frameDuration="{t(1)}" width="640" height="360"/>{assets}
+    </resources>
+    <library>
+        <event name="Timeline 1 (Resolve)">
+            <project name="Timeline 1 (Resolve)">
+                <sequence format="r1" duration="{t(cursor)}" tcStart="{t(tc)}" tcFormat="{drop}">
+                    <spine>{spine}
+                    </spine>
+                </sequence>
+            </project>
+        </event>
+    </library>
+</fcpxml>
+"""
+
+
+@pytest.mark.parametrize("name", ["25", "29.97"])
+def test_regression_an_fcpxml_cut_starting_at_one_hour_put_every_record_marker_an_hour_late(
+        name, sources, tiny_model, tmp_path_factory):
+    """The reader counted spine offsets from 0, not from tcStart: a one-hour gap before the first clip, so
+    every record marker (and the reel) an hour late; the writer put the spine an hour before tcStart."""
+    rate, folder = RATES[name], tmp_path_factory.mktemp("nle")
+    cut_file = folder / f"nle_{name.replace('.', '')}.fcpxml"
+    text = nle_fcpxml(name, sources)
+    cut_file.write_text(text, encoding="utf-8")
+    dtd = etree.DTD(str(readers.FCPXML_DTD)) if readers.FCPXML_DTD.is_file() else None
+    assert dtd is None or dtd.validate(etree.fromstring(text.encode())), dtd.error_log.filter_from_errors()
+    out = tmp_path_factory.getbasetemp() / f"tagged-{name}"   # one folder a rate: each source tagged once
+    done = run_cli("timeline", cut_file, "-o", out, "--model", tiny_model, "--vad", "silero", "--to", "fcpxml,edl",
+                   "-q")
+    assert done.returncode == 0, done.stderr
+    analyses = analyses_of(out, name, sources)
+    tc = otio.opentime.from_timecode(START_TC[name], float(rate)).to_frames()
+
+    # record markers: the cut's own start (tcStart) plus each clip's record frame, not an hour later
+    header, events = readers.resolve_edl((out / f"{cut_file.stem}.tagged.edl").read_text())
+    assert header["FCM"] == ("DROP FRAME" if name == "29.97" else "NON-DROP FRAME")
+    want = record_expected(name, sources, analyses)
+    frames = [otio.opentime.from_timecode(e.rec_in, float(rate)).to_frames() - tc for e in events]
+    assert len(events) == len(want) > 0 and events[0].rec_in.startswith("01:00:")
+    for (label, frame), event, at in zip(want, events, frames):
+        assert event.name == label
+        assert at == frame or (at > frame and "starts" in event.note), (label, frame, at)
+
+    # the FCPXML written back: the editor's spine (first item at tcStart), valid, the same record times
+    written = out / f"{cut_file.stem}.tagged.fcpxml"
+    root = etree.parse(str(written)).getroot()
+    sequence, given = root.find(".//sequence"), etree.fromstring(text.encode()).find(".//sequence")
+    assert readers.seconds(sequence.get("tcStart")) == readers.seconds(given.get("tcStart")) == Fraction(tc) / rate
+    offsets = [readers.seconds(e.get("offset")) for e in root.find(".//spine")]
+    assert offsets[0] == readers.seconds(sequence.get("tcStart"))
+    assert offsets == [readers.seconds(e.get("offset")) for e in given.find(".//spine")]
+    check_clip_markers(clip_markers_read_back(written, "fcpxml"), name, sources, analyses, "fcpxml")   # validates
+    placed = {c.name: c.record for c in layout(name, sources) if isinstance(c, Used)}
+    ours = fcpxml_timeline.read(written)
+    assert ours.global_start_time.to_frames() == tc
+    assert {c.name: c.range_in_parent().start_time.to_frames() for c in ours.tracks[0].find_clips()} == placed
+    if "fcpx_xml" in [a.name for a in otio.plugins.ActiveManifest().adapters]:
+        # OpenTimelineIO's adapter reads no tcStart (its spine counts from 0) and labels 29.97 as 29 fps; the
+        # values of its spine clips' places are still the frame counts of their offsets
+        (theirs,) = otio.adapters.read_from_file(str(written), "fcpx_xml")
+        spine = [t for t in theirs.tracks if t.name == "0"][0]
+        assert {c.name: int(c.range_in_parent().start_time.value) - tc
+                for c in spine.find_clips(shallow_search=True)} == placed

@@ -3,6 +3,7 @@
 Each case runs the real program (``mediatagger timeline`` / ``reel``) on an FCPXML next to a real clip,
 under the audit hook of ``tests/audited.py``: the exit code, the one-line message naming the file, nothing
 read but the timeline (a refused cut never reaches its media: no ffmpeg starts) and nothing written.
+The spine-origin cases at the end (where tcStart puts each clip) read and write the FCPXML directly.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import opentimelineio as otio
 import pytest
 from lxml import etree
 
+from mediatagger import fcpxml_timeline
 from tests import audited, readers
 from tests.conftest import DATA, TALK
 from tests.reliability import case
@@ -141,3 +144,142 @@ def test_a_large_offset_round_trips_as_the_same_exact_rational(tiny_model, tagge
     if readers.FCPXML_DTD.is_file():
         dtd = etree.DTD(str(readers.FCPXML_DTD))
         assert dtd.validate(root), dtd.error_log.filter_from_errors()
+
+
+# --- the spine counts from the sequence's tcStart --------------------------------------------
+# Read and written directly (no media, no model): where each clip sits on the timeline.
+
+NLE_RATES = {"25": (Fraction(25), "01:00:00:00", False), "29.97": (Fraction(30000, 1001), "01:00:00;00", True)}
+
+
+def nle_cut(name: str, origin: int | None = None) -> tuple[str, int, dict[str, int]]:
+    """An FCPXML as Final Cut Pro and Resolve export a timeline that starts at 01:00:00:00 (Resolve's
+    ``tcStart="3600/1s"`` with its first ``asset-clip offset="3600/1s"``, RollaEditor/rolla
+    dev/fcpxml-doc.md; Final Cut's gap ``offset="3600s" start="3600s"``): tcStart is the start
+    timecode's time, each spine item's offset is tcStart plus its record time; connected clips count in
+    their parent's source time. ``origin``: the spine's first offset instead of tcStart (0: counted from
+    zero, as mediatagger wrote it before). Returns the text, tcStart in frames and each clip's record frame."""
+    rate, start_tc, drop = NLE_RATES[name]
+    tc = otio.opentime.from_timecode(start_tc, float(rate)).to_frames()
+    base = tc if origin is None else origin
+    t = lambda frames: "0s" if frames == 0 else f"{frames * rate.denominator}/{rate.numerator}s"  # noqa: E731
+    f = lambda seconds: round(seconds * rate)  # noqa: E731
+    tc_format = "DF" if drop else "NDF"
+
+    def clip(ref: str, name: str, offset: int, start: int, frames: int, lane: str = "") -> str:
+        lane = f' lane="{lane}"' if lane else ""
+        return (f'<asset-clip ref="{ref}"{lane} name="{name}" '
+                f'offset="{t(offset)}" start="{t(start)}" duration="{t(frames)}" format="r1" tcFormat="{tc_format}" '
+                'enabled="1"')
+
+    text = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" name="FFVideoFormat1080p" frameDuration="{t(1)}" width="1920" height="1080"/>
+    <asset id="r2" name="talk.mp4" start="0s" duration="{t(f(20))}" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="file:///media/talk.mp4"/>
+    </asset>
+    <asset id="r3" name="two.mov" start="{t(f(36000))}" duration="{t(f(20))}" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="file:///media/two.mov"/>
+    </asset>
+  </resources>
+  <library>
+    <event name="Timeline 1 (Resolve)">
+      <project name="Timeline 1 (Resolve)">
+        <sequence format="r1" duration="{t(f(10))}" tcStart="{t(tc)}" tcFormat="{tc_format}">
+          <spine>
+            {clip("r2", "one", base, f(2), f(5))}/>
+            <gap name="Gap" offset="{t(base + f(5))}" start="{t(base + f(5))}" duration="{t(f(1))}">
+              {clip("r2", "over the gap", base + f(5), f(12), f(1), lane="2")}/>
+            </gap>
+            {clip("r3", "two", base + f(6), f(36001), f(4))}>
+              {clip("r2", "over two", f(36002), f(15), f(2), lane="1")}/>
+              <marker start="{t(f(36002))}" duration="{t(1)}" value="theirs"/>
+            </asset-clip>
+          </spine>
+        </sequence>
+      </project>
+    </event>
+  </library>
+</fcpxml>
+"""
+    return text, tc, {"one": 0, "over the gap": f(5), "two": f(6), "over two": f(7)}
+
+
+def records(timeline: otio.schema.Timeline) -> dict[str, int]:
+    """Each clip's first frame on the timeline, from the timeline's first frame."""
+    return {clip.name: clip.range_in_parent().start_time.to_frames() for clip in timeline.find_clips()}
+
+
+def dtd_valid(text: str) -> None:
+    if readers.FCPXML_DTD.is_file():
+        dtd = etree.DTD(str(readers.FCPXML_DTD))
+        assert dtd.validate(etree.fromstring(text.encode())), dtd.error_log.filter_from_errors()
+
+
+@pytest.mark.parametrize("name", NLE_RATES)
+def test_regression_a_cut_starting_at_one_hour_was_read_an_hour_late(tmp_path, name):
+    """Spine offsets counted from 0 put a one-hour gap before the first clip: every record time an hour late."""
+    text, tc, want = nle_cut(name)
+    dtd_valid(text)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text)
+    timeline = fcpxml_timeline.read(path)
+    rate, start_tc, drop = NLE_RATES[name]
+    assert timeline.global_start_time.to_frames() == tc
+    assert otio.opentime.to_timecode(timeline.global_start_time, float(rate), drop) == start_tc
+    assert records(timeline) == want
+    assert [t.name for t in timeline.tracks] == ["V1", "V2", "V3"]
+    assert isinstance(timeline.tracks[0][0], otio.schema.Clip), "a gap before the first clip"
+
+
+@pytest.mark.parametrize("name", NLE_RATES)
+def test_regression_the_written_spine_started_an_hour_before_tcstart(tmp_path, name):
+    """The tagged FCPXML had tcStart 01:00:00:00 and its first clip at offset 0s: before the timeline's start.
+    Now its spine is the editor's own (first item at offset == tcStart), valid, and reads back to the same
+    record times through our reader and OpenTimelineIO's fcpx_xml adapter (which ignores tcStart)."""
+    text, tc, want = nle_cut(name)
+    source = tmp_path / "cut.fcpxml"
+    source.write_text(text)
+    rate, _, drop = NLE_RATES[name]
+    media = {"file:///media/talk.mp4": (0, round(20 * rate), True),
+             "file:///media/two.mov": (round(36000 * rate), round(20 * rate), True)}
+    written = fcpxml_timeline.write(fcpxml_timeline.read(source), rate, (1920, 1080), drop, media)
+    dtd_valid(written)
+    root, given = etree.fromstring(written.encode()), etree.fromstring(text.encode())
+    sequence = root.find(".//sequence")
+    assert sequence.get("tcStart") == f"{tc * rate.denominator}/{rate.numerator}s"
+    spine = list(root.find(".//spine"))
+    assert readers.seconds(spine[0].get("offset")) == readers.seconds(sequence.get("tcStart"))
+    assert [readers.seconds(e.get("offset")) for e in spine] == \
+        [readers.seconds(e.get("offset")) for e in given.find(".//spine")]   # the editor's own spine offsets
+    again = tmp_path / "again.fcpxml"
+    again.write_text(written)
+    assert records(fcpxml_timeline.read(again)) == want
+    if "fcpx_xml" not in [a.name for a in otio.plugins.ActiveManifest().adapters]:
+        pytest.skip("no OpenTimelineIO fcpx_xml adapter (pip install otio-fcpx-xml-adapter)")
+    (theirs,) = otio.adapters.read_from_file(str(again), "fcpx_xml")
+    assert theirs.global_start_time is None   # it reads no tcStart, and counts the spine from 0
+    got = {c.name: int(c.range_in_parent().start_time.value) - tc for c in theirs.find_clips()}
+    # At 29.97 its times say 29 fps, but the spine's are frame counts from the offsets, exact; a connected
+    # clip's goes through its parent's start truncated at 29 fps and can land a frame early ("over two": 209).
+    spine_clips = {"one", "two"}
+    assert got == want if name == "25" else {k: got[k] for k in spine_clips} == {k: want[k] for k in spine_clips}
+
+
+@pytest.mark.parametrize("name", NLE_RATES)
+def test_a_spine_counted_from_zero_still_reads_from_the_timelines_start(tmp_path, name):
+    """Tagged cuts mediatagger wrote before (tcStart 01:00:00:00, spine from 0s) read as they were meant."""
+    text, tc, want = nle_cut(name, origin=0)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text)
+    timeline = fcpxml_timeline.read(path)
+    assert timeline.global_start_time.to_frames() == tc and records(timeline) == want
+
+
+def test_the_spine_origin_is_tcstart_unless_the_spine_starts_before_it():
+    assert fcpxml_timeline.spine_origin(Fraction(3600), [Fraction(3600), Fraction(3605)]) == 3600
+    assert fcpxml_timeline.spine_origin(Fraction(3600), [Fraction(3610)]) == 3600   # a gap-less start later on
+    assert fcpxml_timeline.spine_origin(Fraction(3600), [Fraction(0), Fraction(5)]) == 0
+    assert fcpxml_timeline.spine_origin(Fraction(0), []) == 0
