@@ -170,9 +170,11 @@ def stamp(path: Path) -> dict[str, int]:
 
 def settings_key(preset: Any, exports: list[str], track: Any) -> str:
     """What a batch's outputs are made with: every option of the preset (model, thresholds, styles),
-    the outputs asked for and the tracks; a done input run with other settings is run again."""
-    text = json.dumps({"preset": dataclasses.asdict(preset), "exports": sorted(exports), "track": track},
-                      sort_keys=True, default=str)
+    the outputs asked for and the tracks; a done input run with other settings is run again. How many
+    threads ran the model is left out: it changes no output."""
+    options = dataclasses.asdict(preset)
+    options["model"].pop("threads", None)
+    text = json.dumps({"preset": options, "exports": sorted(exports), "track": track}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -58,6 +58,21 @@ def test_a_torn_journal_line_is_redone(tmp_path):
     assert again.state(moved) is None
 
 
+def test_the_settings_key_changes_with_what_shapes_the_outputs_only():
+    from dataclasses import replace
+
+    from mediatagger import presets
+
+    base = presets.load()
+    key = batch.settings_key(base, ["json", "edl"], 0)
+    assert batch.settings_key(base, ["edl", "json"], 0) == key
+    assert batch.settings_key(replace(base, model=replace(base.model, threads=3)), ["json", "edl"], 0) == key
+    assert batch.settings_key(base, ["json", "edl", "srt"], 0) != key
+    assert batch.settings_key(base, ["json", "edl"], "all") != key
+    assert batch.settings_key(presets.load("subtitles"), ["json", "edl"], 0) != key
+    assert batch.settings_key(replace(base, model=replace(base.model, language="en")), ["json", "edl"], 0) != key
+
+
 @pytest.mark.slow
 def test_a_batch_resumes_skips_what_is_done_and_retries_failures_on_request(tiny_model, tmp_path):
     show = season(tmp_path)
