@@ -229,6 +229,8 @@ class Journal:
                 return "the file changed since"
         except OSError:
             return "the file cannot be read"
+        if self.settings is not None and "settings" not in entry:   # a line from before the settings were kept
+            return "its journal line is from an older mediatagger" if entry["status"] == "done" else None
         if self.settings is not None and entry.get("settings") != self.settings:
             return "the settings or outputs asked for changed"
         if entry["status"] == "done":
@@ -480,16 +482,21 @@ def _check_parent(parent: int) -> None:
 
 
 def lock_free(item: Item) -> bool:
-    """No run holds the lock on ``item``'s outputs now."""
-    from mediatagger.errors import MediaTaggerError, OutputBusyError
-
+    """No live run holds the lock on ``item``'s outputs now, as its lock file says (read, never taken:
+    taking it to look would make a run that starts meanwhile find its outputs busy)."""
     try:
-        with files.OutputLock(item.out_dir, files.output_stem(item.source)):
-            return True
-    except OutputBusyError:
-        return False
-    except MediaTaggerError:  # the folder cannot be written: the run says so in its turn
+        holder = (item.out_dir / f".{files.output_stem(item.source)}.lock").read_text(errors="replace").strip()
+    except OSError:  # no lock file: released
         return True
+    if not holder.isdigit():
+        return True
+    try:
+        os.kill(int(holder), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
 
 
 def _unlock(item: Item) -> None:

@@ -404,7 +404,7 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
     click.echo(f"mediatagger: {len(todo) - tally.failed - len(busy)} done, {tally.failed} failed, {skipped} skipped"
                + (f", {len(busy)} busy" if busy else "")
                + (f"; {before} still failed from before: --retry-failed tries again" if before else ""), err=True)
-    return 1 if tally.failed or before else 75 if busy else tally.code
+    return max(tally.code, 1) if tally.failed else 1 if before else 75 if busy else 0
 
 
 def plan_batch(items: list[Any], journal: Any, force: bool, retry_failed: bool,

@@ -109,7 +109,8 @@ def strip(result: Analysis) -> str:
 def html_row(r: Row, out: Path) -> str:
     name = html.escape(r.name)
     if r.result is None:
-        return f'<tr class="failed"><td>{name}</td><td colspan="8">{html.escape(r.error)}</td></tr>'
+        return (f'<tr class="{html.escape(r.status)}"><td>{name}</td><td>{html.escape(r.status)}</td>'
+                f'<td colspan="7">{html.escape(r.error)}</td></tr>')
     cells = [f"{s:.1f} s ({n})" for s, n in (seconds(r.result, label) for label in COUNTED)]
     emotions = ", ".join(html.escape(tags.label_name(e)) for e in dominant_emotions(r.result))
     moments = "<br>".join(f"{html.escape(n)} {html.escape(tc)}" for n, tc in best_moments(r.result))
@@ -122,7 +123,7 @@ def html_row(r: Row, out: Path) -> str:
 
 STYLE = """body{font:14px system-ui,sans-serif;margin:1.5em;color:#1e293b}table{border-collapse:collapse}
 td,th{padding:.4em .6em;border-bottom:1px solid #e2e8f0;text-align:left;vertical-align:top}
-th{background:#f1f5f9}tr.failed td{color:#b91c1c}"""
+th{background:#f1f5f9}tr.failed td{color:#b91c1c}tr.busy td,tr.pending td{color:#92400e}"""
 
 
 def to_html(rows: list[Row], out: Path) -> str:

@@ -73,6 +73,46 @@ def test_the_settings_key_changes_with_what_shapes_the_outputs_only():
     assert batch.settings_key(replace(base, model=replace(base.model, language="en")), ["json", "edl"], 0) != key
 
 
+def test_a_journal_from_an_older_mediatagger_keeps_its_failures(tmp_path):
+    """Lines written before the journal kept settings: a failure stays failed (retried only on request),
+    a done input is looked at again once, saying why."""
+    shutil.copy(TALK, tmp_path / "a.mp4")
+    shutil.copy(TALK, tmp_path / "b.mp4")
+    done, failed = batch.Item(tmp_path / "a.mp4", tmp_path / "out", "a.mp4"), \
+        batch.Item(tmp_path / "b.mp4", tmp_path / "out", "b.mp4")
+    old = batch.Journal(tmp_path / "out")   # no settings: as an older mediatagger wrote it
+    old.record(done, "done", 1.0)
+    old.record(failed, "failed", 1.0, "b.mp4: broken")
+    assert "settings" not in json.loads((tmp_path / "out" / batch.JOURNAL).read_text().splitlines()[0])
+    now = batch.Journal(tmp_path / "out", settings="abc")
+    assert now.state(failed) == "failed" and now.stale(failed) is None
+    assert now.state(done) is None and now.stale(done) == "its journal line is from an older mediatagger"
+
+
+def test_the_summary_page_says_busy_and_pending_not_failed(tmp_path):
+    from mediatagger import summary
+
+    rows = [summary.row("a.mp4", tmp_path, "a", "a: another mediatagger run is writing these outputs", "busy"),
+            summary.row("b.mp4", tmp_path, "b"), summary.row("c.mp4", tmp_path, "c", "c.mp4: broken")]
+    assert [r.status for r in rows] == ["busy", "pending", "failed"]
+    page = summary.to_html(rows, tmp_path)
+    assert '<tr class="busy"><td>a.mp4</td><td>busy</td>' in page
+    assert '<tr class="pending"><td>b.mp4</td><td>pending</td>' in page
+    assert '<tr class="failed"><td>c.mp4</td><td>failed</td>' in page
+    assert [line.split(",")[1] for line in summary.to_csv(rows, tmp_path).splitlines()[1:]] == \
+        ["busy", "pending", "failed"]
+
+
+@pytest.mark.slow
+def test_a_batch_exits_with_its_worst_failure(tiny_model, tmp_path):
+    """Inputs refused as a usage error (a track they do not have) make the batch exit 2, not 1."""
+    show = season(tmp_path)
+    run = run_cli("tag", show, "-r", "--model", tiny_model, "--vad", "silero", "--track", "5", "--export", "json",
+                  "-o", tmp_path / "out", "-q")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.splitlines()[-1] == "mediatagger: 0 done, 2 failed, 0 skipped"
+
+
 @pytest.mark.slow
 def test_a_batch_resumes_skips_what_is_done_and_retries_failures_on_request(tiny_model, tmp_path):
     show = season(tmp_path)
