@@ -211,11 +211,14 @@ class Journal:
                 else:
                     self.entries[entry["input"]] = entry
 
-    def state(self, item: Item) -> str | None:
+    def state(self, item: Item, stale: str | None = "") -> str | None:
         """``done``, ``failed`` or ``busy`` as the journal last saw this very file end, else None (to do).
-        Done holds while the file, the settings and every output it wrote are as they were."""
+        Done holds while the file, the settings and every output it wrote are as they were (``stale``:
+        what ``stale(item)`` said, if the caller asked already)."""
         entry = self.entries.get(item.name)
-        if entry is None or entry["status"] not in ("done", "failed", "busy") or self.stale(item) is not None:
+        if entry is None or entry["status"] not in ("done", "failed", "busy"):
+            return None
+        if (self.stale(item) if stale == "" else stale) is not None:
             return None
         return str(entry["status"])
 

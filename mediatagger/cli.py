@@ -413,7 +413,8 @@ def plan_batch(items: list[Any], journal: Any, force: bool, retry_failed: bool,
     while their file, settings and outputs are as they were; failed ones unless ``retry_failed``."""
     todo, skipped, before = [], 0, 0
     for item in items:
-        state = journal.state(item)
+        why = journal.stale(item)   # the file, settings and outputs checked once, for state and message
+        state = journal.state(item, why)
         if state == "done" and not force or state == "failed" and not retry_failed:
             skipped += 1
             if state == "failed":
@@ -421,7 +422,6 @@ def plan_batch(items: list[Any], journal: Any, force: bool, retry_failed: bool,
                 click.echo(f"mediatagger: skipped {item.name}: it failed before ({journal.error(item)}); "
                            "--retry-failed tries again", err=True)
             continue
-        why = journal.stale(item)
         if why and not quiet:
             click.echo(f"mediatagger: {item.name} is tagged again: {why}", err=True)
         todo.append(item)
@@ -485,8 +485,9 @@ def write_summary(items: list[Any], journal: Any) -> list[Path]:
     """The batch's summary.csv and summary.html, a row per input as the journal last saw it."""
     from mediatagger import summary
 
-    rows = [summary.row(i.name, i.out_dir, files.output_stem(i.source), "" if journal.state(i) == "done" else
-                        journal.error(i) or "not tagged", journal.state(i) or "pending") for i in items]
+    states = [journal.state(i) for i in items]   # each reads the input's analysis and outputs: once
+    rows = [summary.row(i.name, i.out_dir, files.output_stem(i.source), "" if state == "done" else
+                        journal.error(i) or "not tagged", state or "pending") for i, state in zip(items, states)]
     return summary.write(rows, journal.path.parent)
 
 
