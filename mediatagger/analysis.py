@@ -15,17 +15,18 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from mediatagger import files, scan, tags
+from mediatagger import files, fusion, scan, tags
 from mediatagger.errors import AnalysisError, MediaTaggerError, UnknownChoiceError
 from mediatagger.media import AudioTrack, MediaInfo
-from mediatagger.presets import SpanOptions
+from mediatagger.presets import EventOptions, ScanOptions, SpanOptions, build
 from mediatagger.timecode import AUDIO_ONLY_FPS, parse_rate, tc_to_frames
 from mediatagger.timeline import Span
 
-SCHEMA = "mediatagger.analysis/2"             # /2 added model.precision
-READABLE = ("mediatagger.analysis/1", SCHEMA)   # /1 documents read as fp32
+SCHEMA = "mediatagger.analysis/3"             # /2 added model.precision, /3 tracks' audioset_curves
+READABLE = ("mediatagger.analysis/1", "mediatagger.analysis/2", SCHEMA)  # /1 documents read as fp32
 MAX_MS = 100 * 3600 * 1000  # times beyond 100 hours are not from media we analysed
 KINDS = ("events", "emotions")
+GRID_MS = ScanOptions().grid_ms  # the grid spans are found on when a track has AudioSet's curves alone
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class TrackResult:
     segments: tuple[Segment, ...] = ()
     events: tuple[Span, ...] = ()
     emotions: tuple[Span, ...] = ()
-    curves: scan.Curves | None = None     # per-class probabilities over the track
+    curves: scan.Curves | None = None     # SenseVoice's per-class probabilities over the track
     duration_ms: int = 0
+    audioset: scan.Curves | None = None   # the AudioSet detector's, per event label, on its own grid
 
 
 @dataclass(frozen=True)
@@ -102,18 +104,35 @@ class Analysis:
 
 # --- spans from curves ----------------------------------------------------------------------
 
-def derive(track: TrackResult, options: SpanOptions) -> TrackResult:
-    """Event and emotion spans from the track's probability curves (no model needed)."""
-    if track.curves is None:
+def derive(track: TrackResult, options: SpanOptions, events: EventOptions | None = None) -> TrackResult:
+    """Event and emotion spans from the track's probability curves (no model needed): events from the
+    curves ``events.detector`` picks (``fusion``), emotions from SenseVoice's."""
+    found = fusion.event_curves(track.curves, track.audioset, events or EventOptions(), GRID_MS, track.duration_ms)
+    if found is None:
         return track
-    return replace(track, events=scan.spans(track.curves, tags.EVENTS, options, track.index, track.duration_ms),
-                   emotions=scan.spans(track.curves, tags.EMOTIONS, options, track.index, track.duration_ms))
+    emotions = track.emotions if track.curves is None else \
+        scan.spans(track.curves, tags.EMOTIONS, options, track.index, track.duration_ms)
+    return replace(track, events=scan.spans(found, fusion.event_labels(found), options, track.index,
+                                            track.duration_ms), emotions=emotions)
 
 
-def rederive(analysis: Analysis, options: SpanOptions) -> Analysis:
-    """The same analysis with spans re-thresholded by ``options``."""
-    settings = {**analysis.settings, "spans": asdict(options)}
-    return replace(analysis, tracks=tuple(derive(t, options) for t in analysis.tracks), settings=settings)
+def event_options(analysis: Analysis) -> EventOptions:
+    """The event options an analysis was made with (an older one's: SenseVoice alone)."""
+    stored = analysis.settings.get("events")
+    if not isinstance(stored, dict):
+        return EventOptions(detector="sensevoice")
+    try:
+        return build(EventOptions, stored, analysis.source.path, "events")
+    except MediaTaggerError:
+        return EventOptions()
+
+
+def rederive(analysis: Analysis, options: SpanOptions, events: EventOptions | None = None) -> Analysis:
+    """The same analysis with spans re-thresholded by ``options`` (and events from the detector
+    ``events`` picks: by default the one that made it)."""
+    events = events or event_options(analysis)
+    settings = {**analysis.settings, "spans": asdict(options), "events": asdict(events)}
+    return replace(analysis, tracks=tuple(derive(t, options, events) for t in analysis.tracks), settings=settings)
 
 
 # --- JSON out --------------------------------------------------------------------------------
@@ -143,9 +162,12 @@ def _track_dict(track: TrackResult) -> dict[str, Any]:
                            "segments": [asdict(s) for s in track.segments],
                            "events": [_span_dict(s) for s in track.events],
                            "emotions": [_span_dict(s) for s in track.emotions]}
-    if track.curves is not None:
+    if track.curves is not None or track.audioset is not None:
         out["duration_ms"] = track.duration_ms
+    if track.curves is not None:
         out["curves"] = track.curves.to_dict()
+    if track.audioset is not None:
+        out["audioset_curves"] = track.audioset.to_dict()
     return out
 
 
@@ -294,16 +316,18 @@ def _segment(data: dict[str, Any], where: str) -> Segment:
                    _score(data, "emotion_score", where), _score(data, "event_score", where), words)
 
 
-def _curves(data: dict[str, Any], where: str) -> scan.Curves | None:
-    raw = _get(data, "curves", where, "object", optional=True)
+def _curves(data: dict[str, Any], where: str, key: str = "curves") -> scan.Curves | None:
+    raw = _get(data, key, where, "object", optional=True)
     if raw is None:
         return None
-    _number(raw, "grid_ms", f"{where}.curves", 1, 60_000)
-    _get(raw, "classes", f"{where}.curves", "object")
+    _number(raw, "grid_ms", f"{where}.{key}", 1, 60_000)
+    for label in _get(raw, "classes", f"{where}.{key}", "object"):
+        if len(label) > 100:
+            raise _Bad(f"{where}.{key}.classes", f"{_show(label)} is too long for a label (100 characters at most)")
     try:
         return scan.Curves.from_dict(raw)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise _Bad(f"{where}.curves", f"cannot decode: {exc}") from None
+        raise _Bad(f"{where}.{key}", f"cannot decode: {exc}") from None
 
 
 def _track(data: dict[str, Any], where: str, duration_ms: int) -> TrackResult:
@@ -313,7 +337,8 @@ def _track(data: dict[str, Any], where: str, duration_ms: int) -> TrackResult:
         tuple(_span(s, w, index) for w, s in _objects(data, "events", where)),
         tuple(_span(s, w, index) for w, s in _objects(data, "emotions", where)),
         _curves(data, where),
-        duration_ms if data.get("duration_ms") is None else _ms(data, "duration_ms", where))
+        duration_ms if data.get("duration_ms") is None else _ms(data, "duration_ms", where),
+        _curves(data, where, "audioset_curves"))
 
 
 def from_dict(data: dict[str, Any]) -> Analysis:

@@ -12,6 +12,7 @@ text output has been made in memory; one run at a time writes a stem's outputs (
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,7 +29,7 @@ from mediatagger.cut import OUTPUTS as TIMELINE_OUTPUTS
 from mediatagger.errors import MediaError, MediaTaggerError, OutputExistsError, UnknownChoiceError, UsageError
 from mediatagger.exporters import EXPORTERS, get_exporter, output_names
 from mediatagger.files import OutputLock, Written
-from mediatagger.head import AudioTagger, SpeechDetector, load_tagger
+from mediatagger.head import AudioTagger, EventDetector, Models, SpeechDetector, load_audioset, load_tagger
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 from mediatagger.timecode import parse_rate
@@ -47,7 +48,10 @@ class Loaded:
     job cancelled while its thread still runs would otherwise do); its variants share them."""
 
     def __init__(self) -> None:
-        self.models: tuple[AudioTagger, SpeechDetector | None] | None = None
+        self.models: dict[str, Models] = {}   # detector -> what it uses
+        self.sensevoice: AudioTagger | None = None
+        self.vad: SpeechDetector | None = None
+        self.audioset: EventDetector | None = None
         self.lock = threading.Lock()
         self.inference = threading.RLock()
 
@@ -57,52 +61,71 @@ class Tagger:
 
     ``preset`` is a shipped preset's name, a YAML file or a ``Preset``; ``model``, ``vad``,
     ``language``, ``itn``, ``device``, ``precision`` (fp32, int8, auto) and ``threads`` override its
-    ``model:`` section. The models load on the first
-    ``tag`` (not here), once, and every later call (from any thread) shares them.
+    ``model:`` section; ``detector`` (sensevoice, audioset, fused; else env MEDIATAGGER_DETECTOR, else
+    the preset's) and ``audioset_labels`` (AudioSet class names) its ``events:`` section. The models load
+    on the first ``tag`` (not here), once, and every later call (from any thread) shares them.
     """
 
     def __init__(self, preset: str | Preset = "default", *, model: str | None = None, vad: str | None = None,
                  language: str | None = None, itn: bool | None = None, device: str | None = None,
-                 precision: str | None = None, threads: int | None = None, verbose: bool = False):
+                 precision: str | None = None, threads: int | None = None, detector: str | None = None,
+                 audioset_labels: Sequence[str] | None = None, verbose: bool = False):
         from mediatagger.vad import check_kind
 
-        self.preset = presets.override(preset_of(preset), "model", name=model, vad=vad, language=language,
-                                       itn=itn, device=device, precision=precision, threads=threads)
+        chosen = presets.override(preset_of(preset), "model", name=model, vad=vad, language=language,
+                                  itn=itn, device=device, precision=precision, threads=threads)
+        self.preset = presets.override(chosen, "events", detector=detector or os.environ.get("MEDIATAGGER_DETECTOR"),
+                                       audioset_labels=None if audioset_labels is None else tuple(audioset_labels))
         check_kind(self.preset.model.vad)
         self.verbose = verbose
         self._shared = Loaded()
 
     def variant(self, preset: str | Preset | None = None, *, language: str | None = None,
-                itn: bool | None = None) -> Tagger:
+                itn: bool | None = None, detector: str | None = None,
+                audioset_labels: Sequence[str] | None = None) -> Tagger:
         """A Tagger with another preset, language or ITN that shares this one's models (loaded or
         not): one copy of SenseVoice serves every visitor of the web console, whatever they pick.
-        The model itself (name, VAD and its loading options, device, precision, threads) stays this one's."""
+        The model itself (name, VAD and its loading options, device, precision, threads) stays this one's,
+        and so does the detector unless ``detector`` names another."""
         base = preset_of(preset) if preset is not None else self.preset
-        options = replace(base, model=replace(self.preset.model, language=base.model.language, itn=base.model.itn))
+        options = replace(base, model=replace(self.preset.model, language=base.model.language, itn=base.model.itn),
+                          events=replace(base.events, detector=self.preset.events.detector,
+                                         audioset_model=self.preset.events.audioset_model))
         other = Tagger.__new__(Tagger)
-        other.preset = presets.override(options, "model", language=language, itn=itn)
+        other.preset = presets.override(presets.override(options, "model", language=language, itn=itn), "events",
+                                        detector=detector, audioset_labels=None if audioset_labels is None
+                                        else tuple(audioset_labels))
         other.verbose, other._shared = self.verbose, self._shared
         return other
 
     @property
     def loaded(self) -> bool:
-        return self._shared.models is not None
+        return self.preset.events.detector in self._shared.models
 
-    def models(self, progress: Callback = ignore) -> tuple[AudioTagger, SpeechDetector | None]:
-        """SenseVoice and the VAD, loaded on the first call (reported as the stage ``load models``)."""
-        shared = self._shared
+    def models(self, progress: Callback = ignore) -> Models:
+        """What the detector needs -- SenseVoice and the VAD, the AudioSet detector, or all three --
+        each loaded on the first call that needs it (reported as the stage ``load models``); variants
+        share them."""
+        shared, events = self._shared, self.preset.events
         with shared.lock:
-            if shared.models is None:
-                from mediatagger import vad
-
+            if events.detector not in shared.models:
                 opts = self.preset.model
                 stage = Stage(progress, "load models", 2)
-                sensevoice = load_tagger(opts.name, opts.device, self.verbose, opts.effective_precision(), opts.threads)
+                if events.uses_audioset() and shared.audioset is None:
+                    shared.audioset = load_audioset(events.audioset_model, self.verbose)
                 stage.update(1)
-                detector = vad.load(opts.vad, self.preset.vad, opts.device, self.verbose, opts.threads)
-                shared.models = (sensevoice, detector)
+                if events.uses_sensevoice() and shared.sensevoice is None:
+                    from mediatagger import vad
+
+                    sensevoice = load_tagger(opts.name, opts.device, self.verbose, opts.effective_precision(),
+                                             opts.threads)
+                    shared.vad = vad.load(opts.vad, self.preset.vad, opts.device, self.verbose, opts.threads)
+                    shared.sensevoice = sensevoice
+                shared.models[events.detector] = Models(
+                    *((shared.sensevoice, shared.vad) if events.uses_sensevoice() else (None, None)),
+                    shared.audioset if events.uses_audioset() else None)
                 stage.finish()
-        return shared.models
+        return shared.models[events.detector]
 
     def tag(self, path: Path | str, tracks: Tracks = 0, progress: Callback = ignore) -> Analysis:
         """Analyse audio ``tracks`` of ``path`` (a track number from 0, a list of them, or ``"all"``)."""

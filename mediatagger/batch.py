@@ -323,7 +323,7 @@ def _start_worker(preset: Any, verbose: bool) -> None:
     global _WORKER
     from mediatagger.api import Tagger
 
-    _WORKER = Tagger(preset, verbose=verbose)
+    _WORKER = Tagger(preset, detector=preset.events.detector, verbose=verbose)  # not the environment's
 
 
 def _work(source: Path, out_dir: Path, exports: Any, track: Any, force: bool) -> tuple[Any, float]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from mediatagger import __version__, api, files, presets
+from mediatagger import __version__, api, files, presets, tags
 from mediatagger.cut import FORMATS as TIMELINE_FORMATS
 from mediatagger.errors import MediaTaggerError, Terminated, UsageError
 from mediatagger.files import Written
@@ -29,7 +29,8 @@ from mediatagger.timecode import TIMECODE_MODES, parse_duration, parse_int
 # how the command line spells the options that error hints name
 FLAGS = {"force": "--force", "model_dir": "--model DIR", "device_cpu": "--device cpu", "vad_dir": "--vad DIR",
          "vad_silero": "--vad silero", "cut_accurate": "--cut accurate on reel, clips.cut: accurate in a preset",
-         "fontsdir": "--fontsdir DIR", "media_root": "--media-root DIR"}
+         "fontsdir": "--fontsdir DIR", "media_root": "--media-root DIR",
+         "detector_audioset": "--detector audioset", "detector_sensevoice": "--detector sensevoice"}
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -118,9 +119,11 @@ def check_track(value: str) -> int | str:
 
 def check_labels(value: str) -> tuple[str, ...]:
     labels = tuple(v.strip().upper() for v in value.split(",") if v.strip())
-    unknown = [label for label in labels if label not in EVENTS]
+    labels = tuple(tags.audioset_label(label) or label if label not in EVENTS else label for label in labels)
+    unknown = [label for label in labels if label not in EVENTS and label not in tags.audioset_labels()]
     if unknown or not labels:
-        raise UsageError(f"{', '.join(unknown) or value!r}: choose event labels from {', '.join(EVENTS)}")
+        raise UsageError(f"{', '.join(unknown) or value!r}: choose event labels from {', '.join(EVENTS)} "
+                         "or AudioSet classes (DOG, GUNSHOT_GUNFIRE ...)")
     return labels
 
 
@@ -255,7 +258,12 @@ MODEL_OPTIONS = [
                  "SenseVoiceSmall folder [env MEDIATAGGER_MODEL; default: the preset's]"),
     click.option("--vad", help="fsmn, silero, none, or a local fsmn-vad folder [default: the preset's]"),
     click.option("--track", default="0", show_default=True, callback=bad_parameter(check_track),
-                 help="Audio track to analyse, counted from 0 among audio streams, or 'all'.")]
+                 help="Audio track to analyse, counted from 0 among audio streams, or 'all'."),
+    click.option("--detector", type=click.Choice(presets.choices("events", "detector")), envvar="MEDIATAGGER_DETECTOR",
+                 help="What finds events: sensevoice, audioset (YAMNet, offline: events only, no SenseVoice "
+                 "model) or fused (both) [env MEDIATAGGER_DETECTOR; default: the preset's]"),
+    click.option("--audioset-label", "audioset_labels", multiple=True, metavar="CLASS",
+                 help="An AudioSet class found as a label of its own, e.g. Dog or 'Gunshot, gunfire' (repeatable).")]
 
 
 @cli.command()
@@ -286,7 +294,8 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         track: int | str, language: str | None, itn: bool | None, exports: list[str] | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         timecode: str | None, device: str | None, precision: str | None, threads: int | None, recursive: bool,
-        retry_failed: bool, busy_wait: float, jobs: int, ray_address: str | None, force: bool, quiet: bool,
+        detector: str | None, audioset_labels: tuple[str, ...], retry_failed: bool, busy_wait: float, jobs: int,
+        ray_address: str | None, force: bool, quiet: bool,
         debug: bool) -> int:
     """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
 
@@ -299,7 +308,8 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
 
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc, timecode)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
-                        precision=precision, threads=threads, verbose=debug)
+                        precision=precision, threads=threads, detector=detector,
+                        audioset_labels=audioset_labels or None, verbose=debug)
     passed = Passed(quiet)
     items = batch.discover(inputs, out_dir, recursive, warn=warn, skip=passed)
     passed.close()
@@ -540,14 +550,16 @@ def check_timeline_outputs(value: str) -> list[str]:
 @run_options
 @reports_errors
 def timeline_command(cut_path: Path, out_dir: Path, formats: list[str] | None, preset: str, model: str | None,
-                     vad: str | None, track: int | str, media_root: Path | None, fps: str | None,
+                     vad: str | None, track: int | str, detector: str | None, audioset_labels: tuple[str, ...],
+                     media_root: Path | None, fps: str | None,
                      rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
                      timecode: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Tag an editor's cut: read CUT (FCPXML, FCP7 XML, EDL, OTIO, Kdenlive), tag each media file it
     uses once, and write the cut back with markers: on each clip where its spans are on screen, or
     for the single-file marker formats (edl, edl-loc, csv, ass, srt, vtt) in the cut's record time."""
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc or "source", timecode)
-    tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
+    tagger = api.Tagger(options, model=model, vad=vad, detector=detector, audioset_labels=audioset_labels or None,
+                        verbose=debug)
     bars = Bars(quiet)
     try:
         written = tagger.tag_timeline(cut_path, out_dir, formats, media_root, fps, force, bars, tracks=track,
@@ -611,8 +623,8 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
 @reports_errors
 def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...] | None, min_score: float | None,
          target: int | None, order: str | None, cut: str | None, crossfade: int | None, burn_in: str | None,
-         model: str | None, vad: str | None, track: int | str, media_root: Path | None, fps: str | None,
-         force: bool, quiet: bool, debug: bool) -> int:
+         model: str | None, vad: str | None, track: int | str, detector: str | None, audioset_labels: tuple[str, ...],
+         media_root: Path | None, fps: str | None, force: bool, quiet: bool, debug: bool) -> int:
     """Cut a highlight reel: clips around the chosen events, joined into OUT/<stem>.reel.mp4.
 
     INPUT may be an editor's cut (FCPXML, FCP7 XML, EDL, OTIO, Kdenlive): the reel is then cut from
@@ -623,14 +635,16 @@ def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...
     if source.suffix.lower() == ".json":
         written = export_analysis(source, out_dir, ["reel"], options, force, bars)
     elif source.suffix.lower() in TIMELINE_SUFFIXES:
-        tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
+        tagger = api.Tagger(options, model=model, vad=vad, detector=detector,
+                            audioset_labels=audioset_labels or None, verbose=debug)
         try:
             written = tagger.reel_timeline(source, out_dir or Path("."), media_root, fps, force, bars, track,
                                            warn=lambda text: click.echo(f"mediatagger: warning: {text}", err=True))
         finally:
             bars.close()
     else:
-        tagger = api.Tagger(options, model=model, vad=vad, verbose=debug)
+        tagger = api.Tagger(options, model=model, vad=vad, detector=detector,
+                            audioset_labels=audioset_labels or None, verbose=debug)
         try:
             written = tagger.run(source, out_dir or Path("."), ["reel"], track, force, bars)
         finally:
@@ -681,6 +695,8 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
 @click.option("--precision", type=click.Choice(presets.choices("model", "precision")),
               help="fp32, int8 or auto [default: auto]")
 @click.option("--threads", type=click.IntRange(0, 1024), help="CPU threads for inference [default: every core]")
+@click.option("--detector", type=click.Choice(presets.choices("events", "detector")), envvar="MEDIATAGGER_DETECTOR",
+              help="The detector visitors start with [env MEDIATAGGER_DETECTOR; default: the preset's]")
 @click.option("--auth", metavar="USER:PASS", envvar="MEDIATAGGER_AUTH",
               help="Ask visitors for this user and password [env MEDIATAGGER_AUTH].")
 @click.option("--max-upload", default="4GB", show_default=True, help="Largest upload, e.g. 500MB or 4GB.")
@@ -688,15 +704,15 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
 @click.option("--debug", is_flag=True, help="Show funasr's logs and full tracebacks.")
 @reports_errors
 def serve(host: str, port: int, preset: str, model: str | None, vad: str | None, device: str | None,
-          precision: str | None, threads: int | None, auth: str | None, max_upload: str, ui_lang: str | None,
-          debug: bool) -> int:
+          precision: str | None, threads: int | None, detector: str | None, auth: str | None, max_upload: str,
+          ui_lang: str | None, debug: bool) -> int:
     """The web console: upload footage, see where the laughs are, take the markers and the reel home."""
     from mediatagger import web
 
     options = web.ServeOptions(host, port, parse_auth(auth), max_upload.lower(), ui_lang, debug_hint="--debug")
     web.gradio()
     tagger = api.Tagger(preset, model=model, vad=vad, device=device, precision=precision, threads=threads,
-                        verbose=debug)
+                        detector=detector, verbose=debug)
     if host not in ("127.0.0.1", "localhost", "::1") and options.auth is None:
         click.echo(f"mediatagger: warning: serving {host} without --auth: anyone who can reach port {port} "
                    "can use this console and this machine's CPU", err=True)

@@ -16,7 +16,8 @@ from typing import Any
 # how the Python API spells the options hints name
 API_NAMES = {"force": "force=True", "model_dir": "model=DIR", "device_cpu": "device='cpu'",
              "vad_dir": "vad=DIR", "vad_silero": "vad='silero'", "cut_accurate": "cut='accurate'",
-             "fontsdir": "fontsdir=DIR", "media_root": "media_root=DIR"}
+             "fontsdir": "fontsdir=DIR", "media_root": "media_root=DIR",
+             "detector_audioset": "detector='audioset'", "detector_sensevoice": "detector='sensevoice'"}
 _OPTION = re.compile(r"\{(\w+)\}")
 
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mediatagger.media import SAMPLE_RATE
+from mediatagger.scan import Curves
 
 QUERY_POSITIONS = 4   # SenseVoice prefixes the encoder input with language, event, emotion, text-norm queries
 FRAME_MS = 60         # one encoder frame: 6 stacked 10 ms fbank frames
@@ -45,6 +46,24 @@ class AudioTagger(Protocol):
 
 class SpeechDetector(Protocol):
     def regions(self, audio: np.ndarray) -> list[tuple[int, int]]: ...
+
+
+class EventDetector(Protocol):
+    """A detector of sound events that hears a whole track (the AudioSet detector)."""
+
+    name: str
+
+    def curves(self, audio: np.ndarray, extra: Sequence[str] = ()) -> Curves: ...
+
+
+@dataclass(frozen=True)
+class Models:
+    """What a Tagger loaded for its detector: SenseVoice and the VAD (not for ``audioset``), the
+    AudioSet detector (not for ``sensevoice``)."""
+
+    sensevoice: AudioTagger | None = None
+    vad: SpeechDetector | None = None
+    audioset: EventDetector | None = None
 
 
 @dataclass(frozen=True)
@@ -190,3 +209,10 @@ def load_tagger(name: str, device: str = "cpu", verbose: bool = False, precision
     module, loader = BACKENDS[backend].split(":")
     tagger: AudioTagger = getattr(importlib.import_module(module), loader)(name, device, verbose, precision, threads)
     return tagger
+
+
+def load_audioset(model: str = "", verbose: bool = False) -> EventDetector:
+    """The AudioSet detector (onnxruntime is imported only now)."""
+    from mediatagger.audioset import AudioSetDetector
+
+    return AudioSetDetector(model, verbose)

@@ -188,7 +188,8 @@ def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False, preci
     elif not HUB_ID.match(name):
         raise ModelLoadError(name, "no such model folder, and not a hub id like iic/SenseVoiceSmall")
     hint = ("download it where there is internet (e.g. `modelscope download iic/SenseVoiceSmall "
-            "--local_dir DIR`) and pass the folder as {model_dir}")
+            "--local_dir DIR`) and pass the folder as {model_dir}, or use {detector_audioset}: events only, "
+            "with no SenseVoice model, fully offline")
     if not folder.is_dir():
         auto = _auto_model(name, device, verbose, hint, threads)
     else:  # funasr's own loader would hold the model, the checkpoint and a deep copy at once: 3x its size

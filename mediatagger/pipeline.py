@@ -15,7 +15,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,17 @@ import numpy as np
 from mediatagger import media, scan, tags, vad
 from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, Segment, TrackResult, Word, derive, load
 from mediatagger.errors import MediaTaggerError
-from mediatagger.head import AudioTagger, SpeechDetector, Tagged
+from mediatagger.head import AudioTagger, Models, SpeechDetector, Tagged
 from mediatagger.media import MediaInfo
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 
-Models = Callable[[], tuple[AudioTagger, SpeechDetector | None]]
+LoadModels = Callable[[], Models]
+AUDIOSET_NAME = "YAMNet (AudioSet)"  # the model an analysis names when the AudioSet detector ran alone
 Decoded = Callable[[], np.ndarray]  # a track's audio, decoded ahead (waits for it if still decoding)
 
 
-def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Models,
+def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: LoadModels,
             progress: Callback = ignore, cache_key: str | None = None,
             first: Decoded | None = None, then: Callable[[], None] | None = None) -> Analysis:
     """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``.
@@ -49,11 +50,14 @@ def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Mod
         then()
     for n, index in enumerate(tracks):
         following = Background(media.extract_audio, info, tracks[n + 1]) if n + 1 < len(tracks) else None
-        results.append(derive(analyse_track(audio, index, preset, load_models, progress), preset.spans))
+        results.append(derive(analyse_track(audio, index, preset, load_models, progress), preset.spans, preset.events))
         if following is not None:
             audio = extract(info, tracks[n + 1], progress, following.result)
-    settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans)}
-    model = ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision())
+    settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans), "events": asdict(preset.events)}
+    if preset.events.uses_sensevoice():
+        model = ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision())
+    else:
+        model = ModelInfo(AUDIOSET_NAME, "none", opts.language, opts.itn, "int8")
     return Analysis(media.with_frame_count(info), model,
                     tuple(results), settings, cache_key)
 
@@ -89,11 +93,26 @@ class Background:
         return self.value
 
 
-def analyse_track(audio: np.ndarray, index: int, preset: Preset, load_models: Models,
+def analyse_track(audio: np.ndarray, index: int, preset: Preset, load_models: LoadModels,
                   progress: Callback = ignore) -> TrackResult:
+    """One track through the detectors the preset asks for: SenseVoice (speech, then the scan of the
+    gaps), the AudioSet detector (the whole track), or both; each one's curves are kept."""
+    models = load_models()
+    duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
+    track = TrackResult(index, duration_ms=duration_ms)
+    if models.sensevoice is not None:
+        track = listen_sensevoice(audio, index, preset, models.sensevoice, models.vad, progress)
+    if models.audioset is not None:
+        listening = Stage(progress, f"audioset track {index}", 1)
+        track = replace(track, audioset=models.audioset.curves(audio, preset.events.extra_labels()))
+        listening.finish()
+    return track
+
+
+def listen_sensevoice(audio: np.ndarray, index: int, preset: Preset, sensevoice: AudioTagger,
+                      detector: SpeechDetector | None, progress: Callback = ignore) -> TrackResult:
     opts = preset.model
     duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
-    sensevoice, detector = load_models()
     finding = Stage(progress, f"vad track {index}", 1)
     regions = vad.speech_regions(audio, detector, preset.vad)
     finding.finish()
@@ -178,7 +197,9 @@ def model_identity(preset: Preset) -> dict[str, Any]:
 def cache_key(path: Path | str, preset: Preset, tracks: list[int]) -> str:
     """What makes an analysis reusable: the input's bytes, the model, VAD and scan settings, the tracks.
     Span thresholds are left out: spans are re-derived from the stored curves."""
-    parts: dict[str, Any] = {"content": content_hash(path), "model": model_identity(preset),
+    events = {"detector": preset.events.detector, "labels": preset.events.extra_labels(),
+              "model": preset.events.audioset_model}  # weights and levels only change spans
+    parts: dict[str, Any] = {"content": content_hash(path), "model": model_identity(preset), "events": events,
                              "vad": asdict(preset.vad), "scan": asdict(preset.scan), "tracks": tracks,
                              "schema": SCHEMA, "clock": "picture"}  # spans on the first frame's clock
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -1,10 +1,14 @@
-"""SenseVoice's vocabulary and its rich-text tokens (``<|en|><|HAPPY|><|Laughter|><|withitn|>``)."""
+"""Our labels, SenseVoice's vocabulary and its rich-text tokens (``<|en|><|HAPPY|><|Laughter|><|withitn|>``),
+and the AudioSet classes the AudioSet detector hears, mapped to our labels."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import zlib
 from dataclasses import dataclass
+from importlib import resources
 
 LANGUAGES = ("auto", "zh", "en", "yue", "ja", "ko")
 SPEECH = "SPEECH"
@@ -68,6 +72,55 @@ RGB_COLORS = {"Blue": "#3b82f6", "Cyan": "#06b6d4", "Green": "#22c55e", "Yellow"
 
 RICH_FORMS = ("plain", "raw", "labels", "emoji", "html")
 
+# AudioSet classes (by their ontology names) -> our event labels: a label's probability is the sum of
+# its classes' (capped at 1). Music is the "Music" class alone: YAMNet's genre and instrument classes
+# fire on speech and noise too, and "Music" already covers them.
+AUDIOSET_FAMILIES: dict[str, tuple[str, ...]] = {
+    "LAUGHTER": ("Laughter", "Baby laughter", "Giggle", "Snicker", "Belly laugh", "Chuckle, chortle"),
+    "APPLAUSE": ("Applause", "Clapping", "Cheering"),
+    "BGM": ("Music",),
+    "CRY": ("Crying, sobbing", "Baby cry, infant cry", "Whimper", "Wail, moan"),
+    "COUGH": ("Cough", "Throat clearing"),
+    "SNEEZE": ("Sneeze",),
+    "BREATH": ("Breathing", "Wheeze", "Snoring", "Gasp", "Pant"),
+}
+# colours for AudioSet classes asked for as labels of their own: those no built-in event uses
+EXTRA_COLORS = ("Fuchsia", "Rose", "Blue")
+
+
+@functools.cache
+def audioset_classes() -> tuple[str, ...]:
+    """The 521 AudioSet class names in YAMNet's output order (shipped with mediatagger, so labels are
+    known without the model)."""
+    text = resources.files("mediatagger").joinpath("audioset_classes.txt").read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def audioset_key(name: str) -> str:
+    """An AudioSet class name as a label: ``Gunshot, gunfire`` -> ``GUNSHOT_GUNFIRE``."""
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+
+
+@functools.cache
+def audioset_labels() -> dict[str, str]:
+    """Label -> AudioSet class name, for every class that is not one of our labels already."""
+    return {key: name for name in audioset_classes() if (key := audioset_key(name)) not in LABELS}
+
+
+def audioset_label(name: str) -> str | None:
+    """The label an AudioSet class name (any case) or label stands for, or None if it names no class."""
+    key = audioset_key(name)
+    return key if key in audioset_labels() else None
+
+
+def color_of(label: str) -> str | None:
+    """A label's default Resolve colour: its own, or for an AudioSet class one picked by its name."""
+    if label in LABELS:
+        return LABELS[label].color
+    if label in audioset_labels():
+        return EXTRA_COLORS[zlib.crc32(label.encode()) % len(EXTRA_COLORS)]
+    return None
+
 _TOKEN = re.compile(r"<\|([^|<>]*)\|>")
 
 
@@ -103,7 +156,10 @@ def parse_rich(raw: str) -> RichText:
 
 def label_name(label: str, lang: str = "en") -> str:
     """A human name for a label (``LAUGHTER`` -> ``Laughter`` / ``笑声``)."""
-    return LABEL_NAMES.get(lang, LABEL_NAMES["en"]).get(label, label.title())
+    names = LABEL_NAMES.get(lang, LABEL_NAMES["en"])
+    if label in names:
+        return names[label]
+    return audioset_labels().get(label) or label.title()
 
 
 def rich_text(text: str, emotion: str | None, event: str | None, form: str = "labels", lang: str = "en") -> str:

@@ -15,6 +15,11 @@ import pytest
 
 from mediatagger import analysis, media
 
+# The committed samples are synthetic sound made for the tiny SenseVoice model (samples/tiny_sensevoice.py):
+# tests of the pipeline run SenseVoice alone on them unless they choose a detector (tests of real sound
+# choose audioset or fused). Set here, so the command line, the API and the console's subprocesses see it.
+os.environ.setdefault("MEDIATAGGER_DETECTOR", "sensevoice")
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
 DATA = Path(__file__).resolve().parent / "data"

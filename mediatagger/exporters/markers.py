@@ -20,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from urllib.parse import quote
 
+from mediatagger import tags
 from mediatagger.analysis import Analysis, Segment
 from mediatagger.errors import UsageError
 from mediatagger.exporters.text import one_line, shows_anything
@@ -176,5 +177,7 @@ def avid_color(resolve_color: str) -> str:
 
 
 def resolve_color(preset: Preset, label: str) -> str:
-    """The preset's Resolve colour name for a label."""
-    return preset.edl.colors.get(label, preset.edl.default_color)
+    """The preset's Resolve colour name for a label: the preset's own for it, else an AudioSet class's
+    (picked by its name), else the preset's default colour."""
+    return preset.edl.colors.get(label) or (tags.color_of(label) if label not in tags.LABELS else None) \
+        or preset.edl.default_color

