@@ -187,7 +187,7 @@ class AudioSetDetector:
         for k in range(count):
             out = self.session.run(None, {self.input: quantise(mel[k * PATCH_HOP:k * PATCH_HOP + PATCH])})[0]
             logits[k] = (out[0].astype(np.float32) - OUT_ZERO) * OUT_SCALE
-        return 1.0 / (1.0 + np.exp(-logits))
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))
 
     def curves(self, audio: np.ndarray, extra: Sequence[str] = ()) -> Curves:
         """Curves on a 0.48 s grid for our event labels (their AudioSet classes summed, capped at 1) and

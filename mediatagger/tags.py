@@ -103,8 +103,10 @@ def audioset_key(name: str) -> str:
 
 @functools.cache
 def audioset_labels() -> dict[str, str]:
-    """Label -> AudioSet class name, for every class that is not one of our labels already."""
-    return {key: name for name in audioset_classes() if (key := audioset_key(name)) not in LABELS}
+    """Label -> AudioSet class name, for every class that is not one of our labels (by label or name:
+    Music is BGM already) nor speech."""
+    ours = set(LABELS) | {label.en.upper() for label in LABELS.values()} | {SPEECH}
+    return {key: name for name in audioset_classes() if (key := audioset_key(name)) not in ours}
 
 
 def audioset_label(name: str) -> str | None:

@@ -150,8 +150,9 @@ def check_audioset_labels(events: EventOptions, source: str) -> None:
     for i, name in enumerate(events.audioset_labels):
         where = f"events.audioset_labels[{i}]"
         key = tags.audioset_key(name)
-        if key in tags.LABELS:
-            raise fail(source, where, name, f"is one of mediatagger's own labels ({key}) already")
+        own = {label.en.upper(): label.name for label in tags.LABELS.values()}.get(key, key)
+        if own in tags.LABELS or key == tags.SPEECH:
+            raise fail(source, where, name, f"is one of mediatagger's own labels ({own}) already")
         if tags.audioset_label(name) is None:
             raise fail(source, where, name, "is not an AudioSet class name (such as Dog or \"Gunshot, gunfire\")")
     if events.audioset_labels and not events.uses_audioset():
