@@ -14,6 +14,8 @@ audio with the same fsmn-vad weights:
   scan        mediatagger's window scan of the gaps (coarse + fine windows)
   int8        the same speech pass and scan with SenseVoice quantised (``--precision int8``), and the
               seconds quantising adds to loading
+  AudioSet    the AudioSet detector (YAMNet, ``--detector fused`` adds it) on the same audio: its
+              share of the int8 speech pass + scan (target <= 5 %)
   bare int8   the frontend + int8 encoder forward alone on the very windows the int8 passes tagged,
               in the same batches: what the pipeline costs on top of the model (target <= 15 %):
               query embeddings, the CTC projection (every frame for speech, the query positions for
@@ -132,6 +134,7 @@ def largest_difference(fp32: dict, int8: dict) -> float:
 
 def speed(folder: Path, audio: np.ndarray, minutes: float, tiny: bool) -> None:
     from mediatagger import model, presets, vad
+    from mediatagger.audioset import AudioSetDetector
 
     preset = presets.load()
     vad_dir = model.bundled_fsmn_folder()
@@ -150,12 +153,15 @@ def speed(folder: Path, audio: np.ndarray, minutes: float, tiny: bool) -> None:
     # machine drifts by up to 20 % between minutes; the harsher baseline keeps the ratios honest)
     t_funasr = min(first_funasr, funasr_pipeline(folder, vad_dir, audio))
     tagging = int8["speech"] - int8["vad"] + int8["scan"]
+    t_heard_load, heard = timed(lambda: AudioSetDetector())
+    t_heard, _ = timed(lambda: heard.curves(audio))
     rows = [("funasr pipeline fp32 (speech only)", t_funasr),
             ("fp32 speech pass", fp32["speech"]), ("fp32 scan", fp32["scan"]),
             ("fp32 speech pass + scan", fp32["speech"] + fp32["scan"]),
             ("int8 speech pass", int8["speech"]), ("int8 scan", int8["scan"]),
             ("int8 speech pass + scan", int8["speech"] + int8["scan"]),
-            ("bare int8 encoder, same windows", t_bare)]
+            ("bare int8 encoder, same windows", t_bare),
+            ("AudioSet detector, same audio", t_heard)]
     scanned = sum(b - a for a, b in windows) / 1000
     print(f"funasr's pipeline: {first_funasr:.1f} s first, {t_funasr:.1f} s the faster of two")
     print(f"{minutes:g} min of audio, {'tiny' if tiny else 'full-size'} model, {len(int8['regions'])} speech "
@@ -168,7 +174,27 @@ def speed(folder: Path, audio: np.ndarray, minutes: float, tiny: bool) -> None:
           "(target <= 5 s)")
     print(f"  largest per-class probability difference fp32 vs int8: {largest_difference(fp32, int8):.3f}"
           + ("" if tiny else " (random weights: a stress figure)"))
+    print(f"  the AudioSet detector adds {100 * t_heard / (int8['speech'] + int8['scan']):.1f} % to the int8 speech "
+          f"pass + scan (target <= 5 %), {t_heard_load:.2f} s to loading")
     print(json.dumps({name: round(seconds / t_funasr, 3) for name, seconds in rows}))
+
+
+def whole_tags(folder: Path, minutes: float, tmp: Path) -> None:
+    """A whole int8 ``tag`` of the same file (decode, VAD, speech pass, scan, spans) by SenseVoice
+    alone and fused with the AudioSet detector, alternated twice, models loaded beforehand."""
+    from mediatagger import api
+
+    wav = long_wav(minutes / 60, tmp / "whole.wav")
+    taggers = {d: api.Tagger(model=str(folder), vad="fsmn", precision="int8", detector=d)
+               for d in ("sensevoice", "fused")}
+    times: dict[str, list[float]] = {d: [] for d in taggers}
+    for _ in range(2):
+        for detector, tagger in taggers.items():
+            tagger.models()
+            times[detector].append(timed(functools.partial(tagger.tag, wav))[0])
+    alone, fused = min(times["sensevoice"]), min(times["fused"])
+    print(f"whole int8 tag of {minutes:g} min (the faster of two runs each): SenseVoice alone {alone:.1f} s, "
+          f"fused with AudioSet {fused:.1f} s: +{100 * (fused / alone - 1):.1f} % (target <= 5 %)")
 
 
 def long_wav(hours: float, path: Path) -> Path:
@@ -214,6 +240,7 @@ def main() -> None:
         folder = REPO / "samples" / "model" if args.tiny else full_size_folder(Path(tmp) / "full")
         if args.minutes:
             speed(folder, long_audio(args.minutes), args.minutes, args.tiny)
+            whole_tags(folder, args.minutes, Path(tmp))
         if args.hours:
             memory(folder, args.hours, Path(tmp))
 

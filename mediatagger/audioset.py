@@ -131,13 +131,15 @@ def window() -> np.ndarray:
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
     """Frames x MELS log-mel features of 16 kHz mono float audio (frames not centred: frame i starts at
-    sample i * HOP), a minute at a time."""
+    sample i * HOP), a minute at a time (scipy's FFT keeps float32: twice numpy's speed)."""
+    import scipy.fft
+
     count = 1 + (len(audio) - N_FFT) // HOP if len(audio) >= N_FFT else 0
     out = np.empty((count, MELS), np.float32)
     for first in range(0, count, CHUNK_FRAMES):
         n = min(CHUNK_FRAMES, count - first)
         frames = np.lib.stride_tricks.sliding_window_view(audio[first * HOP:(first + n - 1) * HOP + N_FFT], N_FFT)
-        spectrum = np.abs(np.fft.rfft(frames[::HOP] * window(), axis=1)).astype(np.float32)
+        spectrum = np.abs(scipy.fft.rfft(frames[::HOP] * window(), axis=1))
         out[first:first + n] = np.log(spectrum @ mel_matrix() + LOG_OFFSET)
     return out
 
