@@ -147,10 +147,25 @@ def seek(visit: Visit | None, evt: gr.SelectData) -> float:
     return visit.starts.get(key, -1) / 1000 if all(isinstance(k, int | float | str) for k in key) else -1.0
 
 
-def slider_values(preset: Preset) -> list[float]:
-    """The span sliders' values for ``preset``: minimum duration, merge gap, then each label's on-level."""
+def slider_values(preset: Preset, extras: tuple[str, ...] = ()) -> list[float]:
+    """The span sliders' values for ``preset``: minimum duration, merge gap, each label's on-level, then
+    the AudioSet classes' one (the first of ``extras``' levels, else the general on-level)."""
     spans = preset.spans
-    return [spans.min_duration_ms, spans.merge_gap_ms, *(spans.thresholds(label)[0] for label in SLIDER_LABELS)]
+    extra = spans.thresholds(extras[0])[0] if extras else spans.on_level
+    return [spans.min_duration_ms, spans.merge_gap_ms, *(spans.thresholds(label)[0] for label in SLIDER_LABELS),
+            extra]
+
+
+def extra_names(names: tuple[str, ...] | list[str]) -> list[str]:
+    """AudioSet class names as the page offers them (``crowd`` -> ``Crowd``), once each."""
+    found = (tags.audioset_labels().get(tags.audioset_label(n) or "") for n in names)
+    return list(dict.fromkeys(name for name in found if name))
+
+
+def reel_choices(result: Analysis, preset: Preset) -> Any:
+    """The reel's label boxes: our events and the analysis's AudioSet classes; the preset's ticked."""
+    choices = list(tags.EVENTS + views.extra_labels(result))
+    return gr.update(choices=choices, value=[label for label in preset.clips.labels if label in choices])
 
 
 class Console:
@@ -207,31 +222,39 @@ class Console:
                 self.sessions.drop(folder)
 
     def spans_preset(self, form: str, label_lang: str, min_ms: float, gap_ms: float,
-                     levels: tuple[float, ...]) -> Preset:
-        """The server's preset with the visitor's rich-text form, label language and span sliders."""
-        preset = presets.override(self.tagger.preset, "text", source="the page", rich=form, label_lang=label_lang)
+                     levels: tuple[float, ...], extras: tuple[str, ...] = (), base: Preset | None = None) -> Preset:
+        """``base`` (the server's preset) with the visitor's rich-text form, label language and span
+        sliders: ``levels`` are the on-levels of ``SLIDER_LABELS``, then the one of every label in ``extras``."""
+        preset = presets.override(base or self.tagger.preset, "text", source="the page", rich=form,
+                                  label_lang=label_lang)
         if not levels:
             return preset
-        return presets.override(preset, "spans", source="the page", on_by_label=dict(zip(SLIDER_LABELS, levels)),
+        on = dict(zip(SLIDER_LABELS, levels))
+        if len(levels) > len(SLIDER_LABELS):
+            on |= dict.fromkeys(extras, levels[len(SLIDER_LABELS)])
+        return presets.override(preset, "spans", source="the page", on_by_label=on,
                                 min_duration_ms=int(min_ms), merge_gap_ms=int(gap_ms))
 
     def tag(self, upload: str | None, recording: str | None, language: str, tracks: str, form: str,
-            label_lang: str, visit: Visit | None, request: gr.Request,
+            label_lang: str, detector: str, extras: list[str], visit: Visit | None, request: gr.Request,
             progress: gr.Progress = TRACKED) -> tuple[Any, ...]:
-        """The Start button: copy the media in, tag it with the shared models, write every text
-        export; the span sliders go back to the preset's levels the spans were derived with. The
-        visitor's earlier work stays as it was if this fails."""
+        """The Start button: copy the media in, tag it with the shared models and the detector and
+        AudioSet classes asked for, write every text export; the span sliders go back to the preset's
+        levels the spans were derived with, the reel's boxes offer the analysis's labels. The visitor's
+        earlier work stays as it was if this fails."""
         lang = self.lang(request)
         visit = self.visit(visit, request)
         source = chosen_media(upload, recording, lang)
         with self.lock(visit), failures():
             media_path = self.adopt(visit, source, lang)
-            preset = self.spans_preset(form, label_lang, 0, 0, ())
+            tagger = self.tagger.variant(self.spans_preset(form, label_lang, 0, 0, ()), language=language,
+                                         detector=detector, audioset_labels=extra_names(extras))
             chosen: Any = "all" if tracks == "all" else int(tracks or 0)
-            result = self.tagger.variant(preset, language=language).tag(media_path, chosen, reporter(progress))
-            api.export(public(result), visit.out, text_formats(), preset, force=True)
-            visit.media, visit.preset, visit.result = media_path, preset, result
-            return (visit, *shown(visit, form, label_lang), *players(visit.media), *slider_values(preset))
+            result = tagger.tag(media_path, chosen, reporter(progress))
+            api.export(public(result), visit.out, text_formats(), tagger.preset, force=True)
+            visit.media, visit.preset, visit.result = media_path, tagger.preset, result
+            return (visit, *shown(visit, form, label_lang), *players(visit.media),
+                    *slider_values(tagger.preset, views.extra_labels(result)), reel_choices(result, tagger.preset))
 
     def adopt(self, visit: Visit, source: Path, lang: str) -> Path:
         """The upload in the visitor's folder under a safe name; an empty file is refused here."""
@@ -241,11 +264,14 @@ class Console:
 
     def retune(self, visit: Visit | None, form: str, label_lang: str, min_ms: float, gap_ms: float,
                *levels: float) -> tuple[Any, ...]:
-        """The sliders: spans re-derived from the stored curves (no model), the exports rewritten."""
+        """The sliders: spans re-derived from the stored curves (no model) -- events from the curves of
+        the detector the analysis was made with, SenseVoice's, AudioSet's or both fused -- and the
+        exports rewritten. The last level is the AudioSet classes' (every extra label of the analysis)."""
         if visit is None or visit.result is None:
             return (visit, gr.update(), gr.update(), gr.update(), gr.update())
         with self.lock(visit), failures():
-            preset = self.spans_preset(form, label_lang, min_ms, gap_ms, levels)
+            preset = self.spans_preset(form, label_lang, min_ms, gap_ms, levels, views.extra_labels(visit.result),
+                                       visit.preset)
             result = document.rederive(visit.result, preset.spans)
             api.export(public(result), visit.out, text_formats(), preset, force=True)
             visit.preset, visit.result = preset, result
@@ -285,6 +311,8 @@ class Console:
                        progress: gr.Progress = TRACKED) -> tuple[str, str]:
         """``Client(url).predict(handle_file("talk.mp4"), "auto", api_name="/tag")``: the analysis JSON
         file and the rich text (labels, English)."""
-        done: Visit = self.tag(upload, None, language or "auto", "0", "labels", "en", None, request, progress)[0]
+        events = self.tagger.preset.events
+        done: Visit = self.tag(upload, None, language or "auto", "0", "labels", "en", events.detector,
+                               list(events.audioset_labels), None, request, progress)[0]
         assert done.result is not None and done.media is not None
         return str(EXPORTERS["json"].path(done.out, files.output_stem(done.media))), api.rich_text(done.result)

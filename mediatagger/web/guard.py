@@ -16,6 +16,7 @@ cause. ``install`` puts every event's call behind one door:
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import math
@@ -30,13 +31,18 @@ from typing import Any
 import gradio as gr
 from gradio.exceptions import Error, InvalidPathError
 
-from mediatagger.errors import UnknownChoiceError
+from mediatagger import tags
+from mediatagger.errors import PresetError, UnknownChoiceError
 from mediatagger.exporters.text import one_line
+from mediatagger.presets import EventOptions
+from mediatagger.presets.checks import check_audioset_labels
 
 LOG_LIMIT = 500      # characters of one log line
 VALUE_LIMIT = 40     # characters of a refused value shown back
 INTERNAL = "internal error, please report it"
 NAME = "mediatagger_name"   # the attribute ``named`` gives a widget
+CHECK = "mediatagger_check"  # the attribute ``checked`` gives a widget whose values are not a fixed list
+MAX_EXTRA_LABELS = 20        # AudioSet classes one analysis may ask for as labels
 SUBFOLDERS = r"/(?:[^\s/'\"<>|]+/)*"  # after one of the server's folders: the folders in it, up to a base name
 # an absolute path's folders (the base name after them is kept): not inside a word, a number (1001/30000),
 # a URL's host part or a relative path; after ``file://`` too
@@ -46,6 +52,13 @@ FOLDERS = re.compile(r"(?:(?<=file://)|(?<![\w.:/~-]))/(?:[^\s/'\"<>|]+/)+")
 def named(component: Any, name: str) -> Any:
     """``component``, named in refusals as ``name`` ("language", "audio track")."""
     setattr(component, NAME, name)
+    return component
+
+
+def checked(component: Any, check: Any) -> Any:
+    """``component``, its values checked by ``check(what, value) -> problem or None`` instead of
+    against its choices (a dropdown that takes typed values)."""
+    setattr(component, CHECK, check)
     return component
 
 
@@ -113,9 +126,46 @@ def number_problem(what: str, value: Any, low: float | None, high: float | None)
     return None
 
 
+@functools.cache
+def extra_label_names() -> dict[str, str]:
+    """Label -> AudioSet class name, for each class a visitor may ask for as a label of its own: those
+    the preset check lets through (not one of our labels, not speech)."""
+    def allowed(name: str) -> bool:
+        try:
+            check_audioset_labels(EventOptions(detector="audioset", audioset_labels=(name,)), "the page")
+        except PresetError:
+            return False
+        return True
+
+    return {label: name for label, name in tags.audioset_labels().items() if allowed(name)}
+
+
+def extra_label_choices() -> list[str]:
+    """The class names the page offers as extra labels, A to Z."""
+    return sorted(extra_label_names().values(), key=str.lower)
+
+
+def extra_labels_problem(what: str, value: Any) -> str | None:
+    """Extra AudioSet labels: a list of class names (any case), each offered by the page."""
+    if not isinstance(value, list):
+        return f"{what}: expected a list of AudioSet class names, got {Shown(value)}"
+    if len(value) > MAX_EXTRA_LABELS:
+        return f"{what}: {len(value)} classes asked for, {MAX_EXTRA_LABELS} at most"
+    for name in value:
+        key = tags.audioset_key(name) if isinstance(name, str) and len(name) <= 100 else None
+        if key is not None and key in extra_label_names():
+            continue
+        if key is not None and any(tags.audioset_key(c) == key for c in tags.audioset_classes()):
+            return f"{what}: {Shown(name)} is one of mediatagger's own labels already"
+        return f"unknown {what} {Shown(name)} (an AudioSet class name, such as Crowd, Dog or \"Gunshot, gunfire\")"
+    return None
+
+
 def problem(component: Any, shown: Any, value: Any) -> str | None:
     """What is wrong with ``value`` for ``component`` (as ``shown`` on the visitor's page), or None."""
     what = name_of(component)
+    if getattr(component, CHECK, None) is not None:
+        return getattr(component, CHECK)(what, value)
     if isinstance(shown, gr.CheckboxGroup) or (isinstance(shown, gr.Dropdown) and shown.multiselect):
         return many_problem(what, value, choice_values(shown))
     if isinstance(shown, gr.Dropdown | gr.Radio):

@@ -7,9 +7,10 @@ from typing import Any
 import gradio as gr
 
 from mediatagger import tags
+from mediatagger.presets.options import DETECTORS
 from mediatagger.web import app
 from mediatagger.web.app import Console
-from mediatagger.web.guard import named, unpathed
+from mediatagger.web.guard import MAX_EXTRA_LABELS, checked, extra_label_choices, extra_labels_problem, named, unpathed
 from mediatagger.web.strings import TEXT, UI_LANGUAGES
 from mediatagger.web.uploads import media_file
 
@@ -29,7 +30,7 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(font=system, font_mono=["ui-monospace", "DejaVu Sans Mono", "monospace"])
 
 
-def inputs(t: gr.I18n) -> dict[str, Any]:
+def inputs(t: gr.I18n, console: Console) -> dict[str, Any]:
     with gr.Column(scale=1):
         parts = {
             "upload": named(media_file(label=t("upload"), file_types=app.MEDIA_TYPES, type="filepath",
@@ -43,9 +44,25 @@ def inputs(t: gr.I18n) -> dict[str, Any]:
                           "rich text form"),
             "label_lang": named(gr.Dropdown(list(tags.LABEL_LANGUAGES), value="en", label=t("label_lang"),
                                             elem_id="mt-label-lang"), "label language"),
+            **detectors(t, console),
         }
         parts["start"] = gr.Button(t("start"), variant="primary", elem_id="mt-start")
     return parts
+
+
+def detectors(t: gr.I18n, console: Console) -> dict[str, Any]:
+    """The event detector (the server's to start with) and AudioSet classes as labels of their own: a
+    filtered list that also takes a typed name, checked by ``guard`` when Start is pressed."""
+    events = console.tagger.preset.events
+    return {
+        "detector": named(gr.Dropdown(list(DETECTORS), value=events.detector, label=t("detector"),
+                                      info=t("detector_info"), elem_id="mt-detector"), "event detector"),
+        "extras": checked(named(gr.Dropdown(extra_label_choices(), value=app.extra_names(events.audioset_labels),
+                                            multiselect=True, allow_custom_value=True, filterable=True,
+                                            max_choices=MAX_EXTRA_LABELS, label=t("extra_labels"),
+                                            info=t("extra_labels_info"), elem_id="mt-extras"),
+                                "extra AudioSet label"), extra_labels_problem),
+    }
 
 
 def results(t: gr.I18n, words: dict[str, str]) -> dict[str, Any]:
@@ -72,12 +89,15 @@ def sliders(t: gr.I18n, console: Console) -> dict[str, Any]:
                     levels += [named(gr.Slider(0.05, 0.95, value=spans.thresholds(label)[0], step=0.01,
                                                label=tags.label_name(label), elem_id=f"mt-level-{label.lower()}"),
                                      f"{tags.label_name(label)} on-level") for label in labels]
+                    if family == "events":  # one level for whichever AudioSet classes the analysis has
+                        extra = named(gr.Slider(0.05, 0.95, value=spans.on_level, step=0.01, label=t("extra_level"),
+                                                elem_id="mt-level-extra"), "AudioSet class on-level")
             with gr.Column():
                 minimum = named(gr.Slider(0, 5000, value=spans.min_duration_ms, step=50, label=t("min_duration"),
                                           elem_id="mt-min-duration"), "minimum duration (ms)")
                 gap = named(gr.Slider(0, 5000, value=spans.merge_gap_ms, step=50, label=t("merge_gap"),
                                       elem_id="mt-gap"), "merge gap (ms)")
-    return {"levels": levels, "min": minimum, "gap": gap}
+    return {"levels": levels, "extra": extra, "min": minimum, "gap": gap}
 
 
 def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
@@ -108,7 +128,7 @@ def build(console: Console) -> gr.Blocks:
         gr.Markdown(t("intro"))
         status = gr.Markdown(t("loading"), elem_id="mt-status")
         with gr.Row():
-            ins, outs = inputs(t), results(t, TEXT[console.ui_lang or "en"])
+            ins, outs = inputs(t, console), results(t, TEXT[console.ui_lang or "en"])
         tune = sliders(t, console)
         files = gr.File(label=t("downloads"), file_count="multiple", interactive=False, elem_id="mt-downloads")
         jobs = media_jobs(t, console)
@@ -127,12 +147,14 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
                          api_visibility="private")
     ins["start"].click(console.tag, concurrency_id="model", concurrency_limit=1,
                        inputs=[ins["upload"], ins["recording"], ins["language"], ins["tracks"], ins["form"],
-                               ins["label_lang"], visit],
-                       outputs=[visit, *shown, outs["video"], outs["audio"], tune["min"], tune["gap"], *tune["levels"]],
+                               ins["label_lang"], ins["detector"], ins["extras"], visit],
+                       outputs=[visit, *shown, outs["video"], outs["audio"], tune["min"], tune["gap"], *tune["levels"],
+                                tune["extra"], jobs["labels"]],
                        api_name="start",
                        api_visibility="private")
-    knobs = [visit, ins["form"], ins["label_lang"], tune["min"], tune["gap"], *tune["levels"]]
-    for knob in [ins["form"], ins["label_lang"], tune["min"], tune["gap"], *tune["levels"]]:
+    sliders = [tune["min"], tune["gap"], *tune["levels"], tune["extra"]]
+    knobs = [visit, ins["form"], ins["label_lang"], *sliders]
+    for knob in [ins["form"], ins["label_lang"], *sliders]:
         event = knob.release if isinstance(knob, gr.Slider) else knob.change
         event(console.retune, inputs=knobs, outputs=[visit, *shown],
               concurrency_limit=None, api_visibility="private")

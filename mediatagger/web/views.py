@@ -8,10 +8,13 @@ things in it.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 
-from mediatagger import tags
-from mediatagger.analysis import Analysis, TrackResult
+import numpy as np
+
+from mediatagger import fusion, tags
+from mediatagger.analysis import Analysis, TrackResult, event_options
+from mediatagger.presets import EventOptions
+from mediatagger.scan import Curves
 from mediatagger.timecode import ms_to_tc, tc_to_frames
 from mediatagger.timeline import Span
 
@@ -22,11 +25,20 @@ ROW = 20          # px: one bar row of the timeline
 CURVE = 70        # px: the probability curves of a track
 MARGIN = 70       # px: the lane names, left of the track
 WIDTH = 1000      # px: the whole track, left to right (the SVG scales to the page)
+# the two detectors' curves: SenseVoice's solid, AudioSet's dashed (product names: the same in every language)
+DETECTOR_NAMES = {"sensevoice": "SenseVoice", "audioset": "AudioSet"}
+DASHES = {"sensevoice": "", "audioset": "5 3"}
 
 
 def color(label: str) -> str:
-    known = tags.LABELS.get(label)
-    return CSS_COLORS.get(known.color, SPEECH_COLOR) if known else SPEECH_COLOR
+    """A label's colour: ours from the label table, an AudioSet class's as its markers get it."""
+    return CSS_COLORS.get(tags.color_of(label) or "", SPEECH_COLOR)
+
+
+def extra_labels(analysis: Analysis) -> tuple[str, ...]:
+    """The AudioSet classes the analysis holds as labels of their own, in stored order."""
+    found = (fusion.event_labels(t.audioset)[len(tags.EVENTS):] for t in analysis.tracks if t.audioset is not None)
+    return tuple(dict.fromkeys(label for labels in found for label in labels))
 
 
 def clock(ms: int) -> str:
@@ -51,12 +63,16 @@ def said(analysis: Analysis, span: Span) -> str:
     return " ".join(texts)
 
 
+def family(label: str) -> str:
+    """A label's family for the table: ours from the label table; an AudioSet class is an event."""
+    return tags.LABELS[label].family if label in tags.LABELS else "event"
+
+
 def span_rows(analysis: Analysis, lang: str = "en") -> list[list[object]]:
     """The table: track, in, out, label, family, score, what was said -- events and emotions in time order."""
     spans = sorted(analysis.spans("events") + analysis.spans("emotions"), key=lambda s: (s.start_ms, s.track))
     return [[s.track, timecode(analysis, s.start_ms), timecode(analysis, s.end_ms), tags.label_name(s.label, lang),
-             tags.LABELS[s.label].family if s.label in tags.LABELS else "", round(s.score or 0.0, 2),
-             said(analysis, s)] for s in spans]
+             family(s.label), round(s.score or 0.0, 2), said(analysis, s)] for s in spans]
 
 
 def span_starts(analysis: Analysis) -> list[int]:
@@ -87,20 +103,35 @@ def _bar(span: Span, y: int, duration_ms: int, lang: str, note: str = "") -> str
             f"<title>{html.escape(hover)}</title></rect>")
 
 
-def _curves(track: TrackResult, y: int, labels: Iterable[str]) -> list[str]:
-    if track.curves is None:
-        return []
+def _polyline(values: np.ndarray, y: int, label: str, detector: str, lang: str) -> str:
+    step = max(1, len(values) // WIDTH)
+    points = " ".join(f"{round(MARGIN + WIDTH * i / len(values), 1)},{round(y + CURVE - CURVE * v, 1)}"
+                      for i, v in list(enumerate(values))[::step])
+    dash = f' stroke-dasharray="{DASHES[detector]}"' if DASHES[detector] else ""
+    hover = f"{tags.label_name(label, lang)} ({DETECTOR_NAMES[detector]})"
+    return (f'<polyline class="mt-curve mt-{detector}" data-label="{html.escape(label)}" points="{points}" '
+            f'fill="none" stroke="{color(label)}" stroke-width="1"{dash} opacity="0.7">'
+            f"<title>{html.escape(hover)}</title></polyline>")
+
+
+def _curves(track: TrackResult, y: int, events: EventOptions, lang: str = "en") -> list[str]:
+    """SenseVoice's event curves (solid) and AudioSet's (dashed, calibrated as spans read them: its
+    ``audioset_levels`` value drawn at 0.5), each label in its colour, where the track has them."""
     out = []
-    for label in labels:
-        if label not in track.curves.values:
-            continue
-        values = track.curves.probability(label)
-        step = max(1, len(values) // WIDTH)
-        points = " ".join(f"{round(MARGIN + WIDTH * i / len(values), 1)},{round(y + CURVE - CURVE * v, 1)}"
-                          for i, v in list(enumerate(values))[::step])
-        out.append(f'<polyline class="mt-curve" points="{points}" fill="none" stroke="{color(label)}" '
-                   f'stroke-width="1" opacity="0.7"><title>{html.escape(tags.label_name(label))}</title></polyline>')
+    if track.curves is not None:
+        out += [_polyline(track.curves.probability(label), y, label, "sensevoice", lang)
+                for label in tags.EVENTS if label in track.curves.values]
+    if track.audioset is not None:
+        heard = calibrated(track.audioset, events)
+        out += [_polyline(heard[label], y, label, "audioset", lang) for label in fusion.event_labels(track.audioset)
+                if label in heard and len(heard[label])]
     return out
+
+
+def calibrated(curves: Curves, events: EventOptions) -> dict[str, np.ndarray]:
+    """AudioSet's curves on their own grid, calibrated as ``fusion`` reads them."""
+    return {label: fusion.calibrated(curves.probability(label), events.audioset_levels.get(label, 0.5))
+            for label in curves.values}
 
 
 def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> tuple[list[str], int]:
@@ -108,7 +139,7 @@ def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> t
     parts = [f'<text x="0" y="{top + 14}" class="mt-lane">{html.escape(f"track {track.index}")}</text>']
     y = top + 4
     parts.append(f'<text x="0" y="{y + CURVE // 2 + 14}" class="mt-lane">p(event)</text>')
-    parts += _curves(track, y, tags.EVENTS)
+    parts += _curves(track, y, event_options(analysis), lang)
     y += CURVE + 4
     for name, spans in (("events", track.events), ("emotions", track.emotions)):
         parts.append(f'<text x="0" y="{y + 12}" class="mt-lane">{name}</text>')
@@ -121,15 +152,33 @@ def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> t
     return parts, y + ROW + 8
 
 
+def _line_key(detector: str) -> str:
+    """A legend entry for one detector's curves: a short line drawn as its curves are, and its name."""
+    dash = f' stroke-dasharray="{DASHES[detector]}"' if DASHES[detector] else ""
+    return (f'<span class="mt-key mt-key-{detector}"><svg width="26" height="8" aria-hidden="true">'
+            f'<line x1="0" y1="4" x2="26" y2="4" stroke="#64748b" stroke-width="2"{dash}/></svg> '
+            f"{DETECTOR_NAMES[detector]}</span>")
+
+
+def legend(analysis: Analysis, lang: str) -> str:
+    """The colours of the labels (ours, then the analysis's AudioSet classes) and, where curves are
+    drawn, which detector's line is which."""
+    keys = [f'<span class="mt-key" style="color:{color(label)}">■ {html.escape(tags.label_name(label, lang))}</span>'
+            for label in tags.EVENTS + tags.EMOTIONS + extra_labels(analysis)]
+    drawn = [d for d, has in (("sensevoice", any(t.curves is not None for t in analysis.tracks)),
+                              ("audioset", any(t.audioset is not None for t in analysis.tracks))) if has]
+    lines = f'<div class="mt-legend mt-detectors">{" ".join(_line_key(d) for d in drawn)}</div>' if drawn else ""
+    return f'<div class="mt-legend">{" ".join(keys)}</div>{lines}'
+
+
 def timeline_svg(analysis: Analysis, lang: str = "en") -> str:
-    """Per track: the event probability curves, then event bars, emotion bars and the transcript
-    segments; each bar's hover names its label, score and times (and what was said)."""
+    """Per track: the event probability curves (SenseVoice's solid, AudioSet's dashed), then event
+    bars, emotion bars and the transcript segments; each bar's hover names its label, score and times
+    (and what was said)."""
     parts, y = [], 0
     for track in analysis.tracks:
         drawn, y = _track_svg(analysis, track, y, lang)
         parts += drawn
-    legend = " ".join(f'<span class="mt-key" style="color:{color(label)}">■ {html.escape(tags.label_name(label, lang))}'
-                      f"</span>" for label in tags.EVENTS + tags.EMOTIONS)
     return (f'<div class="mt-timeline"><svg viewBox="0 0 {MARGIN + WIDTH} {max(y, 1)}" width="100%" '
             f'xmlns="http://www.w3.org/2000/svg" role="img">'
-            f'{"".join(parts)}</svg><div class="mt-legend">{legend}</div></div>')
+            f'{"".join(parts)}</svg>{legend(analysis, lang)}</div>')
