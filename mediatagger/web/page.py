@@ -104,7 +104,8 @@ def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
     clips = console.tagger.preset.clips
     with gr.Accordion(t("reel"), open=True), gr.Row():
         with gr.Column():
-            labels = named(gr.CheckboxGroup(list(tags.EVENTS), value=list(clips.labels), label=t("reel_labels")),
+            labels = named(gr.CheckboxGroup(list(tags.EVENTS), value=list(clips.labels), label=t("reel_labels"),
+                                           elem_id="mt-reel-labels"),
                            "reel label")
             target = named(gr.Slider(0, 600, value=clips.target_ms / 1000, step=5, label=t("reel_target")),
                            "reel target length (s)")

@@ -28,6 +28,7 @@ import pytest
 
 from mediatagger import api, tags
 from mediatagger.media import find_ffmpeg
+from mediatagger.presets import options
 from tests.conftest import REPO, TALK, ffprobe_exe
 from tests.reliability import case
 from tests.web.conftest import free_port
@@ -38,9 +39,10 @@ LANGUAGES = ", ".join(tags.LANGUAGES)
 FORMS = ", ".join(tags.RICH_FORMS)
 LABEL_LANGUAGES = ", ".join(tags.LABEL_LANGUAGES)
 EVENTS = ", ".join(tags.EVENTS)
-LEVELS = len(tags.EVENTS + tags.EMOTIONS)
+DETECTORS = ", ".join(options.DETECTORS)
+LEVELS = len(tags.EVENTS + tags.EMOTIONS) + 1   # ours, then one for the analysis's AudioSet classes
 # what each event gets when a test changes one value: what the page sends (states as None)
-VALID = {"tag": [None, "auto"], "start": [None, None, "auto", "0", "labels", "en", None],
+VALID = {"tag": [None, "auto"], "start": [None, None, "auto", "0", "labels", "en", "sensevoice", [], None],
          "retune": [None, "labels", "en", 300, 300, *[0.5] * LEVELS], "reel": [None, ["LAUGHTER"], 0, 0],
          "burn": [None], "js_fn": [1.5], "track_choices": [None], "seek": [None]}
 HUGE = "x" * 10_240
@@ -265,13 +267,13 @@ def eventually_config(url: str, proc: subprocess.Popen, log: Path) -> tuple[dict
 
 CHOICES = [("tag", 1, "language", LANGUAGES), ("start", 2, "language", LANGUAGES),
            ("start", 3, "audio track", "all, 0"), ("start", 4, "rich text form", FORMS),
-           ("start", 5, "label language", LABEL_LANGUAGES), ("retune", 1, "rich text form", FORMS),
-           ("retune", 2, "label language", LABEL_LANGUAGES)]
+           ("start", 5, "label language", LABEL_LANGUAGES), ("start", 6, "event detector", DETECTORS),
+           ("retune", 1, "rich text form", FORMS), ("retune", 2, "label language", LABEL_LANGUAGES)]
 
 
 @case("Web console", "a value outside a dropdown's choices sent straight to the console's API (language, audio "
-      "track, rich text form, label language on /tag, start and the span sliders' event; a number, a list, "
-      "None, a 10 kB string)",
+      "track, rich text form, label language, event detector on /tag, start and the span sliders' event; a number, a "
+      "list, None, a 10 kB string)",
       "the reply `unknown language 'xyz' (choose from: auto, zh, en, yue, ja, ko)`, the same as one line in the "
       "server's log, no traceback; nothing opened or written outside the session folders")
 @pytest.mark.parametrize(("event", "at", "what", "choices"), CHOICES, ids=[f"{c[0]}-{c[2]}" for c in CHOICES])
@@ -294,6 +296,21 @@ def test_reel_labels_outside_the_choices_are_one_line(console):
         assert refused(console, "reel", with_value("reel", 1, value)).startswith("reel label: expected a list")
 
 
+@case("Web console", "extra AudioSet labels sent straight to the API that the page would not take (a name that is "
+      "no AudioSet class, one of our own labels, a bare string, too many)",
+      "the reply `unknown extra AudioSet label 'Dgo' (an AudioSet class name, such as ...)` or `extra AudioSet "
+      "label: 'Laughter' is one of mediatagger's own labels already`, one line in the log, no traceback")
+def test_extra_labels_that_are_no_audioset_class_are_one_line(console):
+    assert refused(console, "start", with_value("start", 7, ["Crowd", "Dgo"])).startswith(
+        "unknown extra AudioSet label 'Dgo' (an AudioSet class name")
+    assert refused(console, "start", with_value("start", 7, ["Laughter"])) == \
+        "extra AudioSet label: 'Laughter' is one of mediatagger's own labels already"
+    assert refused(console, "start", with_value("start", 7, "Crowd")).startswith(
+        "extra AudioSet label: expected a list")
+    assert refused(console, "start", with_value("start", 7, ["Dog"] * 21)) == \
+        "extra AudioSet label: 21 classes asked for, 20 at most"
+
+
 SLIDERS = [("retune", 3, "minimum duration (ms)", "(0 to 5000)"), ("retune", 5, "Laughter on-level", "(0.05 to 0.95)"),
            ("reel", 2, "reel target length (s)", "(0 to 600)"), ("reel", 3, "crossfade (ms)", "(0 to 2000)")]
 
@@ -312,10 +329,10 @@ def test_a_slider_value_that_is_no_number_in_range_is_one_line(console, event, a
 
 @case("Web console", "malformed calls of the console's events: too few values, a table click without its cell, "
       "a seek time that is text, a file input that is a string, another file of the server named as an upload",
-      "a one-line reply (`7 values expected, 1 sent`, `a selection without its cell`, `not a file uploaded to "
+      "a one-line reply (`9 values expected, 1 sent`, `a selection without its cell`, `not a file uploaded to "
       "this console`...), one line in the log, no traceback; the named file is never opened")
 def test_malformed_calls_are_one_line(console):
-    assert refused(console, "start", [None]) == "7 values expected, 1 sent"
+    assert refused(console, "start", [None]) == "9 values expected, 1 sent"
     assert refused(console, "seek", [None]) == "a selection without its cell"
     assert refused(console, "js_fn", ["soon"]) == "seek time: not a number: 'soon'"
     assert refused(console, "tag", [str(console.canary), "auto"]) == "media file: expected an uploaded file, got a str"
@@ -403,10 +420,11 @@ def test_the_tracks_the_page_offered_a_visitor_are_theirs_to_choose(console):
     session, media = uuid.uuid4().hex, upload(console, TWO_TRACKS)
     ok, output = call(console, "track_choices", [media], session=session)
     assert ok and output["data"][0]["choices"] == [["all", "all"], ["0", "0"], ["1", "1"]]
-    assert refused(console, "start", with_value("start", 0, media)[:3] + ["2", "labels", "en", None],
+    assert refused(console, "start", with_value("start", 0, media)[:3] + ["2", "labels", "en", "sensevoice", [],
+                                                                            None],
                    session=session) == "unknown audio track '2' (choose from: all, 0, 1)"
-    ok, output = call(console, "start", with_value("start", 0, media)[:3] + ["1", "labels", "en", None],
-                      session=session)
+    ok, output = call(console, "start", with_value("start", 0, media)[:3] + ["1", "labels", "en", "sensevoice", [],
+                                                                             None], session=session)
     assert ok, output
     assert_nothing_touched(console)
 
