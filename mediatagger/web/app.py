@@ -245,6 +245,8 @@ class Console:
         lang = self.lang(request)
         visit = self.visit(visit, request)
         source = chosen_media(upload, recording, lang)
+        if extras and detector == "sensevoice":
+            raise refusal(TEXT[lang]["extras_need_audioset"])
         with self.lock(visit), failures():
             media_path = self.adopt(visit, source, lang)
             tagger = self.tagger.variant(self.spans_preset(form, label_lang, 0, 0, ()), language=language,

@@ -8,6 +8,7 @@ things in it.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -103,28 +104,39 @@ def _bar(span: Span, y: int, duration_ms: int, lang: str, note: str = "") -> str
             f"<title>{html.escape(hover)}</title></rect>")
 
 
-def _polyline(values: np.ndarray, y: int, label: str, detector: str, lang: str) -> str:
+@dataclass(frozen=True)
+class Plot:
+    """Where a track's curves go: the top of their band, the track's length, the label language."""
+
+    y: int
+    duration_ms: int
+    lang: str
+
+
+def _polyline(plot: Plot, curves: Curves, values: np.ndarray, label: str, detector: str) -> str:
+    """One curve, each point at the middle of the time it stands for (the detectors' grids differ)."""
     step = max(1, len(values) // WIDTH)
-    points = " ".join(f"{round(MARGIN + WIDTH * i / len(values), 1)},{round(y + CURVE - CURVE * v, 1)}"
-                      for i, v in list(enumerate(values))[::step])
+    duration = max(plot.duration_ms, 1)
+    points = " ".join(f"{round(MARGIN + WIDTH * min((i + 0.5) * curves.grid_ms, duration) / duration, 1)},"
+                      f"{round(plot.y + CURVE - CURVE * v, 1)}" for i, v in list(enumerate(values))[::step])
     dash = f' stroke-dasharray="{DASHES[detector]}"' if DASHES[detector] else ""
-    hover = f"{tags.label_name(label, lang)} ({DETECTOR_NAMES[detector]})"
+    hover = f"{tags.label_name(label, plot.lang)} ({DETECTOR_NAMES[detector]})"
     return (f'<polyline class="mt-curve mt-{detector}" data-label="{html.escape(label)}" points="{points}" '
             f'fill="none" stroke="{color(label)}" stroke-width="1"{dash} opacity="0.7">'
             f"<title>{html.escape(hover)}</title></polyline>")
 
 
-def _curves(track: TrackResult, y: int, events: EventOptions, lang: str = "en") -> list[str]:
+def _curves(track: TrackResult, plot: Plot, events: EventOptions) -> list[str]:
     """SenseVoice's event curves (solid) and AudioSet's (dashed, calibrated as spans read them: its
     ``audioset_levels`` value drawn at 0.5), each label in its colour, where the track has them."""
     out = []
     if track.curves is not None:
-        out += [_polyline(track.curves.probability(label), y, label, "sensevoice", lang)
+        out += [_polyline(plot, track.curves, track.curves.probability(label), label, "sensevoice")
                 for label in tags.EVENTS if label in track.curves.values]
     if track.audioset is not None:
         heard = calibrated(track.audioset, events)
-        out += [_polyline(heard[label], y, label, "audioset", lang) for label in fusion.event_labels(track.audioset)
-                if label in heard and len(heard[label])]
+        out += [_polyline(plot, track.audioset, heard[label], label, "audioset")
+                for label in fusion.event_labels(track.audioset) if label in heard and len(heard[label])]
     return out
 
 
@@ -139,9 +151,12 @@ def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> t
     parts = [f'<text x="0" y="{top + 14}" class="mt-lane">{html.escape(f"track {track.index}")}</text>']
     y = top + 4
     parts.append(f'<text x="0" y="{y + CURVE // 2 + 14}" class="mt-lane">p(event)</text>')
-    parts += _curves(track, y, event_options(analysis), lang)
+    parts += _curves(track, Plot(y, duration, lang), event_options(analysis))
     y += CURVE + 4
-    for name, spans in (("events", track.events), ("emotions", track.emotions)):
+    ours = tuple(s for s in track.events if s.label in tags.LABELS)
+    classes = tuple(s for s in track.events if s.label not in tags.LABELS)  # AudioSet's, on a lane of their own
+    lanes = (("events", ours), *((("AudioSet", classes),) if classes else ()), ("emotions", track.emotions))
+    for name, spans in lanes:
         parts.append(f'<text x="0" y="{y + 12}" class="mt-lane">{name}</text>')
         parts += [_bar(s, y, duration, lang) for s in spans]
         y += ROW

@@ -208,3 +208,16 @@ def test_a_bad_label_name_is_one_line_in_the_page(browser, server):
     assert "unknown extra AudioSet label 'Dgo' (an AudioSet class name" in text and "Traceback" not in text
     assert visitor.page.locator("#mt-timeline .mt-timeline").count() == 0
     visitor.page.context.close()
+
+
+@pytest.mark.slow
+def test_extra_labels_with_sensevoice_alone_are_one_line_in_the_page(browser, server):
+    visitor = visit(browser, server)
+    choose(visitor, "#mt-extras", "Crowd")
+    visitor.page.locator("#mt-upload input[type=file]").set_input_files(str(needs(LAUGH)))
+    visitor.page.locator("#mt-upload").get_by_text(".ogg", exact=False).first.wait_for()
+    visitor.page.locator("#mt-start").click()
+    toast = visitor.page.locator(".toast-body").first
+    toast.wait_for()
+    assert "Extra AudioSet labels need the audioset or fused detector." in toast.inner_text()
+    visitor.page.context.close()
