@@ -60,7 +60,7 @@ def test_front_end_puts_a_tone_in_its_mel_band():
 
     centres = 700 * (10 ** (np.linspace(to_mel(125), to_mel(7500), 66)[1:-1] / 2595) - 1)
     assert set(mel.argmax(axis=1)) == {int(np.abs(centres - 1000).argmin())}
-    assert audioset.patch_count(16000 * 10) == 20 and audioset.patch_count(100) == 1
+    assert audioset.patch_count(16000 * 10) == 39 and audioset.patch_count(100) == 1  # every 0.24 s
 
 
 # --- real recordings ---------------------------------------------------------------------------------
@@ -184,20 +184,26 @@ def _curves(grid_ms: int, **labels: list[float]) -> Curves:
     return Curves(grid_ms, {k: np.round(np.array(v) * QUANT).astype(np.uint8) for k, v in labels.items()})
 
 
-def test_fused_sensevoice_alone_never_makes_a_span_and_tips_a_borderline_one():
-    """w = 0.75: SenseVoice sure of laughter where AudioSet hears none gives 0.25; AudioSet at 0.6
-    with SenseVoice agreeing gives 0.7; AudioSet at 0.6 with SenseVoice against gives 0.45."""
+def test_fused_sensevoice_alone_never_makes_a_span_lifts_a_borderline_one_and_never_lowers_one():
+    """w = 0.75, fused = a + 0.25 * max(0, s - a): SenseVoice sure of laughter where AudioSet hears none
+    gives 0.25; AudioSet at 0.6 with SenseVoice agreeing gives 0.7; SenseVoice against leaves 0.6."""
     sv = _curves(480, LAUGHTER=[1.0, 1.0, 0.0], APPLAUSE=[0.0, 0.0, 0.0])
     heard = _curves(480, LAUGHTER=[0.0, 0.6, 0.6], APPLAUSE=[0.0, 0.0, 0.0])
-    fused = fusion.event_curves(sv, heard, EventOptions(detector="fused"), 480, 1440)
+    plain = {"audioset_levels": {}, "audioset_fill_ms": {}}
+    fused = fusion.event_curves(sv, heard, EventOptions(detector="fused", **plain), 480, 1440)
     assert fused is not None
-    assert np.allclose(fused.probability("LAUGHTER"), [0.25, 0.7, 0.45], atol=0.01)
-    only = fusion.event_curves(sv, heard, EventOptions(detector="audioset"), 480, 1440)
+    assert np.allclose(fused.probability("LAUGHTER"), [0.25, 0.7, 0.6], atol=0.01)
+    only = fusion.event_curves(sv, heard, EventOptions(detector="audioset", **plain), 480, 1440)
     assert only is not None and np.allclose(only.probability("LAUGHTER"), [0.0, 0.6, 0.6], atol=0.01)
     assert fusion.event_curves(sv, heard, EventOptions(detector="sensevoice"), 480, 1440) is sv
-    calibrated = fusion.event_curves(None, heard, EventOptions(detector="audioset",
+    calibrated = fusion.event_curves(None, heard, EventOptions(detector="audioset", audioset_fill_ms={},
                                                                audioset_levels={"LAUGHTER": 0.3}), 480, 1440)
     assert calibrated is not None and np.allclose(calibrated.probability("LAUGHTER"), [0.0, 0.714, 0.714], atol=0.01)
+
+
+def test_a_dip_shorter_than_the_fill_is_filled_and_edges_stay():
+    values = np.array([0, 0, 1, 1, 0.2, 1, 1, 0, 0, 0, 1, 1, 0], float)
+    assert fusion.filled(values, 3).tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0]
 
 
 @needs_model
@@ -208,7 +214,7 @@ def test_both_curves_are_stored_and_spans_follow_the_detector_asked_for(tmp_path
     written = tagger.run(clip("L1"), tmp_path, ["json"])
     doc = analysis.load(next(w.path for w in written if w.path.suffix == ".json"))
     track = doc.tracks[0]
-    assert track.curves is not None and track.audioset is not None and track.audioset.grid_ms == 480
+    assert track.curves is not None and track.audioset is not None and track.audioset.grid_ms == 240
     assert analysis.event_options(doc).detector == "fused"
     alone = analysis.rederive(doc, doc_spans(doc), EventOptions(detector="audioset"))
     assert "LAUGHTER" in {s.label for s in alone.spans()}

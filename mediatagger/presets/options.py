@@ -150,6 +150,9 @@ class ModelOptions:
 
 
 DETECTORS = ("sensevoice", "audioset", "fused")
+# chosen on the tuning half of samples/realsound (bench/realsound.py --tune), never on the reported half
+AUDIOSET_LEVELS = {"LAUGHTER": 0.15, "APPLAUSE": 0.15, "BGM": 0.35}
+AUDIOSET_FILL_MS = {"BGM": 6000}
 
 
 @dataclass(frozen=True)
@@ -163,9 +166,12 @@ class EventOptions:
                               "or a folder with model.onnx (env MEDIATAGGER_AUDIOSET_MODEL)")
     audioset_weight: float = level(0.75, "fused: AudioSet's share of an event's probability; SenseVoice has the "
                                    "rest (at 0.75 SenseVoice alone never reaches a 0.5 on level)")
-    audioset_levels: dict[str, float] = opt({}, "the AudioSet probability that counts as 0.5 per label "
-                                            "(calibration, applied before thresholds and fusion)",
-                                            keys=tags.EVENTS, min=0.01, max=0.99)
+    audioset_levels: dict[str, float] = opt(AUDIOSET_LEVELS, "the AudioSet probability that counts as 0.5, per "
+                                            "label (calibration, before thresholds and fusion; chosen on the tuning "
+                                            "half of the real-recordings set)", keys=tags.EVENTS, min=0.01, max=0.99)
+    audioset_fill_ms: dict[str, int] = opt(AUDIOSET_FILL_MS, "per label, AudioSet dips shorter than this are "
+                                           "filled (music under a voice dips where the voice covers it)",
+                                           keys=tags.EVENTS, min=0, max=60000)
 
     def extra_labels(self) -> tuple[str, ...]:
         """The labels of ``audioset_labels`` (``Gunshot, gunfire`` -> ``GUNSHOT_GUNFIRE``), in order, once each."""
