@@ -194,7 +194,8 @@ def tune(items: Sequence, docs: dict) -> None:
         trials = []
         for fill in ((0, 2000, 4000, 6000, 8000) if label == "BGM" else (fills.get(label, 0),)):
             for level in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7):
-                events = replace(base, audioset_levels={**levels, label: level}, audioset_fill_ms={**fills, label: fill})
+                events = replace(base, audioset_levels={**levels, label: level},
+                                 audioset_fill_ms={**fills, label: fill})
                 s, false = evaluate(items, derived(docs, "audioset", events))[label]
                 trials.append((round(s.f1 - 0.05 * false, 4), -abs(level - 0.5), fill, level, s.f1, false))
         best = max(trials)
