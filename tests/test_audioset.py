@@ -18,6 +18,7 @@ from mediatagger import analysis, api, fusion, media, tags
 from mediatagger.presets import EventOptions
 from mediatagger.scan import QUANT, Curves
 from tests.conftest import REPO, run_cli
+from tests.reliability import case
 
 CLIPS = REPO / "samples" / "realsound" / "clips"
 SOURCES = {c["id"]: c for c in json.loads((REPO / "samples/realsound/sources.json").read_text())["clips"]}
@@ -107,6 +108,14 @@ def test_audioset_runs_with_no_sensevoice_model_and_never_imports_funasr(tmp_pat
 
 # --- the model: where it comes from, and what happens when it is not there --------------------------
 
+@case("Model and VAD", "the AudioSet model named is not there",
+      "exit 1, `cannot load model '<path>': not the AudioSet model's zip, nor a folder holding model.onnx`; "
+      "no output")
+@case("Model and VAD", "the AudioSet model's zip holds no model",
+      "exit 1, `cannot load model '<zip>': the zip holds no model.onnx`; no output")
+@case("Model and VAD", "the AudioSet model is garbage",
+      "exit 1, `cannot load model '<folder>/model.onnx': onnxruntime could not load it (<its first line>)`; "
+      "no output")
 @pytest.mark.parametrize("make, says", [
     (lambda d: d / "absent.zip", "not the AudioSet model's zip, nor a folder holding model.onnx"),
     (lambda d: _zip(d / "empty.zip", {"README": b"no model here"}), "the zip holds no model.onnx"),
