@@ -92,7 +92,9 @@ def test_unreachable_hub_says_how_to_pass_a_folder():
     from mediatagger.cli import FLAGS
 
     assert "hub could not be reached" in str(err.value) and "model=DIR" in str(err.value)
-    assert err.value.describe(FLAGS).endswith("and pass the folder as --model DIR)")
+    assert err.value.describe(FLAGS).endswith("and pass the folder as --model DIR, or use --detector audioset: "
+                                              "events only, with no SenseVoice model, fully offline)")
+    assert "detector='audioset'" in str(err.value)  # the Python API's spelling
     assert "\n" not in str(err.value)
 
 
