@@ -19,6 +19,7 @@ from mediatagger import files, fusion, scan, tags
 from mediatagger.errors import AnalysisError, MediaTaggerError, UnknownChoiceError
 from mediatagger.media import AudioTrack, MediaInfo
 from mediatagger.presets import EventOptions, ScanOptions, SpanOptions, build
+from mediatagger.presets.checks import check_fields
 from mediatagger.timecode import AUDIO_ONLY_FPS, parse_rate, tc_to_frames
 from mediatagger.timeline import Span
 
@@ -122,7 +123,9 @@ def event_options(analysis: Analysis) -> EventOptions:
     if not isinstance(stored, dict):
         return EventOptions(detector="sensevoice")
     try:
-        return build(EventOptions, stored, analysis.source.path, "events")
+        events = build(EventOptions, stored, analysis.source.path, "events")
+        check_fields(events, analysis.source.path, "events")
+        return events
     except MediaTaggerError:
         return EventOptions()
 

@@ -69,7 +69,7 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     done = run_cli("tag", TALK, "--model", tiny_model, "--vad", "silero", "-o", tmp_path)
     assert done.returncode == 0, done.stderr
     doc = json.loads((tmp_path / "talk.analysis.json").read_text())
-    assert doc["schema"] == "mediatagger.analysis/2" and doc["model"]["precision"] == "int8"
+    assert doc["schema"] == "mediatagger.analysis/3" and doc["model"]["precision"] == "int8"
     assert doc["source"]["fps"] == "30000/1001" and doc["model"]["vad"] == "silero"
     (track,) = doc["tracks"]
     items = truth(TALK)
