@@ -43,7 +43,7 @@ BAD_ANALYSES = {
     "time-1e20": (analysis_doc(_set(["tracks", 0, "events", 0, "end_ms"], 10**20)), "end_ms"),
     "nan-token": (analysis_doc(_set(["tracks", 0, "events", 0, "score"], float("nan"))), "NaN"),
     "deep": ('{"schema": "mediatagger.analysis/2", "source": ' + "[" * 100_000 + "]" * 100_000 + "}", "cannot read"),
-    "schema-3": (analysis_doc(_set(["schema"], "mediatagger.analysis/3")), "not a mediatagger.analysis"),
+    "schema-4": (analysis_doc(_set(["schema"], "mediatagger.analysis/4")), "not a mediatagger.analysis"),
 }
 
 
@@ -60,7 +60,7 @@ def check_failed(done, bad: Path, before: str, out: Path, codes=(1,)) -> str:
 
 
 @case("Readers", "`mediatagger export` of a corrupted analysis (non-object segment, words not a list, "
-      "a 10^20 ms time, NaN, deep nesting, schema /3)",
+      "a 10^20 ms time, NaN, deep nesting, schema /4 from a later version)",
       "exit 1, `mediatagger: error: <file>: malformed analysis: <key>: <problem>`, nothing written")
 @pytest.mark.parametrize("name", sorted(BAD_ANALYSES))
 def test_export_of_a_corrupted_analysis_is_one_line(name, tmp_path):
