@@ -16,7 +16,7 @@ from typing import Any
 
 from .shared import AnalysisError, MediaTaggerError, Span, ms_to_frame, parse_rate
 
-SCHEMAS = ("mediatagger.analysis/1", "mediatagger.analysis/2")
+SCHEMAS = ("mediatagger.analysis/1", "mediatagger.analysis/2", "mediatagger.analysis/3")
 KINDS = ("events", "emotions")
 
 

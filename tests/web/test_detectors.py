@@ -85,12 +85,15 @@ def test_labels_from_a_document_are_escaped_in_the_timeline(fused):
 
 
 def test_a_fused_analysis_re_derives_from_both_stored_curves(fused):
-    """What the sliders call: LAUGHTER needs both detectors above 0.95 fused; AudioSet alone has it at 1.0."""
+    """What the sliders call: spans from the curves the stored detector picks, no model. Fused, SenseVoice
+    can only lift AudioSet, so the laugh AudioSet hears at 1.0 stays at an on-level of 0.95; re-derived
+    as SenseVoice alone (its own stored curves) the spans differ, and the AudioSet class is gone."""
     spans = replace(stored_spans(fused), on_by_label={"LAUGHTER": 0.95})
     laughs = lambda doc: [s for s in doc.spans("events") if s.label == "LAUGHTER"]  # noqa: E731
-    assert laughs(fused) and not laughs(document.rederive(fused, spans))
-    alone = document.rederive(fused, spans, replace(document.event_options(fused), detector="audioset"))
-    assert laughs(alone)
+    assert laughs(fused) and laughs(document.rederive(fused, spans))
+    alone = document.rederive(fused, stored_spans(fused), replace(document.event_options(fused), detector="sensevoice"))
+    assert events(alone) != events(fused) and EXTRA_LABEL not in {label for label, _, _ in events(alone)}
+    assert EXTRA_LABEL in {label for label, _, _ in events(fused)}
 
 
 def stored_spans(doc: document.Analysis) -> SpanOptions:
@@ -173,18 +176,15 @@ def test_fused_shows_both_curves_and_the_extra_label_in_its_colour(fused_page):
 
 @pytest.mark.slow
 def test_the_sliders_re_derive_from_both_stored_curves(fused_page):
-    """Laughter's on-level to 0.95: fused, SenseVoice does not hear this laugh, so it goes (AudioSet
-    alone would keep it); the AudioSet classes' level to 0.95: "Crying, sobbing" (0.91 at most) goes.
+    """Laughter's on-level to the end: fused, SenseVoice can only lift AudioSet, which hears this laugh at
+    1.0, so it stays; the AudioSet classes' level to the end: "Crying, sobbing" (0.91 at most) goes.
     The analysis offered for download is the one the page shows, re-derived from its stored curves."""
     page = fused_page.page
     slide_to_the_end(fused_page, "#mt-level-laughter")
-    page.wait_for_function("() => ![...document.querySelectorAll('#mt-spans [role=gridcell]')]"
-                           ".some(c => c.innerText.trim() === 'Laughter')")
-    assert set(labels(fused_page)) == {"Crying", EXTRA}
     slide_to_the_end(fused_page, "#mt-level-extra")
     page.wait_for_function(f"() => ![...document.querySelectorAll('#mt-spans [role=gridcell]')]"
                            f".some(c => c.innerText.trim() === '{EXTRA}')")
-    assert set(labels(fused_page)) == {"Crying"}
+    assert "Laughter" in set(labels(fused_page)) and EXTRA not in set(labels(fused_page))
     doc = document.from_dict(json.loads(link(fused_page, "#mt-downloads", ".analysis.json")))
     spans = stored_spans(doc)
     assert spans.thresholds("LAUGHTER")[0] == 0.95 and spans.thresholds(EXTRA_LABEL)[0] == 0.95
