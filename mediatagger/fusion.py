@@ -50,15 +50,17 @@ def filled(values: np.ndarray, points: int) -> np.ndarray:
     return np.maximum(values, np.minimum(before, after))
 
 
+def audioset_values(curves: Curves, events: EventOptions) -> dict[str, np.ndarray]:
+    """AudioSet's curves on their own grid as spans read them: calibrated, each label's short dips filled."""
+    return {label: filled(calibrated(curves.probability(label), events.audioset_levels.get(label, 0.5)),
+                          events.audioset_fill_ms.get(label, 0) // curves.grid_ms) for label in curves.values}
+
+
 def audioset_curves(curves: Curves, events: EventOptions, grid_ms: int, duration_ms: int) -> dict[str, np.ndarray]:
-    """AudioSet's curves, calibrated, with each label's short dips filled, on ``grid_ms``, as probabilities."""
+    """``audioset_values`` on ``grid_ms``."""
     points = max(1, -(-duration_ms // grid_ms))
-    out = {}
-    for label in curves.values:
-        values = calibrated(curves.probability(label), events.audioset_levels.get(label, 0.5))
-        values = filled(values, events.audioset_fill_ms.get(label, 0) // curves.grid_ms)
-        out[label] = resampled(values, curves.grid_ms, grid_ms, points)
-    return out
+    return {label: resampled(values, curves.grid_ms, grid_ms, points)
+            for label, values in audioset_values(curves, events).items()}
 
 
 def event_curves(sensevoice: Curves | None, audioset: Curves | None, events: EventOptions,
@@ -66,7 +68,8 @@ def event_curves(sensevoice: Curves | None, audioset: Curves | None, events: Eve
     """The curves event spans come from, by ``events.detector`` and what the track has."""
     if audioset is None or (events.detector == "sensevoice" and sensevoice is not None):
         return sensevoice
-    heard = audioset_curves(audioset, events, sensevoice.grid_ms if sensevoice else grid_ms, duration_ms)
+    grid = sensevoice.grid_ms if sensevoice else grid_ms
+    heard = audioset_curves(audioset, events, grid, duration_ms)
     if sensevoice is not None and events.detector == "fused":
         weight = events.audioset_weight
         for label, values in heard.items():
@@ -74,7 +77,6 @@ def event_curves(sensevoice: Curves | None, audioset: Curves | None, events: Eve
                 theirs = sensevoice.probability(label)[:len(values)]
                 ours = values[:len(theirs)]
                 heard[label] = ours + (1 - weight) * np.maximum(0.0, theirs - ours)
-    grid = sensevoice.grid_ms if sensevoice else grid_ms
     return Curves(grid, {label: np.round(np.clip(v, 0, 1) * QUANT).astype(np.uint8) for label, v in heard.items()})
 
 

@@ -30,7 +30,6 @@ from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 
 LoadModels = Callable[[], Models]
-AUDIOSET_NAME = "YAMNet (AudioSet)"  # the model an analysis names when the AudioSet detector ran alone
 Decoded = Callable[[], np.ndarray]  # a track's audio, decoded ahead (waits for it if still decoding)
 
 
@@ -44,7 +43,7 @@ def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Loa
     (while the file before was tagged); ``then`` is called once that audio is in hand and inference
     begins, to start decoding the file after."""
     opts, results = preset.model, []
-    load_models()
+    models = load_models()
     audio = extract(info, tracks[0], progress, first)
     if then is not None:
         then()
@@ -54,10 +53,10 @@ def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: Loa
         if following is not None:
             audio = extract(info, tracks[n + 1], progress, following.result)
     settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans), "events": asdict(preset.events)}
-    if preset.events.uses_sensevoice():
-        model = ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision())
+    if models.audioset is not None and models.sensevoice is None:  # the AudioSet detector alone
+        model = ModelInfo(models.audioset.name, "none", opts.language, opts.itn, "int8")
     else:
-        model = ModelInfo(AUDIOSET_NAME, "none", opts.language, opts.itn, "int8")
+        model = ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision())
     return Analysis(media.with_frame_count(info), model,
                     tuple(results), settings, cache_key)
 

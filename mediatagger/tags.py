@@ -101,12 +101,18 @@ def audioset_key(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
 
 
+def own_label(name: str) -> str | None:
+    """The label of ours an AudioSet class name stands for already (Music -> BGM, Laughter -> LAUGHTER,
+    Speech -> SPEECH), or None."""
+    key = audioset_key(name)
+    ours = {label.en.upper(): n for n, label in LABELS.items()} | {n: n for n in LABELS} | {SPEECH: SPEECH}
+    return ours.get(key)
+
+
 @functools.cache
 def audioset_labels() -> dict[str, str]:
-    """Label -> AudioSet class name, for every class that is not one of our labels (by label or name:
-    Music is BGM already) nor speech."""
-    ours = set(LABELS) | {label.en.upper() for label in LABELS.values()} | {SPEECH}
-    return {key: name for name in audioset_classes() if (key := audioset_key(name)) not in ours}
+    """Label -> AudioSet class name, for every class that is not one of our labels already."""
+    return {audioset_key(name): name for name in audioset_classes() if own_label(name) is None}
 
 
 def audioset_label(name: str) -> str | None:

@@ -128,7 +128,8 @@ def test_a_broken_model_is_one_line(tmp_path, make, says):
                    env={"MEDIATAGGER_AUDIOSET_MODEL": str(make(tmp_path)), "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.returncode != 0
     assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     assert source.read_bytes() == before
 
 

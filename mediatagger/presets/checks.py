@@ -149,9 +149,8 @@ def check_audioset_labels(events: EventOptions, source: str) -> None:
 
     for i, name in enumerate(events.audioset_labels):
         where = f"events.audioset_labels[{i}]"
-        key = tags.audioset_key(name)
-        own = {label.en.upper(): label.name for label in tags.LABELS.values()}.get(key, key)
-        if own in tags.LABELS or key == tags.SPEECH:
+        own = tags.own_label(name)
+        if own is not None:
             raise fail(source, where, name, f"is one of mediatagger's own labels ({own}) already")
         if tags.audioset_label(name) is None:
             raise fail(source, where, name, "is not an AudioSet class name (such as Dog or \"Gunshot, gunfire\")")

@@ -16,7 +16,6 @@ cause. ``install`` puts every event's call behind one door:
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import math
@@ -32,10 +31,8 @@ import gradio as gr
 from gradio.exceptions import Error, InvalidPathError
 
 from mediatagger import tags
-from mediatagger.errors import PresetError, UnknownChoiceError
+from mediatagger.errors import UnknownChoiceError
 from mediatagger.exporters.text import one_line
-from mediatagger.presets import EventOptions
-from mediatagger.presets.checks import check_audioset_labels
 
 LOG_LIMIT = 500      # characters of one log line
 VALUE_LIMIT = 40     # characters of a refused value shown back
@@ -126,23 +123,9 @@ def number_problem(what: str, value: Any, low: float | None, high: float | None)
     return None
 
 
-@functools.cache
-def extra_label_names() -> dict[str, str]:
-    """Label -> AudioSet class name, for each class a visitor may ask for as a label of its own: those
-    the preset check lets through (not one of our labels, not speech)."""
-    def allowed(name: str) -> bool:
-        try:
-            check_audioset_labels(EventOptions(detector="audioset", audioset_labels=(name,)), "the page")
-        except PresetError:
-            return False
-        return True
-
-    return {label: name for label, name in tags.audioset_labels().items() if allowed(name)}
-
-
 def extra_label_choices() -> list[str]:
-    """The class names the page offers as extra labels, A to Z."""
-    return sorted(extra_label_names().values(), key=str.lower)
+    """The class names the page offers as extra labels (those not ours already), A to Z."""
+    return sorted(tags.audioset_labels().values(), key=str.lower)
 
 
 def extra_labels_problem(what: str, value: Any) -> str | None:
@@ -152,10 +135,10 @@ def extra_labels_problem(what: str, value: Any) -> str | None:
     if len(value) > MAX_EXTRA_LABELS:
         return f"{what}: {len(value)} classes asked for, {MAX_EXTRA_LABELS} at most"
     for name in value:
-        key = tags.audioset_key(name) if isinstance(name, str) and len(name) <= 100 else None
-        if key is not None and key in extra_label_names():
+        text = name if isinstance(name, str) and len(name) <= 100 else None
+        if text is not None and tags.audioset_label(text) is not None:
             continue
-        if key is not None and any(tags.audioset_key(c) == key for c in tags.audioset_classes()):
+        if text is not None and tags.own_label(text) is not None:
             return f"{what}: {Shown(name)} is one of mediatagger's own labels already"
         return f"unknown {what} {Shown(name)} (an AudioSet class name, such as Crowd, Dog or \"Gunshot, gunfire\")"
     return None

@@ -127,23 +127,17 @@ def _polyline(plot: Plot, curves: Curves, values: np.ndarray, label: str, detect
 
 
 def _curves(track: TrackResult, plot: Plot, events: EventOptions) -> list[str]:
-    """SenseVoice's event curves (solid) and AudioSet's (dashed, calibrated as spans read them: its
-    ``audioset_levels`` value drawn at 0.5), each label in its colour, where the track has them."""
+    """SenseVoice's event curves (solid) and AudioSet's (dashed, as spans read them: calibrated, its
+    ``audioset_levels`` value drawn at 0.5, short dips filled), each label in its colour, where the track has them."""
     out = []
     if track.curves is not None:
         out += [_polyline(plot, track.curves, track.curves.probability(label), label, "sensevoice")
                 for label in tags.EVENTS if label in track.curves.values]
     if track.audioset is not None:
-        heard = calibrated(track.audioset, events)
+        heard = fusion.audioset_values(track.audioset, events)
         out += [_polyline(plot, track.audioset, heard[label], label, "audioset")
                 for label in fusion.event_labels(track.audioset) if label in heard and len(heard[label])]
     return out
-
-
-def calibrated(curves: Curves, events: EventOptions) -> dict[str, np.ndarray]:
-    """AudioSet's curves on their own grid, calibrated as ``fusion`` reads them."""
-    return {label: fusion.calibrated(curves.probability(label), events.audioset_levels.get(label, 0.5))
-            for label in curves.values}
 
 
 def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> tuple[list[str], int]:
