@@ -40,5 +40,6 @@ def test_a_playlist_upload_is_refused(server, trap, tmp_path):  # noqa: F811
     finally:
         visiting.close()
     assert str(refused.value) == f"clip.mp4: {REFUSED.format(kind='dash')}"
-    assert not wire.opened.is_set() and analyses(server.root) == before
+    # no analysis of this upload (other tests' visitors share the server and may write theirs meanwhile)
+    assert not wire.opened.is_set() and not [p for p in analyses(server.root) - before if p.name.startswith("clip.")]
     assert tree(tmp_path, skip=downloads) == outside and not any(downloads.iterdir())  # nothing came back
