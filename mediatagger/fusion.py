@@ -38,12 +38,23 @@ def resampled(values: np.ndarray, grid_ms: int, to_ms: int, points: int) -> np.n
     return np.interp((np.arange(points) + 0.5) * to_ms, centres, values)
 
 
-def filled(values: np.ndarray, points: int) -> np.ndarray:
+def filled(values: np.ndarray, points: int, breaks: np.ndarray | None = None) -> np.ndarray:
     """Dips narrower than ``points`` filled: each point rises to the lower of the highest values within
-    ``points // 2`` before and after it. Edges stay (nothing lies beyond the track's ends)."""
-    half = points // 2
-    if half < 1:
+    ``points // 2`` before and after it. Edges stay (nothing lies beyond the track's ends), and so do
+    ``breaks`` (silence): a fill never crosses them, so two music cues a pause apart stay two."""
+    if points // 2 < 1:
         return values
+    if breaks is None or not breaks.any():
+        return _filled(values, points // 2)
+    out = np.where(breaks, 0.0, values)
+    heard = np.flatnonzero(~breaks)
+    for run in np.split(heard, np.flatnonzero(np.diff(heard) > 1) + 1):
+        if len(run):
+            out[run] = _filled(values[run], points // 2)
+    return out
+
+
+def _filled(values: np.ndarray, half: int) -> np.ndarray:
     low = np.full(half, -np.inf)
     before = np.lib.stride_tricks.sliding_window_view(np.concatenate([low, values]), half + 1).max(axis=1)
     after = np.lib.stride_tricks.sliding_window_view(np.concatenate([values, low]), half + 1).max(axis=1)
@@ -51,9 +62,12 @@ def filled(values: np.ndarray, points: int) -> np.ndarray:
 
 
 def audioset_values(curves: Curves, events: EventOptions) -> dict[str, np.ndarray]:
-    """AudioSet's curves on their own grid as spans read them: calibrated, each label's short dips filled."""
+    """AudioSet's curves on their own grid as spans read them: calibrated, each label's short dips filled
+    (never across silence)."""
+    breaks = curves.values[tags.QUIET] > 0 if tags.QUIET in curves.values else None
     return {label: filled(calibrated(curves.probability(label), events.audioset_levels.get(label, 0.5)),
-                          events.audioset_fill_ms.get(label, 0) // curves.grid_ms) for label in curves.values}
+                          events.audioset_fill_ms.get(label, 0) // curves.grid_ms, breaks)
+            for label in curves.values if label != tags.QUIET}
 
 
 def audioset_curves(curves: Curves, events: EventOptions, grid_ms: int, duration_ms: int) -> dict[str, np.ndarray]:
@@ -83,5 +97,5 @@ def event_curves(sensevoice: Curves | None, audioset: Curves | None, events: Eve
 def event_labels(curves: Curves | None) -> tuple[str, ...]:
     """Our event labels, then any AudioSet classes the curves hold, in their stored order."""
     extra = tuple(label for label in (curves.values if curves else ()) if label not in tags.LABELS
-                  and label != tags.SPEECH)
+                  and label not in (tags.SPEECH, tags.QUIET))
     return tags.EVENTS + extra

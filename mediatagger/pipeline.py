@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mediatagger import media, scan, tags, vad
+from mediatagger import audioset, media, scan, tags, vad
 from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, Segment, TrackResult, Word, derive, load
 from mediatagger.errors import MediaTaggerError
 from mediatagger.head import AudioTagger, Models, SpeechDetector, Tagged
@@ -197,7 +197,7 @@ def cache_key(path: Path | str, preset: Preset, tracks: list[int]) -> str:
     """What makes an analysis reusable: the input's bytes, the model, VAD and scan settings, the tracks.
     Span thresholds are left out: spans are re-derived from the stored curves."""
     events = {"detector": preset.events.detector, "labels": preset.events.extra_labels(),
-              "model": preset.events.audioset_model}  # weights and levels only change spans
+              "model": preset.events.audioset_model, "front_end": audioset.FRONT_END}  # levels only change spans
     parts: dict[str, Any] = {"content": content_hash(path), "model": model_identity(preset), "events": events,
                              "vad": asdict(preset.vad), "scan": asdict(preset.scan), "tracks": tracks,
                              "schema": SCHEMA, "clock": "picture"}  # spans on the first frame's clock

@@ -12,6 +12,7 @@ from importlib import resources
 
 LANGUAGES = ("auto", "zh", "en", "yue", "ja", "ko")
 SPEECH = "SPEECH"
+QUIET = "_QUIET"  # AudioSet curves' silent stretches (no AudioSet class makes this key: keys never start with _)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mediatagger import analysis, api, fusion, media, tags
-from mediatagger.presets import EventOptions
+from mediatagger.presets import EventOptions, SpanOptions
 from mediatagger.scan import QUANT, Curves
 from tests.conftest import REPO, run_cli
 from tests.reliability import case
@@ -214,6 +214,62 @@ def test_fused_sensevoice_alone_never_makes_a_span_lifts_a_borderline_one_and_ne
 def test_a_dip_shorter_than_the_fill_is_filled_and_edges_stay():
     values = np.array([0, 0, 1, 1, 0.2, 1, 1, 0, 0, 0, 1, 1, 0], float)
     assert fusion.filled(values, 3).tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0]
+
+
+def test_a_fill_never_crosses_silence():
+    """The same dip with silence in it stays: two music cues a pause apart are two cues."""
+    values = np.array([1, 1, 0.2, 1, 1, 0.1, 0.1, 1, 1], float)
+    breaks = np.array([0, 0, 0, 0, 0, 1, 0, 0, 0], bool)
+    assert fusion.filled(values, 5).tolist() == [1, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert fusion.filled(values, 5, breaks).tolist() == [1, 1, 1, 1, 1, 0, 0.1, 1, 1]
+
+
+def decoded(clip_id: str) -> np.ndarray:
+    return media.extract_audio(media.probe(clip(clip_id)), 0)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from mediatagger.audioset import AudioSetDetector
+
+    return AudioSetDetector()
+
+
+@needs_model
+@pytest.mark.parametrize("clip_id, label", [("L3", "LAUGHTER"), ("L9", "LAUGHTER"), ("A5", "APPLAUSE")])
+def test_a_real_sound_is_heard_at_any_recording_level(detector, clip_id, label):
+    """YAMNet hears levels, not only sounds: unnormalised, the Default_uk laugh fell from 1.00 to 0.02
+    20 dB down, the warmux one from 0.70 to 0.12, the crowd cheer from 0.79 to 0.11. Each minute is
+    brought to one loudness first, so camera audio 30 dB quiet is heard as the same sound, well over
+    the probability its label counts as "as likely as not" (``audioset_levels``)."""
+    audio = np.concatenate([np.zeros(8000, np.float32), decoded(clip_id), np.zeros(8000, np.float32)])
+    heard = {gain: detector.curves(audio * np.float32(10 ** (gain / 20))).probability(label).max()
+             for gain in (-30, -20, -10, 0, 10)}
+    assert min(heard.values()) >= 2 * EventOptions().audioset_levels[label], heard
+    assert max(heard.values()) - min(heard.values()) <= 0.1, heard
+
+
+@needs_model
+def test_silence_breaks_music_and_holds_no_event(detector):
+    """Two real music excerpts 1.5 s of digital silence apart: the silence is marked, nothing is heard
+    in it (YAMNet's second-long patches would smear the music half a second into it), and even the
+    preset's 10 s dip fill leaves two music spans, each ending within a quarter second of its music."""
+    first, second = decoded("M1")[:8 * 16000], decoded("M5")[20 * 16000:28 * 16000]
+    gap = np.zeros(24000, np.float32)
+    curves = detector.curves(np.concatenate([first, gap, second]))
+    quiet = curves.values[tags.QUIET] > 0
+    assert quiet.tolist() == [False] * 34 + [True] * 5 + [False] * 34  # points of 0.24 s inside the gap
+    assert not curves.values["BGM"][quiet].any()
+    track = analysis.TrackResult(0, (), (), (), None, len(quiet) * curves.grid_ms, curves)
+    events = EventOptions(detector="audioset")
+    assert events.audioset_fill_ms["BGM"] >= 8000
+    music = [s for s in analysis.derive(track, SpanOptions(), events).events if s.label == "BGM"]
+    assert len(music) == 2, music
+    for span, (start, end) in zip(music, [(0, 8000), (9500, 17500)]):
+        assert abs(span.start_ms - start) <= 250 and abs(span.end_ms - end) <= 250, music
+    assert "_QUIET" not in fusion.event_labels(curves) and tags.QUIET.startswith("_")
+
+
 
 
 @needs_model
