@@ -63,17 +63,18 @@ class UsageError(MediaTaggerError):
 
 
 class UnknownChoiceError(UsageError):
-    def __init__(self, what: str, value: object, choices: Iterable[object]):
+    def __init__(self, what: str, value: object, choices: Iterable[object], more: str = ""):
         self.what, self.value, self.choices = what, value, list(choices)
         listed = ", ".join(str(c) for c in self.choices)
-        super().__init__(f"unknown {what} {value!r} (choose from: {listed})")
+        super().__init__(f"unknown {what} {value!r} (choose from: {listed}{more})")
 
 
 class TrackError(UsageError):
     def __init__(self, path: Path | str, track: int, count: int):
         self.path, self.track, self.count = path, track, count
-        have = "no audio tracks" if count == 0 else f"audio tracks 0-{count - 1}"
-        super().__init__(f"{path}: there is no audio track {track} (the file has {have})")
+        have = ("no audio tracks" if count == 0 else "1 audio track (0)" if count == 1
+                else f"{count} audio tracks (0-{count - 1})")
+        super().__init__(f"{path}: there is no audio track {track}: the file has {have}")
 
 
 class PresetError(UsageError):

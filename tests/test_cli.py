@@ -140,7 +140,7 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
             "zero-byte": (empty, [], "file is empty"),
             "text as mp4": (text, [], "not a media file"),
             "no audio": (silent, [], "has no audio stream"),
-            "track 5": (TALK, ["--track", "5"], "no audio track 5")}
+            "track 5": (TALK, ["--track", "5"], "no audio track 5: the file has 1 audio track (0)")}
 
 
 @pytest.mark.parametrize("case", ["missing", "zero-byte", "text as mp4", "no audio", "track 5"])

@@ -50,7 +50,7 @@ def test_errors_cross_a_process_pool():
     with ProcessPoolExecutor(1) as pool:
         failed = pool.submit(raise_track_error).exception()
     assert isinstance(failed, errors.TrackError) and (failed.track, failed.count) == (5, 2)
-    assert str(failed) == "talk.mp4: there is no audio track 5 (the file has audio tracks 0-1)"
+    assert str(failed) == "talk.mp4: there is no audio track 5: the file has 2 audio tracks (0-1)"
 
 
 def raise_track_error():

@@ -267,3 +267,17 @@ def test_presets_load_from_an_installed_wheel(tmp_path):
     assert run.returncode == 0, run.stderr
     where, names = run.stdout.split()
     assert Path(where).is_relative_to(installed) and names.split(",") == SHIPPED
+
+
+def test_an_unknown_preset_says_a_yaml_path_works_and_names_the_one_nearby(monkeypatch, tmp_path):
+    """``--preset strict`` in the repository: the shipped names, then that a YAML path works, naming
+    presets/strict.yaml, which is there; elsewhere the hint stays general."""
+    monkeypatch.chdir(REPO)
+    with pytest.raises(UnknownChoiceError) as near:
+        presets.load("strict")
+    assert str(near.value).startswith("unknown preset 'strict' (choose from: default, laughter-reel")
+    assert str(near.value).endswith("; or a YAML file's path, e.g. presets/strict.yaml)")
+    assert presets.load("presets/strict.yaml") != presets.load()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnknownChoiceError, match=r"; or a YAML file's path\)$"):
+        presets.load("strict")

@@ -72,13 +72,23 @@ def read(name_or_path: str) -> tuple[str, str]:
     if source is None:
         source = Path(name_or_path)
         if source.suffix not in YAML_SUFFIXES and not source.exists():
-            raise UnknownChoiceError("preset", name_or_path, shipped())
+            raise UnknownChoiceError("preset", name_or_path, shipped(), f"; or a YAML file's path{_nearby(source)}")
     try:
         return source.read_text(encoding="utf-8"), str(source)
     except FileNotFoundError:
         raise PresetError(str(source), "preset file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PresetError(str(source), f"cannot read preset: {str(exc).splitlines()[0]}") from None
+
+
+def _nearby(name: Path) -> str:
+    """``, e.g. presets/strict.yaml`` when a YAML file of that name lies in ./presets or here."""
+    for folder in (Path("presets"), Path(".")):
+        for suffix in YAML_SUFFIXES:
+            candidate = folder / f"{name.name}{suffix}"
+            if candidate.is_file():
+                return f", e.g. {candidate.as_posix()}"
+    return ""
 
 
 def parse(text: str, source: str) -> Preset:
