@@ -111,16 +111,16 @@ class Tagger:
             if events.detector not in shared.models:
                 opts = self.preset.model
                 stage = Stage(progress, "load models", 2)
-                if events.uses_audioset() and shared.audioset is None:
-                    shared.audioset = load_audioset(events.audioset_model, self.verbose)
-                stage.update(1)
-                if events.uses_sensevoice() and shared.sensevoice is None:
+                if events.uses_sensevoice() and shared.sensevoice is None:  # first: the one that can fail offline
                     from mediatagger import vad
 
                     sensevoice = load_tagger(opts.name, opts.device, self.verbose, opts.effective_precision(),
                                              opts.threads)
                     shared.vad = vad.load(opts.vad, self.preset.vad, opts.device, self.verbose, opts.threads)
                     shared.sensevoice = sensevoice
+                stage.update(1)
+                if events.uses_audioset() and shared.audioset is None:
+                    shared.audioset = load_audioset(events.audioset_model, self.verbose)
                 shared.models[events.detector] = Models(
                     *((shared.sensevoice, shared.vad) if events.uses_sensevoice() else (None, None)),
                     shared.audioset if events.uses_audioset() else None)

@@ -27,6 +27,10 @@ from mediatagger.media import SAMPLE_RATE
 
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 FSMN_HUB_ID = "fsmn-vad"
+HUB_ALIASES = {FSMN_HUB_ID: "iic/speech_fsmn_vad_zh-cn-16k-common-pytorch"}  # funasr's names on ModelScope
+HUB_HOST = "www.modelscope.cn"  # where funasr (hub="ms", its default) downloads from
+HUB_PROBE_S = 2.0
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 @contextlib.contextmanager
@@ -68,8 +72,41 @@ def _check_folder(folder: Path, needs: Sequence[str], option: str) -> None:
                              hint=f"pass a complete model folder as {{{option}}}")
 
 
+def hub_cached(name: str) -> bool:
+    """Whether ModelScope's cache holds the hub model ``name`` (either of its folder layouts)."""
+    root = Path(os.environ.get("MODELSCOPE_CACHE") or Path.home() / ".cache" / "modelscope" / "hub")
+    name = HUB_ALIASES.get(name, name)
+    return any((folder / marker).is_file() for folder in (root / "models" / name, root / name)
+               for marker in ("config.yaml", "configuration.json"))
+
+
+def hub_reachable(host: str = HUB_HOST, timeout: float = HUB_PROBE_S) -> bool:
+    """Whether a TCP connection to the hub opens within ``timeout`` (name lookup included, which a
+    firewall can stall: it runs on a thread that is left behind). Behind a proxy the answer is yes:
+    only funasr's own download can tell."""
+    import socket
+    import threading
+
+    if any(os.environ.get(v) for v in PROXY_VARIABLES):
+        return True
+    opened = threading.Event()
+
+    def probe() -> None:
+        with contextlib.suppress(OSError), socket.create_connection((host, 443), timeout=timeout):
+            opened.set()
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return opened.is_set()
+
+
 def _auto_model(name: str, device: str, verbose: bool, hint: str, threads: int = 0, **kwargs: Any) -> Any:
-    """funasr's AutoModel; ``threads`` matters beyond loading: each ``generate`` resets torch to it."""
+    """funasr's AutoModel; ``threads`` matters beyond loading: each ``generate`` resets torch to it.
+    A hub model that is neither cached nor reachable fails at once, before funasr is even imported
+    (funasr's own download retries for about 40 s)."""
+    if not Path(name).is_dir() and name != "silero-vad" and not hub_cached(name) and not hub_reachable():
+        raise ModelLoadError(name, "not found locally and the model hub could not be reached", hint)
     funasr = _import_funasr(verbose)
     _check_device(device)
     try:

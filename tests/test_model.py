@@ -1,10 +1,15 @@
 """The funasr seam: the tiny SenseVoice folder and the real VAD weights, through mediatagger.model."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from mediatagger import head, media, model, presets, tags, vad
 from mediatagger.errors import ModelLoadError, UnknownChoiceError
-from tests.conftest import SAMPLES, TALK, truth
+from tests.conftest import REPO, SAMPLES, TALK, truth
+from tests.reliability import case
 
 pytestmark = pytest.mark.slow
 
@@ -96,6 +101,45 @@ def test_unreachable_hub_says_how_to_pass_a_folder():
                                               "events only, with no SenseVoice model, fully offline)")
     assert "detector='audioset'" in str(err.value)  # the Python API's spelling
     assert "\n" not in str(err.value)
+
+
+@case("Model and VAD", "the default model offline: neither cached nor a reachable hub",
+      "exit 1 at once (no funasr import, no 40 s of hub retries): `cannot load model 'iic/SenseVoiceSmall': not "
+      "found locally and the model hub could not be reached (... or use --detector audioset ...)`")
+def test_an_unreachable_hub_fails_at_once_before_funasr_is_imported(tmp_path, monkeypatch):
+    """Offline, the hub's model (and fsmn-vad's, without the bundled folder) fail on a two-second probe
+    of the hub, before funasr is imported: funasr's own download retried for about 40 s. A cached copy
+    skips the probe, and behind a proxy only funasr can tell, so the probe says yes."""
+    code = ("import sys, time\n"
+            "from mediatagger import model\n"
+            "from mediatagger.errors import ModelLoadError\n"
+            "for name, load in (('iic/SenseVoiceSmall', model.load_sensevoice), "
+            "('fsmn-vad', lambda n: model._auto_model(n, 'cpu', False, 'hint'))):\n"
+            "    started = time.monotonic()\n"
+            "    try:\n"
+            "        load(name)\n"
+            "    except ModelLoadError as exc:\n"
+            "        print(round(time.monotonic() - started, 1), 'funasr' in sys.modules, exc)\n")
+    env = {**os.environ, "MODELSCOPE_CACHE": str(tmp_path / "cache")}
+    env = {k: v for k, v in env.items() if k not in model.PROXY_VARIABLES}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout + done.stderr
+    for line, name in zip(lines, ("iic/SenseVoiceSmall", "fsmn-vad")):
+        seconds, imported, message = line.split(" ", 2)
+        assert float(seconds) <= model.HUB_PROBE_S + 0.5 and imported == "False", line
+        assert message.startswith(f"cannot load model '{name}': not found locally and the model hub could not be "
+                                  "reached"), line
+    cached = tmp_path / "cache" / "models" / "iic" / "speech_fsmn_vad_zh-cn-16k-common-pytorch"
+    cached.mkdir(parents=True)
+    (cached / "configuration.json").write_text("{}")
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path / "cache"))
+    assert model.hub_cached("fsmn-vad") and not model.hub_cached("iic/SenseVoiceSmall")
+    for variable in model.PROXY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    assert not model.hub_reachable() and not model.hub_reachable("127.0.0.1", 0.5)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert model.hub_reachable()
 
 
 def test_batches_are_longest_first_and_within_budget():
