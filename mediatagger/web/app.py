@@ -7,7 +7,7 @@ import contextlib
 import html
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from mediatagger.analysis import Analysis
 from mediatagger.errors import MediaTaggerError
 from mediatagger.exporters import EXPORTERS
 from mediatagger.presets import Preset
+from mediatagger.progress import Callback, Progress
 from mediatagger.web import views
 from mediatagger.web.guard import unpathed
 from mediatagger.web.session import Sessions
@@ -34,7 +35,14 @@ SEEK_JS = """(t) => {
 SLIDER_LABELS = tags.EVENTS + tags.EMOTIONS  # the order of the on-level sliders
 TRACKED = gr.Progress()  # a handler with this default gets a progress bar of its own per call (Gradio's rule)
 CSS = """.mt-rich { line-height: 1.7; } .mt-rich .event { font-weight: 600; }
-.mt-lane { font: 11px sans-serif; fill: #64748b; } .mt-legend { font-size: 12px; } .mt-key { margin-right: 0.8em; }"""
+.mt-lane { font: 18px sans-serif; fill: #334155; } .mt-track { font-weight: 600; }
+.mt-tick { font: 16px sans-serif; fill: #475569; } .mt-bar-name { font: 15px sans-serif; }
+.mt-legend { font-size: 13px; } .mt-key { margin-right: 0.8em; white-space: nowrap; display: inline-block; }
+#mt-spans th, #mt-spans [role=columnheader] { white-space: nowrap; }
+.mt-progress { display: flex; align-items: center; gap: 0.8em; min-height: 1.6em; }
+.mt-progress-text { white-space: nowrap; font-weight: 600; }
+.mt-progress-bar { flex: 1; height: 8px; border-radius: 4px; background: #e2e8f0; overflow: hidden; }
+.mt-progress-bar > span { display: block; height: 100%; background: #f97316; transition: width 0.2s; }"""
 
 
 @dataclass
@@ -80,7 +88,55 @@ def public(result: Analysis) -> Analysis:
 
 
 def reporter(progress: gr.Progress) -> Any:
-    return lambda p: progress(p.fraction, desc=p.stage)
+    return lambda p: progress(p.fraction, desc=views.stage_words(p.stage))
+
+
+class Job:
+    """A handler's work on a thread of its own, so that the handler can show its progress on the
+    page's one progress line as it goes (``updates``), then hand back its outcome."""
+
+    def __init__(self, work: Callable[[Callback], Any]):
+        self.latest: Progress | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self.run, args=(work,), daemon=True).start()
+
+    def run(self, work: Callable[[Callback], Any]) -> None:
+        try:
+            self.result = work(self.report)
+        except BaseException as exc:  # noqa: BLE001 -- raised again, in the handler's thread, by outcome()
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def report(self, event: Progress) -> None:
+        self.latest = event
+
+    def updates(self, every_s: float = 0.2) -> Iterator[Progress]:
+        """The progress while the work runs, at most every ``every_s``, each change of stage or percent once."""
+        shown: tuple[str, int] | None = None
+        while not self.done.wait(every_s):
+            event = self.latest
+            if event is not None and (event.stage, round(100 * event.fraction)) != shown:
+                shown = event.stage, round(100 * event.fraction)
+                yield event
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def streamed(job: Job, lang: str, outputs: int) -> Iterator[tuple[Any, ...]]:
+    """A handler's replies: the progress line (its first output) while ``job`` runs, the other
+    ``outputs`` left as they are; then the line emptied and the job's outcome, or its error raised."""
+    for event in job.updates():
+        yield (views.progress_html(event, lang), *[gr.skip()] * outputs)
+    job.done.wait()
+    if job.error is not None:
+        yield ("", *[gr.skip()] * outputs)
+    yield ("", *job.outcome())
 
 
 # --- what the handlers share ------------------------------------------------------------------------
@@ -165,7 +221,18 @@ def extra_names(names: tuple[str, ...] | list[str]) -> list[str]:
 def reel_choices(result: Analysis, preset: Preset) -> Any:
     """The reel's label boxes: our events and the analysis's AudioSet classes; the preset's ticked."""
     choices = list(tags.EVENTS + views.extra_labels(result))
-    return gr.update(choices=choices, value=[label for label in preset.clips.labels if label in choices])
+    return gr.update(choices=label_choices(choices, preset.text.label_lang),
+                     value=[label for label in preset.clips.labels if label in choices])
+
+
+def label_choices(labels: list[str] | tuple[str, ...], lang: str = "en") -> list[tuple[str, str]]:
+    """Labels as check boxes offer them: the name people read (Music, not BGM), the label as the value."""
+    return [(tags.label_name(label, lang), label) for label in labels]
+
+
+# what run_tag fills after the progress line: the visit; rich text, timeline, table, downloads; two
+# players; minimum duration, merge gap, the on-levels and the AudioSet classes' level; the reel's boxes
+TAG_OUTPUTS = 1 + 4 + 2 + 2 + len(SLIDER_LABELS) + 1 + 1
 
 
 class Console:
@@ -236,12 +303,20 @@ class Console:
                                 min_duration_ms=int(min_ms), merge_gap_ms=int(gap_ms))
 
     def tag(self, upload: str | None, recording: str | None, language: str, tracks: str, form: str,
-            label_lang: str, detector: str, extras: list[str], visit: Visit | None, request: gr.Request,
-            progress: gr.Progress = TRACKED) -> tuple[Any, ...]:
-        """The Start button: copy the media in, tag it with the shared models and the detector and
-        AudioSet classes asked for, write every text export; the span sliders go back to the preset's
-        levels the spans were derived with, the reel's boxes offer the analysis's labels. The visitor's
-        earlier work stays as it was if this fails."""
+            label_lang: str, detector: str, extras: list[str], visit: Visit | None,
+            request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """The Start button: ``run_tag`` on a thread of its own, its progress on the page's progress line."""
+        job = Job(lambda report: self.run_tag(upload, recording, language, tracks, form, label_lang, detector,
+                                              extras, visit, request, report))
+        yield from streamed(job, self.lang(request), TAG_OUTPUTS)
+
+    def run_tag(self, upload: str | None, recording: str | None, language: str, tracks: str, form: str,
+                label_lang: str, detector: str, extras: list[str], visit: Visit | None, request: gr.Request,
+                progress: Callback) -> tuple[Any, ...]:
+        """Copy the media in, tag it with the shared models and the detector and AudioSet classes asked
+        for, write every text export; the span sliders go back to the preset's levels the spans were
+        derived with, the reel's boxes offer the analysis's labels. The visitor's earlier work stays as
+        it was if this fails."""
         lang = self.lang(request)
         visit = self.visit(visit, request)
         source = chosen_media(upload, recording, lang)
@@ -252,7 +327,8 @@ class Console:
             tagger = self.tagger.variant(self.spans_preset(form, label_lang, 0, 0, ()), language=language,
                                          detector=detector, audioset_labels=extra_names(extras))
             chosen: Any = "all" if tracks == "all" else int(tracks or 0)
-            result = tagger.tag(media_path, chosen, reporter(progress))
+            result = tagger.tag(media_path, chosen, progress)
+            progress(Progress("export", 0, 1))
             api.export(public(result), visit.out, text_formats(), tagger.preset, force=True)
             visit.media, visit.preset, visit.result = media_path, tagger.preset, result
             return (visit, *shown(visit, form, label_lang), *players(visit.media),
@@ -285,28 +361,36 @@ class Console:
         return visit
 
     def reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float,
-             request: gr.Request, progress: gr.Progress = TRACKED) -> tuple[Any, Any]:
+             request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """The reel button: clips of ``labels`` joined, previewed and offered for download."""
+        job = Job(lambda report: self.run_reel(visit, labels, target_s, crossfade_ms, request, report))
+        yield from streamed(job, self.lang(request), 2)
+
+    def run_reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float,
+                 request: gr.Request, progress: Callback) -> tuple[Any, Any]:
         visit = self.analysed(visit, request)
         assert visit.result is not None
         clip = replace(visit.preset.clips, labels=tuple(labels) or visit.preset.clips.labels,
                        target_ms=int(target_s * 1000), crossfade_ms=int(crossfade_ms))
         with self.lock(visit), failures():
             written = api.export(visit.result, visit.out, ["reel"], replace(visit.preset, clips=clip), force=True,
-                                 progress=reporter(progress))
+                                 progress=progress)
         path = next((str(w.path) for w in written if w.path.name.endswith(".reel.mp4")), None)
         if path is None:
             raise refusal(TEXT[self.lang(request)]["no_clips"])
         return path, path
 
-    def burn(self, visit: Visit | None, request: gr.Request, progress: gr.Progress = TRACKED) -> tuple[Any, Any]:
+    def burn(self, visit: Visit | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """The burn button: the styled ASS burned into the visitor's media."""
+        yield from streamed(Job(lambda report: self.run_burn(visit, request, report)), self.lang(request), 2)
+
+    def run_burn(self, visit: Visit | None, request: gr.Request, progress: Callback) -> tuple[Any, Any]:
         visit = self.analysed(visit, request)
         assert visit.result is not None and visit.media is not None
         out = visit.out / f"{files.output_stem(visit.media)}.subtitled.mp4"
         with self.lock(visit), failures():
             path = api.burn(visit.media, out, result=visit.result, preset=visit.preset, force=True,
-                            progress=reporter(progress))
+                            progress=progress)
         return str(path), str(path)
 
     def tag_for_client(self, upload: str | None, language: str, request: gr.Request,
@@ -314,7 +398,7 @@ class Console:
         """``Client(url).predict(handle_file("talk.mp4"), "auto", api_name="/tag")``: the analysis JSON
         file and the rich text (labels, English)."""
         events = self.tagger.preset.events
-        done: Visit = self.tag(upload, None, language or "auto", "0", "labels", "en", events.detector,
-                               list(events.audioset_labels), None, request, progress)[0]
+        done: Visit = self.run_tag(upload, None, language or "auto", "0", "labels", "en", events.detector,
+                                   list(events.audioset_labels), None, request, reporter(progress))[0]
         assert done.result is not None and done.media is not None
         return str(EXPORTERS["json"].path(done.out, files.output_stem(done.media))), api.rich_text(done.result)

@@ -15,6 +15,9 @@ from mediatagger.web.strings import TEXT, UI_LANGUAGES
 from mediatagger.web.uploads import media_file
 
 HEADERS = ["col_track", "col_in", "col_out", "col_label", "col_kind", "col_score", "col_said"]
+# each header on one line (a narrow "track" wrapped to "tr/ac/k"); what was said wraps in the rest
+# (Gradio's "auto" is the text's unwrapped width, past the table's edge)
+COLUMN_WIDTHS: list[str | int] = ["72px", "80px", "80px", "110px", "84px", "72px", "38%"]
 
 
 def i18n(console: Console) -> gr.I18n:
@@ -47,7 +50,14 @@ def inputs(t: gr.I18n, console: Console) -> dict[str, Any]:
             **detectors(t, console),
         }
         parts["start"] = gr.Button(t("start"), variant="primary", elem_id="mt-start")
+        parts["progress"] = progress_line("mt-progress")
     return parts
+
+
+def progress_line(elem_id: str) -> gr.HTML:
+    """The one line that says what a job is doing (``views.progress_html``): a job's events show no
+    progress of Gradio's own over their outputs, each of which would repeat it."""
+    return gr.HTML("", elem_id=elem_id, padding=False)
 
 
 def detectors(t: gr.I18n, console: Console) -> dict[str, Any]:
@@ -73,7 +83,7 @@ def results(t: gr.I18n, words: dict[str, str]) -> dict[str, Any]:
             "rich": gr.HTML(elem_id="mt-rich", label=t("rich")),
             "timeline": gr.HTML(elem_id="mt-timeline", label=t("timeline")),
             "table": gr.Dataframe(headers=[words[h] for h in HEADERS], label=t("spans"), interactive=False,
-                                  wrap=True, elem_id="mt-spans"),
+                                  wrap=True, column_widths=COLUMN_WIDTHS, elem_id="mt-spans"),
             "seek": named(gr.Number(visible=False, value=-1), "seek time"),
         }
     return parts
@@ -104,19 +114,20 @@ def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
     clips = console.tagger.preset.clips
     with gr.Accordion(t("reel"), open=True), gr.Row():
         with gr.Column():
-            labels = named(gr.CheckboxGroup(list(tags.EVENTS), value=list(clips.labels), label=t("reel_labels"),
-                                           elem_id="mt-reel-labels"),
-                           "reel label")
+            labels = named(gr.CheckboxGroup(app.label_choices(tags.EVENTS, console.tagger.preset.text.label_lang),
+                                            value=list(clips.labels), label=t("reel_labels"),
+                                            elem_id="mt-reel-labels"), "reel label")
             target = named(gr.Slider(0, 600, value=clips.target_ms / 1000, step=5, label=t("reel_target")),
                            "reel target length (s)")
             fade = named(gr.Slider(0, 2000, value=clips.crossfade_ms, step=50, label=t("crossfade")), "crossfade (ms)")
             make = gr.Button(t("make_reel"), elem_id="mt-make-reel")
             burn = gr.Button(t("burn"), elem_id="mt-burn")
+            progress = progress_line("mt-job-progress")
         with gr.Column():
             preview = gr.Video(label=t("preview"), interactive=False, elem_id="mt-preview")
             made = gr.File(label=t("downloads"), elem_id="mt-made")
     return {"labels": labels, "target": target, "fade": fade, "make": make, "burn": burn, "preview": preview,
-            "made": made}
+            "made": made, "progress": progress}
 
 
 def build(console: Console) -> gr.Blocks:
@@ -145,13 +156,13 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
     ready = gr.Timer(0.5)
     ready.tick(lambda: model_status(console, t), outputs=[status, ready], queue=False, api_visibility="private")
     ins["upload"].change(app.track_choices, inputs=ins["upload"], outputs=ins["tracks"], queue=False,
-                         api_visibility="private")
+                         show_progress="hidden", api_visibility="private")
     ins["start"].click(console.tag, concurrency_id="model", concurrency_limit=1,
                        inputs=[ins["upload"], ins["recording"], ins["language"], ins["tracks"], ins["form"],
                                ins["label_lang"], ins["detector"], ins["extras"], visit],
-                       outputs=[visit, *shown, outs["video"], outs["audio"], tune["min"], tune["gap"], *tune["levels"],
-                                tune["extra"], jobs["labels"]],
-                       api_name="start",
+                       outputs=[ins["progress"], visit, *shown, outs["video"], outs["audio"], tune["min"], tune["gap"],
+                                *tune["levels"], tune["extra"], jobs["labels"]],
+                       show_progress="hidden", api_name="start",
                        api_visibility="private")
     sliders = [tune["min"], tune["gap"], *tune["levels"], tune["extra"]]
     knobs = [visit, ins["form"], ins["label_lang"], *sliders]
@@ -163,9 +174,11 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
                          api_visibility="private").then(None, inputs=outs["seek"], js=app.SEEK_JS)
     jobs["make"].click(console.reel, concurrency_id="media", concurrency_limit=1,
                        inputs=[visit, jobs["labels"], jobs["target"], jobs["fade"]],
-                       outputs=[jobs["preview"], jobs["made"]], api_visibility="private")
-    jobs["burn"].click(console.burn, concurrency_id="media", concurrency_limit=1,
-                       inputs=visit, outputs=[jobs["preview"], jobs["made"]], api_visibility="private")
+                       outputs=[jobs["progress"], jobs["preview"], jobs["made"]], show_progress="hidden",
+                       api_visibility="private")
+    jobs["burn"].click(console.burn, concurrency_id="media", concurrency_limit=1, inputs=visit,
+                       outputs=[jobs["progress"], jobs["preview"], jobs["made"]], show_progress="hidden",
+                       api_visibility="private")
     client_api(console)
     demo.unload(console.leave)
 

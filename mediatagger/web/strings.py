@@ -29,9 +29,9 @@ TEXT: dict[str, dict[str, str]] = {
         "extra_labels_info": "AudioSet classes that become labels of their own (audioset and fused)",
         "extra_level": "AudioSet classes",
         "start": "Start",
-        "loading": "⏳ Loading the model…",
-        "ready": "✅ Model ready",
-        "failed": "❌ The model could not load",
+        "loading": "Loading the model…",
+        "ready": "Model ready",
+        "failed": "The model could not load",
         "player": "Player",
         "rich": "Rich text",
         "timeline": "Timeline",
@@ -56,6 +56,8 @@ TEXT: dict[str, dict[str, str]] = {
         "extras_need_audioset": "Extra AudioSet labels need the audioset or fused detector.",
         "col_track": "track", "col_in": "in", "col_out": "out", "col_label": "label", "col_kind": "kind",
         "col_score": "score", "col_said": "said",
+        "lane_track": "Audio track {n}", "lane_curves": "How sure", "lane_events": "Events",
+        "lane_classes": "Other sounds", "lane_emotions": "Emotions", "lane_speech": "Speech",
     },
     "zh": {
         "title": "mediatagger：笑点在哪里",
@@ -73,9 +75,9 @@ TEXT: dict[str, dict[str, str]] = {
         "extra_labels_info": "成为独立标签的 AudioSet 类别（audioset 与 fused）",
         "extra_level": "AudioSet 类别",
         "start": "开始 AI 识别",
-        "loading": "⏳ 模型加载中……",
-        "ready": "✅ 模型已就绪",
-        "failed": "❌ 模型无法加载",
+        "loading": "模型加载中……",
+        "ready": "模型已就绪",
+        "failed": "模型无法加载",
         "player": "播放器",
         "rich": "富文本",
         "timeline": "时间线",
@@ -100,5 +102,21 @@ TEXT: dict[str, dict[str, str]] = {
         "extras_need_audioset": "额外的 AudioSet 标签需要 audioset 或 fused 检测器。",
         "col_track": "音轨", "col_in": "入点", "col_out": "出点", "col_label": "标签", "col_kind": "类别",
         "col_score": "分数", "col_said": "内容",
+        "lane_track": "音轨 {n}", "lane_curves": "把握", "lane_events": "事件",
+        "lane_classes": "其他声音", "lane_emotions": "情绪", "lane_speech": "语音",
     },
+}
+
+# what a job is doing, in plain words: the pipeline's stage names (``mediatagger.progress``) without the
+# track number, and the console's own "export"; a stage not named here is "work"
+STAGES: dict[str, dict[str, str]] = {
+    "en": {"load models": "Loading the model", "extract": "Reading the sound", "vad": "Finding speech",
+           "tag": "Listening to the speech", "scan": "Listening for laughs, applause and music",
+           "refine": "Pinning down where each sound starts and ends", "audioset": "Listening to every sound",
+           "export": "Writing markers and subtitles", "cut clips": "Cutting clips", "join reel": "Joining the reel",
+           "burn": "Burning in subtitles", "work": "Working", "track": "audio track {n}"},
+    "zh": {"load models": "正在加载模型", "extract": "正在读取声音", "vad": "正在查找语音",
+           "tag": "正在聆听语音", "scan": "正在寻找笑声、掌声和音乐", "refine": "正在确定每段声音的起止",
+           "audioset": "正在聆听所有声音", "export": "正在写入标记和字幕", "cut clips": "正在剪辑片段",
+           "join reel": "正在拼接集锦", "burn": "正在烧录字幕", "work": "处理中", "track": "音轨 {n}"},
 }

@@ -8,24 +8,30 @@ things in it.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mediatagger import fusion, tags
 from mediatagger.analysis import Analysis, TrackResult, event_options
 from mediatagger.presets import EventOptions
+from mediatagger.progress import Progress
 from mediatagger.scan import Curves
-from mediatagger.timecode import ms_to_tc, tc_to_frames
 from mediatagger.timeline import Span
+from mediatagger.web.strings import STAGES, TEXT
 
 # Resolve's marker colours (the label table's default colours) as CSS colours
 CSS_COLORS = tags.RGB_COLORS
 SPEECH_COLOR = "#94a3b8"
-ROW = 20          # px: one bar row of the timeline
-CURVE = 70        # px: the probability curves of a track
-MARGIN = 70       # px: the lane names, left of the track
+ROW = 26          # px: one bar row of the timeline
+CURVE = 80        # px: the probability curves of a track
+RULER = 30        # px: the time ruler above a track
+MARGIN = 140      # px: the lane names, left of the track
 WIDTH = 1000      # px: the whole track, left to right (the SVG scales to the page)
+TICKS_MS = (100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
+            1_800_000, 3_600_000)   # the ruler's steps: the first that gives at most MOST_TICKS
+MOST_TICKS = 10
+HOUR_MS = 3_600_000
 # the two detectors' curves: SenseVoice's solid, AudioSet's dashed (product names: the same in every language)
 DETECTOR_NAMES = {"sensevoice": "SenseVoice", "audioset": "AudioSet"}
 DASHES = {"sensevoice": "", "audioset": "5 3"}
@@ -42,19 +48,21 @@ def extra_labels(analysis: Analysis) -> tuple[str, ...]:
     return tuple(dict.fromkeys(label for labels in found for label in labels))
 
 
-def clock(ms: int) -> str:
-    """``M:SS.s`` for hovers and the table when the source has no frame rate."""
-    seconds = ms / 1000
-    return f"{int(seconds // 3600)}:{int(seconds // 60 % 60):02d}:{seconds % 60:04.1f}"
+def clock(ms: int, hours: bool = False, tenths: bool = True) -> str:
+    """The console's one way of showing a time -- table, timeline, hovers -- as the player counts it:
+    ``M:SS.s`` from the start of the media (``H:MM:SS.s`` with ``hours``). Frames and start timecodes
+    are the exports' business (EDL, FCPXML), not the page's."""
+    tenth = round(max(ms, 0) / 100) if tenths else round(max(ms, 0) / 1000) * 10
+    h, rest = divmod(tenth, 36_000)
+    m, rest = divmod(rest, 600)
+    s, t = divmod(rest, 10)
+    shown = f"{h}:{m:02d}:{s:02d}" if hours else f"{h * 60 + m}:{s:02d}"
+    return f"{shown}.{t}" if tenths else shown
 
 
-def timecode(analysis: Analysis, ms: int) -> str:
-    """The source's timecode at ``ms`` (its start timecode added), or a clock for audio-only files."""
-    fps = analysis.source.fps
-    if fps is None:
-        return clock(ms)
-    start = tc_to_frames(analysis.source.start_timecode, fps) if analysis.source.start_timecode else 0
-    return ms_to_tc(ms, fps, start)
+def in_hours(analysis: Analysis) -> bool:
+    """Whether the analysis's times are shown with hours: media of an hour or more."""
+    return max([analysis.source.duration_ms or 0, *(t.duration_ms or 0 for t in analysis.tracks)]) >= HOUR_MS
 
 
 def said(analysis: Analysis, span: Span) -> str:
@@ -70,9 +78,11 @@ def family(label: str) -> str:
 
 
 def span_rows(analysis: Analysis, lang: str = "en") -> list[list[object]]:
-    """The table: track, in, out, label, family, score, what was said -- events and emotions in time order."""
+    """The table: track, in, out (``clock`` times), label, family, score, what was said -- events and
+    emotions in time order."""
     spans = sorted(analysis.spans("events") + analysis.spans("emotions"), key=lambda s: (s.start_ms, s.track))
-    return [[s.track, timecode(analysis, s.start_ms), timecode(analysis, s.end_ms), tags.label_name(s.label, lang),
+    hours = in_hours(analysis)
+    return [[s.track, clock(s.start_ms, hours), clock(s.end_ms, hours), tags.label_name(s.label, lang),
              family(s.label), round(s.score or 0.0, 2), said(analysis, s)] for s in spans]
 
 
@@ -95,22 +105,35 @@ def _x(ms: int, duration_ms: int) -> float:
     return round(MARGIN + WIDTH * ms / max(duration_ms, 1), 2)
 
 
-def _bar(span: Span, y: int, duration_ms: int, lang: str, note: str = "") -> str:
-    x0, x1 = _x(span.start_ms, duration_ms), _x(span.end_ms, duration_ms)
+def _ink(fill: str) -> str:
+    """Text that reads on a bar of colour ``fill`` (``#rrggbb``): dark on light colours, white on dark."""
+    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    return "#0f172a" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+
+
+def _bar(span: Span, y: int, plot: Plot, note: str = "", named: bool = True) -> str:
+    """A span's bar, its hover (label, score, times, ``note``) and, where it is wide enough, its name."""
+    x0, x1 = _x(span.start_ms, plot.duration_ms), _x(span.end_ms, plot.duration_ms)
     score = "" if span.score is None else f" {span.score:.2f}"
-    hover = f"{tags.label_name(span.label, lang)}{score} {clock(span.start_ms)}–{clock(span.end_ms)}{note}"
+    name = tags.label_name(span.label, plot.lang)
+    times = f"{clock(span.start_ms, plot.hours)}–{clock(span.end_ms, plot.hours)}"
+    fill, width = color(span.label), max(x1 - x0, 1.0)
+    text = (f'<text class="mt-bar-name" x="{x0 + 4}" y="{y + ROW - 10}" fill="{_ink(fill)}" pointer-events="none">'
+            f"{html.escape(name)}</text>") if named and width >= 9 * len(name) + 8 else ""
     return (f'<rect class="mt-bar" data-label="{html.escape(span.label)}" x="{x0}" y="{y}" '
-            f'width="{max(x1 - x0, 1.0)}" height="{ROW - 4}" rx="3" fill="{color(span.label)}">'
-            f"<title>{html.escape(hover)}</title></rect>")
+            f'width="{width}" height="{ROW - 4}" rx="3" fill="{fill}">'
+            f"<title>{html.escape(f'{name}{score} {times}{note}')}</title></rect>{text}")
 
 
 @dataclass(frozen=True)
 class Plot:
-    """Where a track's curves go: the top of their band, the track's length, the label language."""
+    """Where a track's drawing goes: the top of its band, the track's length, the label language, and
+    whether times are shown with hours."""
 
     y: int
     duration_ms: int
     lang: str
+    hours: bool = False
 
 
 def _polyline(plot: Plot, curves: Curves, values: np.ndarray, label: str, detector: str) -> str:
@@ -140,25 +163,52 @@ def _curves(track: TrackResult, plot: Plot, events: EventOptions) -> list[str]:
     return out
 
 
+def tick_ms(duration_ms: int) -> int:
+    """The ruler's step for a track of ``duration_ms``: a round time, at most ``MOST_TICKS`` of them."""
+    fits = (step for step in TICKS_MS if duration_ms / step <= MOST_TICKS)
+    return next(fits, HOUR_MS * -(-duration_ms // (HOUR_MS * MOST_TICKS)))
+
+
+def _ruler(plot: Plot, bottom: int) -> list[str]:
+    """Times along the top of a track, and a faint line down from each through its lanes to ``bottom``."""
+    step, y = tick_ms(plot.duration_ms), plot.y + RULER - 6
+    parts = [f'<line class="mt-ruler" x1="{MARGIN}" y1="{y}" x2="{MARGIN + WIDTH}" y2="{y}" stroke="#94a3b8"/>']
+    for ms in range(0, plot.duration_ms + 1, step):
+        x = _x(ms, plot.duration_ms)
+        anchor = "start" if ms == 0 else "end" if x > MARGIN + WIDTH - 30 else "middle"
+        parts += [f'<line x1="{x}" y1="{y}" x2="{x}" y2="{bottom}" stroke="#e2e8f0"/>',
+                  f'<line x1="{x}" y1="{y - 5}" x2="{x}" y2="{y}" stroke="#94a3b8"/>',
+                  f'<text class="mt-tick" x="{x}" y="{y - 8}" text-anchor="{anchor}">'
+                  f"{clock(ms, plot.hours, tenths=step < 1000)}</text>"]
+    return parts
+
+
+def _lane(name: str, y: int) -> str:
+    return f'<text x="0" y="{y + 17}" class="mt-lane">{html.escape(name)}</text>'
+
+
 def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> tuple[list[str], int]:
-    duration = track.duration_ms or analysis.source.duration_ms
-    parts = [f'<text x="0" y="{top + 14}" class="mt-lane">{html.escape(f"track {track.index}")}</text>']
-    y = top + 4
-    parts.append(f'<text x="0" y="{y + CURVE // 2 + 14}" class="mt-lane">p(event)</text>')
-    parts += _curves(track, Plot(y, duration, lang), event_options(analysis))
+    """One track's band: its name and time ruler, the curves, then a lane of bars per family and the speech."""
+    words = TEXT.get(lang, TEXT["en"])
+    plot = Plot(top, track.duration_ms or analysis.source.duration_ms, lang, in_hours(analysis))
+    y = top + RULER + 4
+    parts = [_lane(words["lane_curves"], y + CURVE // 2 - 7),
+             *_curves(track, replace(plot, y=y), event_options(analysis))]
     y += CURVE + 4
     ours = tuple(s for s in track.events if s.label in tags.LABELS)
     classes = tuple(s for s in track.events if s.label not in tags.LABELS)  # AudioSet's, on a lane of their own
-    lanes = (("events", ours), *((("AudioSet", classes),) if classes else ()), ("emotions", track.emotions))
+    lanes = (("lane_events", ours), *((("lane_classes", classes),) if classes else ()),
+             ("lane_emotions", track.emotions))
     for name, spans in lanes:
-        parts.append(f'<text x="0" y="{y + 12}" class="mt-lane">{name}</text>')
-        parts += [_bar(s, y, duration, lang) for s in spans]
+        parts += [_lane(words[name], y), *(_bar(s, y, plot) for s in spans)]
         y += ROW
-    parts.append(f'<text x="0" y="{y + 12}" class="mt-lane">speech</text>')
+    parts.append(_lane(words["lane_speech"], y))
     for seg in track.segments:
         speech = Span(seg.start_ms, seg.end_ms, tags.SPEECH, seg.event_score, track.index)
-        parts.append(_bar(speech, y, duration, lang, f": {seg.text}" if seg.text else ""))
-    return parts, y + ROW + 8
+        parts.append(_bar(speech, y, plot, f": {seg.text}" if seg.text else "", named=False))
+    heading = f'<text x="0" y="{top + RULER - 8}" class="mt-lane mt-track">' \
+              f'{html.escape(words["lane_track"].format(n=track.index))}</text>'
+    return [heading, *_ruler(plot, y + ROW - 4), *parts], y + ROW + 12
 
 
 def _line_key(detector: str) -> str:
@@ -181,9 +231,9 @@ def legend(analysis: Analysis, lang: str) -> str:
 
 
 def timeline_svg(analysis: Analysis, lang: str = "en") -> str:
-    """Per track: the event probability curves (SenseVoice's solid, AudioSet's dashed), then event
-    bars, emotion bars and the transcript segments; each bar's hover names its label, score and times
-    (and what was said)."""
+    """Per track: a time ruler, the event probability curves (SenseVoice's solid, AudioSet's dashed),
+    then event bars, emotion bars and the transcript segments; each bar's hover names its label, score
+    and times (and what was said), and a bar wide enough says its label's name."""
     parts, y = [], 0
     for track in analysis.tracks:
         drawn, y = _track_svg(analysis, track, y, lang)
@@ -191,3 +241,24 @@ def timeline_svg(analysis: Analysis, lang: str = "en") -> str:
     return (f'<div class="mt-timeline"><svg viewBox="0 0 {MARGIN + WIDTH} {max(y, 1)}" width="100%" '
             f'xmlns="http://www.w3.org/2000/svg" role="img">'
             f'{"".join(parts)}</svg>{legend(analysis, lang)}</div>')
+
+
+def stage_words(stage: str, lang: str = "en") -> str:
+    """A job's stage in plain words: ``vad track 0`` -> ``Finding speech``, ``scan track 1`` ->
+    ``Listening for laughs, applause and music (audio track 1)``; a stage it does not know is "Working"."""
+    words = STAGES.get(lang, STAGES["en"])
+    name, _, index = stage.partition(" track ")
+    said = words.get(name, words["work"])
+    return f"{said} ({words['track'].format(n=index)})" if index.isdigit() and int(index) > 0 else said
+
+
+def progress_html(event: Progress | None, lang: str = "en") -> str:
+    """The page's one progress line: what is being done, in plain words, and how far, as a bar; nothing
+    when no job runs."""
+    if event is None:
+        return ""
+    words, percent = stage_words(event.stage, lang), round(100 * event.fraction)
+    return (f'<div class="mt-progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" '
+            f'aria-valuenow="{percent}" aria-valuetext="{html.escape(words)}">'
+            f'<span class="mt-progress-text">{html.escape(words)}</span>'
+            f'<span class="mt-progress-bar"><span style="width:{percent}%"></span></span></div>')

@@ -2,12 +2,14 @@
 leave the visitor's folder, abandoned folders are swept."""
 
 import os
+import re
 import time
 from dataclasses import replace
 
 import pytest
 
 from mediatagger import analysis, api, tags
+from mediatagger.progress import Progress
 from mediatagger.web import views
 from mediatagger.web.session import Sessions, safe_name
 from tests.conftest import load_fixed
@@ -39,14 +41,60 @@ def test_the_timeline_escapes_what_was_said_and_draws_every_span():
     assert f"Laughter {laugh.score:.2f} {views.clock(laugh.start_ms)}" in svg  # the hover: label, score, time
 
 
-def test_the_table_has_timecodes_labels_and_what_was_said():
+def test_the_table_has_times_labels_and_what_was_said():
     doc = load_fixed()
     rows = views.span_rows(doc, "zh")
     assert len(rows) == len(doc.spans("events")) + len(doc.spans("emotions"))
     assert [r[1] for r in rows] == sorted(r[1] for r in rows)
-    assert all(len(r[1]) == 11 and r[1][2] == ":" for r in rows)  # 29.97 fps: HH:MM:SS;FF or :FF
+    assert all(re.fullmatch(r"\d+:\d\d\.\d", r[1]) and re.fullmatch(r"\d+:\d\d\.\d", r[2]) for r in rows)
     assert "笑声" in [r[3] for r in rows]
     assert len(views.span_starts(doc)) == len(rows)
+
+
+@pytest.mark.parametrize(("ms", "hours", "shown"), [
+    (0, False, "0:00.0"), (3967, False, "0:04.0"), (59_960, False, "1:00.0"), (61_049, False, "1:01.0"),
+    (3_599_960, True, "1:00:00.0"), (3_725_400, True, "1:02:05.4"), (-5, False, "0:00.0")])
+def test_times_are_minutes_and_seconds_as_the_player_counts(ms, hours, shown):
+    """The table, the ruler and the hovers show one kind of time, from the media's start (regression: the
+    table's 00:00:03;29 drop-frame timecode from zero beside an EDL counting non-drop from 01:00:00:00)."""
+    assert views.clock(ms, hours) == shown
+
+
+def test_a_long_medias_times_all_have_hours():
+    doc = load_fixed()
+    long = replace(doc, source=replace(doc.source, duration_ms=2 * 3_600_000))
+    assert all(r[1].count(":") == 2 for r in views.span_rows(long)) and views.in_hours(long)
+    assert not views.in_hours(doc)
+
+
+@pytest.mark.parametrize(("duration_ms", "step"), [(900, 100), (20_000, 2000), (95_000, 10_000),
+                                                   (3_600_000, 600_000), (50 * 3_600_000, 5 * 3_600_000)])
+def test_the_ruler_has_round_steps_and_at_most_ten_of_them(duration_ms, step):
+    assert views.tick_ms(duration_ms) == step and duration_ms / step <= views.MOST_TICKS
+
+
+def test_the_timeline_has_a_ruler_and_lanes_in_words():
+    svg = views.timeline_svg(load_fixed())
+    ticks = re.findall(r'class="mt-tick"[^>]*>([^<]*)<', svg)
+    assert ticks[0] == "0:00" and len(ticks) >= 5 and all(re.fullmatch(r"\d+:\d\d", t) for t in ticks)
+    assert all(f">{lane}<" in svg for lane in ("Audio track 0", "Events", "Emotions", "Speech"))
+    assert "p(event)" not in svg and 'class="mt-bar-name"' in svg and ">Laughter</text>" in svg
+
+
+@pytest.mark.parametrize("stage", ["load models", "extract track 0", "vad track 0", "tag track 0", "scan track 0",
+                                   "refine track 0", "audioset track 0", "export", "cut clips", "join reel", "burn"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_stage_of_a_job_has_plain_words(stage, lang):
+    """Regression: the page said "vad track 0 - 0.0%" over every pane."""
+    words = views.stage_words(stage, lang)
+    assert words != views.stage_words("no such stage", lang) and "track" not in words and stage not in words
+    line = views.progress_html(Progress(stage, 1, 4), lang)
+    assert line.count('class="mt-progress-text"') == 1 and 'style="width:25%"' in line
+
+
+def test_a_later_tracks_stage_names_its_track():
+    assert views.stage_words("vad track 1") == "Finding speech (audio track 1)"
+    assert views.progress_html(None) == ""
 
 
 @pytest.mark.parametrize(("sent", "kept"), [
