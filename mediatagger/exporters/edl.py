@@ -4,12 +4,12 @@
     FCM: DROP FRAME
 
     001  001      V     C        01:00:03;29 01:00:04;00 01:00:03;29 01:00:04;00
-    score 0.93 |C:ResolveColorYellow |M:LAUGHTER |D:75
+    score 0.93 |C:ResolveColorYellow |M:Laughter |D:75
 
 Record timecode counts from the preset's ``edl.start_tc`` (01:00:00:00, or ``source`` for the
-file's own timecode); ``|D:`` is the span's length in frames (at least 1); the note before
-``|C:`` holds what was said and the score. Drop-frame only at 29.97 and 59.94. Resolve reads
-``|`` as a field separator, so names and notes carry ``¦`` instead.
+file's own timecode); ``|M:`` is the label's name (Laughter, Music); ``|D:`` is the span's length in
+frames (at least 1); the note before ``|C:`` holds what was said and the score. Drop-frame only at
+29.97 and 59.94. Resolve reads ``|`` as a field separator, so names and notes carry ``¦`` instead.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 
     001  AX       V     C        01:00:00:00 01:00:20:00 01:00:00:00 01:00:20:00
     * FROM CLIP NAME: talk.mp4
-    * LOC: 01:00:03:29 YELLOW  LAUGHTER — score 0.93
+    * LOC: 01:00:03:29 YELLOW  Laughter — score 0.93
 
 Source and record timecode both count from ``edl.start_tc`` (or the file's own with ``source``), so
 a locator means the same frame whichever one a reader takes it in. Timecode is always counted

@@ -2,8 +2,8 @@
 
 Times are rational seconds on the frame grid (``120120/30000s``). A marker's ``start`` is in the
 clip's source time, which begins at the file's own timecode (zero when it has none); the
-sequence starts at ``edl.start_tc``. ``value`` is the label, ``note`` what was said and the score.
-Validated against Apple's DTD in the tests.
+sequence starts at ``edl.start_tc``. ``value`` is the label's name (Music), ``note`` what was said
+and the score. Validated against Apple's DTD in the tests.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ timeline track a tractor of two playlists; the main tractor last, its audio trac
 
 Guides are JSON in ``kdenlive:docproperties.guides`` of ``main_bin`` (``MarkerListModel::toJson``)::
 
-    [{"comment": "LAUGHTER — score 0.93", "pos": 119, "type": 5}]
+    [{"comment": "Laughter — score 0.93", "pos": 119, "type": 5}]
 
 ``pos`` is the frame; ``type`` one of Kdenlive's nine guide categories (``GUIDE_COLORS``), the one
 whose colour is nearest the preset's Resolve colour. Guides are points in time: a span's length

@@ -7,6 +7,10 @@ record"), so a marker whose frame is taken moves to the next free one and its no
 its span really starts. Names and notes are single lines of printable text; each format then
 escapes what it must.
 
+A marker is named as every output names its label (``tags.label_name``: ``Music``, not ``BGM``);
+the label itself stays in the analysis and in metadata. ``label_of`` reads a name back to its
+label, and reads the bare labels that versions before wrote (``BGM``) too.
+
 Timecode is counted drop-frame or not by ``edl.timecode``: ``auto`` follows the source's own
 timecode (``;`` is drop-frame) and is non-drop-frame when it has none, as a new Resolve project is.
 """
@@ -14,6 +18,7 @@ timecode (``;`` is drop-frame) and is non-drop-frame when it has none, as a new 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -44,13 +49,19 @@ OTIO_COLORS = {"Blue": "BLUE", "Cyan": "CYAN", "Green": "GREEN", "Yellow": "YELL
                "Cream": "WHITE"}
 AVID_COLORS = {"PINK": "MAGENTA", "PURPLE": "MAGENTA", "ORANGE": "YELLOW"}
 
+# what a marker of ours may be named -> its label: the names in every label language, and the labels
+# themselves (the names of earlier versions' markers)
+NAMED = {name: label for names in tags.LABEL_NAMES.values() for label, name in names.items()} \
+    | {label: label for label in tags.LABELS}
+TRACK_SUFFIX = re.compile(r"(.+?)(?: \(track \d+\))?")
+
 
 @dataclass(frozen=True)
 class Marker:
     span: Span
     frame: int      # frame of the span's start, counted from the media's first frame
     frames: int     # length in frames, at least 1
-    name: str       # the label (with the track when the analysis has several); one line
+    name: str       # the label's name (``tags.label_name``), with the track when the analysis has several; one line
     note: str       # what was said during the span, and the score; one line, maybe empty
     text: str       # what was said during the span, in full
 
@@ -149,11 +160,21 @@ def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -
             continue
         taken.add(first)
         end = min(ms_to_frame(span.end_ms, fps), total)
-        name = one_line(f"{span.label} (track {span.track})" if several else span.label) or "marker"
+        shown = tags.label_name(span.label)
+        name = one_line(f"{shown} (track {span.track})" if several else shown) or "marker"
         text = said_during(segments, span)
         note = _note(span.score, text, None if first == start else span.start_ms)
         out.append(Marker(span, first, max(1, end - first), name, note, text))
     return sorted(out, key=lambda m: m.frame)
+
+
+def label_of(name: str) -> str | None:
+    """The label a marker's name stands for (``Music``, ``Music (track 1)``, ``音乐`` and the old ``BGM``
+    -> ``BGM``; an AudioSet class's name -> its label), or None for a name that is not one of ours."""
+    shown = TRACK_SUFFIX.fullmatch(name)
+    if shown is None:
+        return None
+    return NAMED.get(shown[1]) or tags.audioset_label(shown[1])
 
 
 def media_name(analysis: Analysis) -> str:

@@ -8,7 +8,7 @@ names)::
 
     <properties name="shotcut:markers">
       <properties name="1">
-        <property name="text">LAUGHTER — score 0.93</property>
+        <property name="text">Laughter — score 0.93</property>
         <property name="start">00:00:03.971</property>   clock time of the first frame (119)
         <property name="end">00:00:06.440</property>     and of the last (193): inclusive
         <property name="color">#EAB308</property>

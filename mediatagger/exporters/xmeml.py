@@ -1,8 +1,8 @@
 """FCP7 XML (xmeml), Premiere Pro's file route for markers: a sequence holding the source and its markers.
 
-Sequence markers carry ``name`` (the label), ``comment`` (what was said and the score) and
-``in``/``out`` in frames from the sequence start, which is ``edl.start_tc``. One video clip (when
-the source has video) and one audio clip per audio track reference the same file.
+Sequence markers carry ``name`` (the label's name: Music), ``comment`` (what was said and the
+score) and ``in``/``out`` in frames from the sequence start, which is ``edl.start_tc``. One video
+clip (when the source has video) and one audio clip per audio track reference the same file.
 """
 
 from __future__ import annotations

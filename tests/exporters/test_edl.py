@@ -27,8 +27,8 @@ def test_resolve_marker_format_drop_frame(fixed_analysis):
     # the laugh at 4000 ms is frame 119 of 29.97: 01:00:00;00 + 119 frames = 01:00:03;29
     assert (laugh.number, laugh.tc_in, laugh.tc_out, laugh.rec_in, laugh.rec_out) == \
         ("002", "01:00:03;29", "01:00:04;00", "01:00:03;29", "01:00:04;00")
-    assert (laugh.color, laugh.name, laugh.frames, laugh.note) == ("Yellow", "LAUGHTER", 194 - 119, "score 0.93")
-    assert [e.name for e in events] == ["HAPPY", "LAUGHTER", "NEUTRAL", "APPLAUSE", "BGM", "HAPPY"]
+    assert (laugh.color, laugh.name, laugh.frames, laugh.note) == ("Yellow", "Laughter", 194 - 119, "score 0.93")
+    assert [e.name for e in events] == ["Happy", "Laughter", "Neutral", "Applause", "Music", "Happy"]
     assert events[0].note == "So I told him no, {absolutely} not. — score 0.81"
     assert all(e.color in RESOLVE_COLORS for e in events)
 
@@ -71,5 +71,5 @@ def test_one_frame_minimum_duration(fixed_analysis):
     doc["tracks"][0]["events"] = [{"start_ms": 1000, "end_ms": 1010, "label": "COUGH", "score": None}]
     doc["tracks"][0]["emotions"] = []
     (event,) = resolve_edl(edl.to_string(analysis.from_dict(doc), presets.load()))[1]
-    assert (event.color, event.name, event.frames) == ("Sand", "COUGH", 1)
+    assert (event.color, event.name, event.frames) == ("Sand", "Cough", 1)
     assert event.note == "So I told him no, {absolutely} not."  # said during the cough; no score

@@ -69,7 +69,7 @@ def test_laugh_lands_on_the_frame_on_screen_at_its_start(fixed_analysis):
 
 def test_notes_carry_what_was_said_and_the_score(fixed_analysis):
     happy = markers.markers(fixed_analysis)[0]
-    assert (happy.name, happy.note) == ("HAPPY", "So I told him no, {absolutely} not. — score 0.81")
+    assert (happy.name, happy.note) == ("Happy", "So I told him no, {absolutely} not. — score 0.81")
 
 
 def test_several_tracks_name_the_track(fixed_analysis):
@@ -77,7 +77,7 @@ def test_several_tracks_name_the_track(fixed_analysis):
     doc["tracks"].append({**doc["tracks"][0], "index": 1,
                           "events": [{**doc["tracks"][0]["events"][0], "track": 1}], "emotions": []})
     names = [m.name for m in markers.markers(analysis.from_dict(doc))]
-    assert names.count("LAUGHTER (track 0)") == 1 and names.count("LAUGHTER (track 1)") == 1
+    assert names.count("Laughter (track 0)") == 1 and names.count("Laughter (track 1)") == 1
 
 
 def test_audio_only_source_uses_25_fps(fixed_analysis):

@@ -67,7 +67,7 @@ def test_xmeml_sequence_starts_at_the_start_timecode_and_keeps_comments(fixed_an
     timeline = otio_lib.adapters.read_from_string(xmeml.to_string(doc, with_start("source")), "fcp_xml")
     assert timeline.global_start_time.to_frames() == 36000 * 25
     first = timeline.tracks.markers[1]
-    assert (first.name, first.metadata["fcp_xml"]["comment"]) == ("LAUGHTER", "score 0.93")
+    assert (first.name, first.metadata["fcp_xml"]["comment"]) == ("Laughter", "score 0.93")
     clips = timeline.find_clips()
     assert len(clips) == 2  # video, and the one audio track
     assert {c.media_reference.target_url for c in clips} == {"file://localhost" + str(fixed_analysis.source.path)}

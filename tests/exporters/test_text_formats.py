@@ -64,7 +64,7 @@ def test_hostile_text_cannot_break_a_vtt_cue(golden_doc):
 def test_csv_marker_list(golden_doc):
     rows = list(csv.DictReader(io.StringIO(csv_export.to_string(golden_doc, presets.load()))))
     assert list(rows[0]) == csv_export.COLUMNS
-    laugh = next(r for r in rows if r["label"] == "LAUGHTER")
+    laugh = next(r for r in rows if r["label"] == "Laughter")
     assert (laugh["name"], laugh["start_tc"], laugh["duration_frames"], laugh["score"], laugh["track"]) == \
         ("Laughter", "01:00:03:29", "75", "0.93", "0")
     assert len(rows) == 6
