@@ -187,7 +187,7 @@ def test_the_summary_has_a_row_per_input_and_escapes_names(tiny_model, tmp_path)
     assert talk["status"] == "done" and float(talk["duration_s"]) == pytest.approx(20, abs=0.1)
     assert int(talk["laughter_n"]) >= 1 and float(talk["laughter_s"]) > 1 and int(talk["applause_n"]) >= 1
     assert talk["edl"] == "ep1/talk.edl" and talk["ass"] == "ep1/talk.ass" and talk["reel"] == ""
-    assert "Laughter 00:00:0" in talk["best_moments"] and talk["emotions"]
+    assert re.search(r"Laughter 0:0\d\.\d", talk["best_moments"]) and talk["emotions"]  # the page's one clock
     assert rows["show/ep2/broken.mp4"]["status"] == "failed" and "broken.mp4" in rows["show/ep2/broken.mp4"]["error"]
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert "<b>" not in page and "&lt;b&gt;bold.mp4" in page

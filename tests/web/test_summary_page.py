@@ -27,7 +27,7 @@ def test_the_summary_page_is_self_contained_escaped_and_movable(browser, tiny_mo
     assert page.locator("tr.failed").inner_text().startswith("show/ep2/broken.mp4")
     assert page.locator("svg rect").count() >= 12 and "Laughter" in page.locator("table").inner_text()
     hrefs = page.locator("a").evaluate_all("links => links.map(a => a.href)")
-    assert len(hrefs) == 6  # EDL and ASS of three tagged inputs
+    assert len(hrefs) == 9  # analysis, ASS and EDL of three tagged inputs
     for href in hrefs:
         assert href.startswith(f"file://{moved}/") and (moved / unquote(href[len(f"file://{moved}/"):])).is_file(), href
     assert all(u.startswith("file://") for u in requests), requests
