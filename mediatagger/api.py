@@ -418,20 +418,36 @@ def load(path: Path | str, preset: str | Preset | None = None) -> Analysis:
 def burn(source: Path | str, out: Path | str, *, subs: Path | str | None = None, result: Analysis | None = None,
          preset: str | Preset = "default", fontsdir: Path | str | None = None, force: bool = False,
          progress: Callback = ignore) -> Path:
-    """Burn subtitles into ``source``: a subtitle file (``subs``), or the styled ASS of ``result``."""
+    """Burn subtitles into ``source``: a subtitle file (``subs``), or the styled ASS of ``result``. An
+    output burned before from the same source, subtitles and settings is kept as it is."""
+    return burned(source, out, subs=subs, result=result, preset=preset, fontsdir=fontsdir, force=force,
+                  progress=progress).path
+
+
+def burned(source: Path | str, out: Path | str, *, subs: Path | str | None = None, result: Analysis | None = None,
+           preset: str | Preset = "default", fontsdir: Path | str | None = None, force: bool = False,
+           progress: Callback = ignore) -> Written:
+    """``burn``, saying whether the output was written or kept."""
     from mediatagger import burnin
 
     if (subs is None) == (result is None):
         raise UsageError("give exactly one of a subtitle file or an analysis to burn")
-    options, out = preset_of(preset), Path(out)
-    with OutputLock(out.parent, out.name):
+    options, out, fonts = preset_of(preset), Path(out), Path(fontsdir) if fontsdir else None
+    clip = options.clips
+    with OutputLock(out.parent, out.name), tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
+        if result is not None:
+            subs = files.write_text(Path(tmp) / f"{result.stem}.ass", to_string(result, "ass", options))
+        assert subs is not None
+        burnin.check_subtitles(Path(subs))
+        media.check_input(Path(source))
+        burnin.check_paths(Path(source), Path(subs), out)
+        stamp = burnin.recipe(Path(source), Path(subs), clip.crf, clip.x264_preset, clip.audio_bitrate, fonts)
         if out.exists() and not force:
-            raise OutputExistsError(out)
-        with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
-            if result is not None:
-                subs = files.write_text(Path(tmp) / f"{result.stem}.ass", to_string(result, "ass", options))
-            assert subs is not None
-            clip = options.clips
-            return burnin.burn(Path(source), Path(subs), out, clip.crf, clip.x264_preset, clip.audio_bitrate,
-                                Path(fontsdir) if fontsdir else None, progress)
+            if burnin.stamp_of(out) == stamp:
+                return Written(out, kept=True)
+            raise OutputExistsError(out, "already exists and would change")
+        existed = out.exists()
+        burnin.burn(Path(source), Path(subs), out, clip.crf, clip.x264_preset, clip.audio_bitrate, fonts, progress,
+                    stamp)
+        return Written(out, replaced=existed)
 

@@ -9,6 +9,7 @@ error rather than a video without subtitles.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mediatagger import files, media
-from mediatagger.errors import MediaError, UsageError
+from mediatagger.errors import MediaError, MediaTaggerError, UsageError
 from mediatagger.progress import Callback, Stage, ignore
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -95,20 +96,50 @@ def check_paths(source: Path, subs: Path, out: Path) -> None:
         raise UsageError(f"{out}: the output would overwrite an input")
 
 
+STAMP = "mediatagger burn "  # the comment tag a burned file carries: what it was made from
+
+
+def recipe(source: Path, subs: Path, crf: int, x264_preset: str, audio_bitrate: str,
+           fontsdir: Path | None = None) -> str:
+    """The stamp of a burn: the source's and the subtitles' bytes, the encoding and the fonts given."""
+    from mediatagger.pipeline import content_hash
+
+    fonts = sorted((f.name, f.stat().st_size) for f in fontsdir.iterdir() if f.is_file()) if fontsdir and fontsdir.is_dir() else []
+    parts = [content_hash(source), hashlib.sha256(subs.read_bytes()).hexdigest(), crf, x264_preset,
+             audio_bitrate, fonts]
+    return STAMP + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def stamp_of(out: Path) -> str | None:
+    """The stamp in ``out``'s comment tag, or None (not ours, or unreadable)."""
+    with tempfile.TemporaryDirectory(prefix="mediatagger-") as folder:
+        tags = Path(folder) / "tags.txt"
+        try:
+            media.run_ffmpeg(["-loglevel", "error", *media.input_args(out), "-f", "ffmetadata",
+                              media.file_arg(tags)], out, "cannot read its tags")
+        except MediaTaggerError:
+            return None
+        found = re.search(r"^comment=(mediatagger burn \w+)$", tags.read_text("utf-8", "replace"), re.M)
+    return found.group(1) if found else None
+
+
 def burn_args(source: Path, subs: Path, out: Path, crf: int, x264_preset: str, audio: list[str],
-              fontsdir: Path | None = None, origin: Fraction = Fraction(0)) -> list[str]:
+              fontsdir: Path | None = None, origin: Fraction = Fraction(0), stamp: str = "") -> list[str]:
     """Every source frame kept as it was timed (``passthrough``: no frame is duplicated to fill a late
     video start, so frame N of the output is frame N of the source). Cues are on the media's clock,
     frames on the file's: the first frame is at ``origin``."""
     return ["-y", "-loglevel", "warning", *media.input_args(source), "-map", "0:v:0", "-map", "0:a?",
             "-vf", subtitles_filter(subs, fontsdir, -origin), "-fps_mode", "passthrough",
             "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *audio,
+            *(["-metadata", f"comment={stamp}"] if stamp else []),
             "-movflags", "+faststart", "-f", container(out), media.file_arg(out)]
 
 
 def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = "veryfast",
-         audio_bitrate: str = "192k", fontsdir: Path | None = None, progress: Callback = ignore) -> Path:
-    """Write ``out``: ``source`` with ``subs`` burned in, audio copied; written to a temp file first."""
+         audio_bitrate: str = "192k", fontsdir: Path | None = None, progress: Callback = ignore,
+         stamp: str = "") -> Path:
+    """Write ``out``: ``source`` with ``subs`` burned in, audio copied; written to a temp file first,
+    tagged with ``stamp`` (``recipe``) so an identical rerun can keep it."""
     check_subtitles(subs)
     check_paths(source, subs, out)
     info = media.probe(source)
@@ -118,7 +149,8 @@ def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = 
     stage = Stage(progress, "burn", info.duration_ms / 1000, "s")
     with tempfile.TemporaryDirectory(prefix="mediatagger-") as folder, files.atomic_path(out) as tmp:
         own = own_copy(subs, Path(folder))
-        done = media.run_ffmpeg(burn_args(source, own, tmp, crf, x264_preset, audio, fontsdir, info.origin), source,
+        done = media.run_ffmpeg(burn_args(source, own, tmp, crf, x264_preset, audio, fontsdir, info.origin, stamp),
+                                source,
                                 f"cannot burn {subs.name} into {out.name}", stage.update)
         check_fonts(done.stderr.decode("utf-8", "replace"), subs)
     stage.finish()

@@ -237,14 +237,17 @@ class BatchBar(Bars):
 
 
 def report(written: list[Written], quiet: bool) -> None:
-    """Paths written on stdout; outputs left as they were (they would come out the same) on stderr."""
+    """Paths written on stdout; on stderr, outputs left as they were (they would come out the same),
+    files written over that an earlier, different job made, and that job's files deleted."""
     if quiet:
         return
     for item in written:
-        if item.kept:
-            click.echo(f"unchanged: {item.path}", err=True)
-        else:
-            click.echo(str(item.path))
+        if item.kept or item.removed:
+            click.echo(f"{'unchanged' if item.kept else 'removed'}: {item.path}", err=True)
+            continue
+        if item.replaced:
+            click.echo(f"replaced: {item.path}", err=True)
+        click.echo(str(item.path))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -466,7 +469,7 @@ class Tally:
                 elif isinstance(done, MediaTaggerError):
                     self.fail(item, done, seconds)
                 else:
-                    self.journal.record(item, "done", seconds, written=[w.path for w in done])
+                    self.journal.record(item, "done", seconds, written=[w.path for w in done if not w.removed])
                     report(done, self.quiet or not bar.quiet)
         finally:
             bar.close()
@@ -593,11 +596,11 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
     result = api.load(analysis_path, options) if analysis_path is not None else None
     bars = Bars(quiet)
     try:
-        written = api.burn(source, out, subs=subs, result=result, preset=options, fontsdir=fontsdir, force=force,
-                           progress=bars)
+        written = api.burned(source, out, subs=subs, result=result, preset=options, fontsdir=fontsdir, force=force,
+                             progress=bars)
     finally:
         bars.close()
-    report([Written(written)], quiet)
+    report([written], quiet)
     return 0
 
 

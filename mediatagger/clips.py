@@ -166,23 +166,24 @@ class Job:
         if self.done():
             return [Written(p, kept=True) for p in self.outputs()]
         stale = self.replaced()
+        over = set() if self.same else {p for p in self.outputs() if p.exists()}  # another job's files
         for target in [*self.outputs(), *stale]:
             for part in files.stale_parts(target):
                 part.unlink(missing_ok=True)
         self.write_plan(list(zip(self.planned, self.paths)), stale)
         cut = self.cut_missing(progress)
-        written = [Written(p, kept=kept) for (_, p), kept in cut]
+        written = [Written(p, kept=kept, replaced=p in over) for (_, p), kept in cut]
         made = [clip for clip, _ in cut]
         reel = self.reel_file
         if reel is not None:
             joined = self.same and reel.exists() and all(kept for _, kept in cut)
             if not joined:
                 self.join(made, reel, progress)
-            written.append(Written(reel, kept=joined))
+            written.append(Written(reel, kept=joined, replaced=reel in over))
         plan = self.write_plan(made)
         for path in stale:
             path.unlink(missing_ok=True)
-        return [*written, Written(plan)]
+        return [*written, Written(plan, replaced=plan in over), *(Written(p, removed=True) for p in stale)]
 
     def cut_missing(self, progress: Callback) -> list[tuple[tuple[Clip, Path], bool]]:
         """Every planned clip as cut, with whether its file was kept from an earlier run of this job."""

@@ -26,10 +26,14 @@ _UMASK_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Written:
-    """An output of a run: written now, or ``kept`` (it was there and would have come out the same)."""
+    """An output of a run: written now, or ``kept`` (it was there and would have come out the same);
+    ``replaced``: written over a file an earlier, different job made; ``removed``: an earlier job's
+    file this run deleted (its clips that this job does not cut again)."""
 
     path: Path
     kept: bool = False
+    replaced: bool = False
+    removed: bool = False
 
 
 def umask() -> int:

@@ -226,3 +226,36 @@ def test_sighup_during_a_burn_removes_its_temp_file(tmp_path):
     _, err = burn.communicate(timeout=60)
     assert burn.returncode == 129 and err.strip() == "mediatagger: error: stopped by signal SIGHUP"
     assert list(tmp_path.iterdir()) == []  # no part file, no output, no lock
+
+
+@slow
+def test_every_command_keeps_identical_output_and_says_what_it_replaces(tiny_model, tmp_path):
+    """The README's quick start then its burn and reel: a burn run again with nothing changed keeps its
+    output and says so (as ``tag`` and ``reel`` do), one that would differ is refused, ``--force``
+    says what it replaced; the reel's new job says which file of the tag's clips it replaced and
+    which clip it removed."""
+    assert run_cli("tag", TALK, "--model", tiny_model, "--vad", "silero", "-o", tmp_path).returncode == 0
+    clip, plan, out = tmp_path / "clips" / "talk_01_laughter_applause.mp4", tmp_path / "talk.clips.json", \
+        tmp_path / "talk.subtitled.mp4"
+    assert clip.exists() and plan.exists()
+    burn = ["burn", TALK, "--analysis", tmp_path / "talk.analysis.json", "-o", out]
+    first = run_cli(*burn)
+    assert first.returncode == 0 and first.stdout.splitlines() == [str(out)] and first.stderr == ""
+    stamp = out.stat().st_mtime_ns
+
+    again = run_cli(*burn)
+    assert again.returncode == 0 and again.stdout == "" and again.stderr.splitlines() == [f"unchanged: {out}"]
+    assert out.stat().st_mtime_ns == stamp
+
+    other = run_cli(*burn, "--rich-text", "raw")  # other subtitles: refused, the file as it was
+    one_line_error(other, str(out), "already exists and would change", "--force")
+    assert other.returncode == 1 and out.stat().st_mtime_ns == stamp
+    forced = run_cli(*burn, "--rich-text", "raw", "--force")
+    assert forced.returncode == 0 and forced.stdout.splitlines() == [str(out)]
+    assert forced.stderr.splitlines() == [f"replaced: {out}"]
+
+    reel = run_cli("reel", tmp_path / "talk.analysis.json", "--labels", "LAUGHTER", "--burn", "badges", "--force")
+    assert reel.returncode == 0, reel.stderr
+    assert f"replaced: {plan}" in reel.stderr.splitlines() and f"removed: {clip}" in reel.stderr.splitlines()
+    assert not clip.exists() and str(tmp_path / "talk.reel.mp4") in reel.stdout.splitlines()
+    assert all(Path(line).exists() for line in reel.stdout.splitlines())
