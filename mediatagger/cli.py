@@ -413,7 +413,7 @@ def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[
     for item, error in busy:
         journal.record(item, "busy", error=error.describe(FLAGS))
         click.echo(f"mediatagger: busy: {error.describe(FLAGS)}; left for the next run", err=True)
-    report([Written(p) for p in write_summary(items, journal)], quiet)
+    report([Written(p) for p in write_summary(items, journal, tagger.preset)], quiet)
     click.echo(f"mediatagger: {len(todo) - tally.failed - len(busy)} done, {tally.failed} failed, {skipped} skipped"
                + (f", {len(busy)} busy" if busy else "")
                + (f"; {before} still failed from before: --retry-failed tries again" if before else ""), err=True)
@@ -494,14 +494,14 @@ def wait_free(busy: list[Any], seconds: float) -> None:
         time.sleep(0.5)
 
 
-def write_summary(items: list[Any], journal: Any) -> list[Path]:
+def write_summary(items: list[Any], journal: Any, preset: Any = None) -> list[Path]:
     """The batch's summary.csv and summary.html, a row per input as the journal last saw it."""
     from mediatagger import summary
 
     states = [journal.state(i) for i in items]   # each reads the input's analysis and outputs: once
     rows = [summary.row(i.name, i.out_dir, files.output_stem(i.source), "" if state == "done" else
                         journal.error(i) or "not tagged", state or "pending") for i, state in zip(items, states)]
-    return summary.write(rows, journal.path.parent)
+    return summary.write(rows, journal.path.parent, preset)
 
 
 @cli.command("export")

@@ -39,7 +39,6 @@ from mediatagger.errors import MediaError, MediaTaggerError, UnknownChoiceError,
 from mediatagger.exporters import EXPORTERS, markers
 from mediatagger.media import MediaInfo
 from mediatagger.presets import Preset
-from mediatagger.tags import LABELS
 from mediatagger.timecode import AUDIO_ONLY_FPS, frame_to_ms, frames_at, frames_to_tc, ms_to_frame, rate_of
 from mediatagger.timeline import Span
 
@@ -439,16 +438,14 @@ def with_markers(cut: Cut, analyses: dict[Path, Analysis], preset: Preset) -> An
     return timeline
 
 
-OUR_NAME = re.compile("({})".format("|".join(sorted(LABELS, key=len, reverse=True))) + r"( \(track \d+\))?")
-
-
 def ours(marker: Any) -> bool:
     """A marker mediatagger put there: its metadata says so, or (formats that keep no metadata) it is
-    named like ours (a label, maybe with its track) and its note ends in a score or is empty."""
+    named like ours (a label's name, or its token as earlier versions wrote it, maybe with its track) and
+    its note ends in a score or is empty."""
     if "mediatagger" in marker.metadata:
         return True
     note = marker.comment or marker.metadata.get("fcp_xml", {}).get("comment", "") or ""
-    return OUR_NAME.fullmatch(marker.name or "") is not None and \
+    return markers.label_of(marker.name or "") is not None and \
         (note == "" or re.search(r"score \d\.\d\d( — starts [\d.]+ s)?$", note) is not None)
 
 

@@ -105,7 +105,7 @@ def test_audioset_runs_with_no_sensevoice_model_and_never_imports_funasr(tmp_pat
     done = run_cli("tag", clip("A2"), "--detector", "audioset", "--export", "json,edl", "-o", tmp_path / "out",
                    env={"MEDIATAGGER_MODEL": "/no/such/model"})
     assert done.returncode == 0, done.stderr
-    assert "APPLAUSE" in (tmp_path / "out" / f"{clip('A2').stem}.edl").read_text()
+    assert "|M:Applause " in (tmp_path / "out" / f"{clip('A2').stem}.edl").read_text()
 
 
 # --- the model: where it comes from, and what happens when it is not there --------------------------
@@ -177,7 +177,7 @@ def test_an_audioset_class_is_a_label_in_every_export(tmp_path):
     color = tags.color_of("PERCUSSION")
     assert color in ("Fuchsia", "Rose", "Blue")
     edl = (out / f"{stem}.edl").read_text()
-    assert f"|C:ResolveColor{color} |M:PERCUSSION" in edl
+    assert f"|C:ResolveColor{color} |M:Percussion" in edl
     for suffix in (".ass", ".srt", ".vtt", ".fcpxml", ".xml", ".otio", ".markers.csv", ".mlt", ".kdenlive",
                    ".loc.edl" if (out / f"{stem}.loc.edl").exists() else ".edl"):
         matches = list(out.glob(f"{stem}*{suffix}"))
@@ -186,7 +186,7 @@ def test_an_audioset_class_is_a_label_in_every_export(tmp_path):
 
     timeline = otio.adapters.read_from_file(str(out / f"{stem}.otio"))
     colours = {m.name: m.color for m in timeline.tracks[0][0].markers} if timeline.tracks else {}
-    found = [c for name, c in colours.items() if "PERCUSSION" in name]
+    found = [c for name, c in colours.items() if "Percussion" in name]
     assert found and found[0] == {"Fuchsia": "MAGENTA", "Rose": "PINK", "Blue": "BLUE"}[color]
 
 

@@ -91,7 +91,7 @@ def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     assert [e.style for e in subs if e.style != "Badge"] == ["HAPPY", "NEUTRAL", "HAPPY"]
     edl = (tmp_path / "talk.edl").read_text()
     assert edl.startswith("TITLE: talk\nFCM: NON-DROP FRAME\n")  # talk.mp4 has no timecode: auto is non-drop
-    assert edl.count("|M:LAUGHTER |D:") == 1 and edl.count("|M:HAPPY |D:") == 2
+    assert edl.count("|M:Laughter |D:") == 1 and edl.count("|M:Happy |D:") == 2
     # the laugh's clip (4 s pre-roll, 1 s post-roll) runs into the applause's: one clip holds both
     (clip,) = sorted((tmp_path / "clips").iterdir())
     plan = json.loads((tmp_path / "talk.clips.json").read_text())
