@@ -27,6 +27,22 @@ TALK = SAMPLES / "talk.mp4"
 TWO_TRACKS = SAMPLES / "two_tracks.mov"
 
 
+# The slow tier (``-m slow``): what drives another program or a long run -- browsers and the console's
+# server, Blender, Kdenlive and Shotcut, Ray, soak and long media, killed processes, and the tests that
+# load funasr models or cut video (marked where they are). The README's test command runs the rest.
+SLOW_FILES = ("web/test_browser.py", "web/test_detectors.py", "web/test_api_inputs.py", "web/test_server.py",
+              "web/test_abuse.py",
+              "web/test_playlist_upload.py", "test_blender.py", "test_ray.py", "test_soak.py", "test_edges.py")
+SLOW_FOLDERS = ("faults",)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        where = Path(str(item.fspath)).relative_to(Path(__file__).parent).as_posix()
+        if where.endswith(SLOW_FILES) or where.split("/")[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
+
 def truth(sample: Path) -> list[dict]:
     return json.loads(sample.with_name(sample.name + ".truth.json").read_text())["items"]
 

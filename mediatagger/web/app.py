@@ -375,7 +375,7 @@ class Console:
         with self.lock(visit), failures():
             written = api.export(visit.result, visit.out, ["reel"], replace(visit.preset, clips=clip), force=True,
                                  progress=progress)
-        path = next((str(w.path) for w in written if w.path.name.endswith(".reel.mp4")), None)
+        path = next((str(w.path) for w in written if not w.removed and w.path.name.endswith(".reel.mp4")), None)
         if path is None:
             raise refusal(TEXT[self.lang(request)]["no_clips"])
         return path, path
