@@ -22,7 +22,6 @@ def readme_example() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
-@slow
 def test_readme_python_api_example_runs(tmp_path, monkeypatch):
     for name in ("samples", "presets"):
         (tmp_path / name).symlink_to(REPO / name)

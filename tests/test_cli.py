@@ -64,7 +64,6 @@ def assert_tagged_right(segments: list[dict], items: list[dict], misses: int = 0
     assert len(wrong) <= misses, wrong
 
 
-@slow
 def test_tag_writes_all_four_outputs(tiny_model, tmp_path):
     done = run_cli("tag", TALK, "--model", tiny_model, "--vad", "silero", "-o", tmp_path)
     assert done.returncode == 0, done.stderr
@@ -123,7 +122,6 @@ def test_track_all_analyses_both_tracks_of_the_mov(tiny_model, tmp_path):
     assert "LAUGHTER" not in {e["label"] for e in dialogue["events"]}  # the laugh is the audience's
 
 
-@slow
 def test_unreachable_default_model_is_one_line(tmp_path):
     done = run_cli("tag", TALK, "-o", tmp_path, "--vad", "none", env={"MEDIATAGGER_MODEL": ""})
     one_line_error(done, "iic/SenseVoiceSmall", "--model DIR")
@@ -317,7 +315,6 @@ def test_rich_text_and_label_flags_reach_every_subtitle(tmp_path):
     assert bad.returncode == 2 and "bbcode" in bad.stderr and not (tmp_path / "o2").exists()
 
 
-@slow
 def test_reel_from_media_and_from_an_analysis(tiny_model, tmp_path):
     done = run_cli("reel", TALK, "--model", tiny_model, "--vad", "silero", "--labels", "laughter", "-o", tmp_path,
                    "--cut", "fast", "-q")
