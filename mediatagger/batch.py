@@ -516,7 +516,10 @@ def _exit_on_term(signum: int, frame: Any) -> None:
     that cleanup or the interpreter's exit short with a traceback."""
     import signal
 
+    from mediatagger import media
+
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    media.kill_running()  # at once: a decode on another thread would outlive the exception's way out
     raise SystemExit(128 + signum)
 
 

@@ -21,6 +21,13 @@ from mediatagger.files import hold_signals, release_signals
 from mediatagger.timecode import format_rate, parse_rate
 
 SAMPLE_RATE = 16000
+_RUNNING: set[subprocess.Popen[bytes]] = set()  # the ffmpeg decodes this process has running, on any thread
+
+
+def kill_running() -> None:
+    """Kill every ffmpeg decode this process has running (a worker told to end, whichever thread it is on)."""
+    for proc in list(_RUNNING):
+        proc.kill()
 _STREAM = re.compile(r"^\s*Stream #\d+:(\d+)(?:\[\w+\])?(?:\((\w+)\))?: (\w+): (.*)$")
 _META = re.compile(r"^\s+(\w[\w ]*?)\s*: (.*)$")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -442,6 +449,7 @@ def extract_audio(info: MediaInfo, track: int,
     filled = max(offset, 0) * 4  # bytes
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
+        _RUNNING.add(proc)
         try:
             while True:
                 if filled == samples.nbytes:  # longer than the container said
@@ -455,6 +463,8 @@ def extract_audio(info: MediaInfo, track: int,
         except BaseException:
             proc.kill()
             raise
+        finally:
+            _RUNNING.discard(proc)
         stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise ffmpeg_error(info.path, f"cannot decode audio track {track}", stderr + stopped(proc.returncode))
