@@ -438,9 +438,7 @@ def burned(source: Path | str, out: Path | str, *, subs: Path | str | None = Non
         if result is not None:
             subs = files.write_text(Path(tmp) / f"{result.stem}.ass", to_string(result, "ass", options))
         assert subs is not None
-        burnin.check_subtitles(Path(subs))
-        media.check_input(Path(source))
-        burnin.check_paths(Path(source), Path(subs), out)
+        burnin.check(Path(source), Path(subs), out)
         stamp = burnin.recipe(Path(source), Path(subs), clip.crf, clip.x264_preset, clip.audio_bitrate, fonts)
         if out.exists() and not force:
             if burnin.stamp_of(out) == stamp:

@@ -247,14 +247,20 @@ def chunk_gain(audio: np.ndarray, first: int, last: int) -> float:
 
 def loudness_gain(audio: np.ndarray) -> float:
     """The gain that brings the loud part of ``audio`` to TARGET_DB, within its limits; 1 for silence."""
-    count = len(audio) // LEVEL_FRAME
-    frames = audio[:count * LEVEL_FRAME].reshape(count, LEVEL_FRAME).astype(np.float64)
-    levels = 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-20)
+    levels = levels_db(audio, LEVEL_FRAME)
     heard = levels[levels > GATE_DB]
     if not heard.size:
         return 1.0
     change = np.clip(TARGET_DB - np.percentile(heard, LOUD_PERCENTILE), -MAX_CUT_DB, MAX_BOOST_DB)
     return float(10 ** (change / 20))
+
+
+def levels_db(audio: np.ndarray, size: int) -> np.ndarray:
+    """The level (dBFS) of each ``size`` samples of ``audio``, the last ones padded with silence."""
+    count = -(-len(audio) // size)
+    frames = np.zeros(count * size, np.float64)
+    frames[:len(audio)] = audio
+    return 10 * np.log10(np.mean(np.square(frames).reshape(count, size), axis=1) + 1e-20)
 
 
 def samples_for(audio: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -280,15 +286,11 @@ def label_columns(extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
 
 def quiet_points(audio: np.ndarray, points: int) -> np.ndarray:
     """Which 0.24 s points of the track are silent (their level below GATE_DB), a block at a time."""
-    size = HOP_MS * SAMPLE_RATE // 1000
-    out = np.ones(points, bool)
-    for first in range(0, points, 10_000):
-        last = min(points, first + 10_000)
-        piece = np.zeros((last - first) * size, np.float64)
-        taken = audio[first * size:last * size]
-        piece[:len(taken)] = taken
-        power = np.mean(np.square(piece).reshape(last - first, size), axis=1)
-        out[first:last] = 10 * np.log10(power + 1e-20) < GATE_DB
+    size, block = HOP_MS * SAMPLE_RATE // 1000, 10_000
+    out = np.ones(points, bool)  # points past the audio's end are silent
+    for first in range(0, min(points, -(-len(audio) // size)), block):
+        levels = levels_db(audio[first * size:(first + block) * size], size)[:points - first]
+        out[first:first + len(levels)] = levels < GATE_DB
     return out
 
 

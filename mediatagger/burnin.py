@@ -91,6 +91,13 @@ def own_copy(subs: Path, folder: Path) -> Path:
     return own
 
 
+def check(source: Path, subs: Path, out: Path) -> None:
+    """Before anything is read for a burn: subtitles that parse, a source there, an output no input."""
+    check_subtitles(subs)
+    media.check_input(source)
+    check_paths(source, subs, out)
+
+
 def check_paths(source: Path, subs: Path, out: Path) -> None:
     if out.resolve() in (source.resolve(), subs.resolve()):
         raise UsageError(f"{out}: the output would overwrite an input")
@@ -104,7 +111,8 @@ def recipe(source: Path, subs: Path, crf: int, x264_preset: str, audio_bitrate: 
     """The stamp of a burn: the source's and the subtitles' bytes, the encoding and the fonts given."""
     from mediatagger.pipeline import content_hash
 
-    fonts = sorted((f.name, f.stat().st_size) for f in fontsdir.iterdir() if f.is_file()) if fontsdir and fontsdir.is_dir() else []
+    given = fontsdir.iterdir() if fontsdir and fontsdir.is_dir() else ()
+    fonts = sorted((f.name, f.stat().st_size) for f in given if f.is_file())
     parts = [content_hash(source), hashlib.sha256(subs.read_bytes()).hexdigest(), crf, x264_preset,
              audio_bitrate, fonts]
     return STAMP + hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -139,9 +147,8 @@ def burn(source: Path, subs: Path, out: Path, crf: int = 18, x264_preset: str = 
          audio_bitrate: str = "192k", fontsdir: Path | None = None, progress: Callback = ignore,
          stamp: str = "") -> Path:
     """Write ``out``: ``source`` with ``subs`` burned in, audio copied; written to a temp file first,
-    tagged with ``stamp`` (``recipe``) so an identical rerun can keep it."""
-    check_subtitles(subs)
-    check_paths(source, subs, out)
+    tagged with ``stamp`` (``recipe``) so an identical rerun can keep it. The caller checked the
+    subtitles and the paths (``check``) before taking the recipe."""
     info = media.probe(source)
     if not info.fps:
         raise MediaError(source, "has no video to burn subtitles into")

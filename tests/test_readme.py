@@ -8,8 +8,6 @@ import shlex
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import REPO
 from tests.test_audioset import installed
 
