@@ -97,6 +97,11 @@ class Analysis:
         out = [s for t in self.tracks for s in getattr(t, kind) if wanted is None or s.label in wanted]
         return sorted(out)
 
+    def track_name(self, index: int) -> str | None:
+        """Track ``index``'s name (``MediaInfo.track_name``: ``Audience``) when the analysis holds several
+        tracks, else None: outputs name a track only where there are others to tell it from."""
+        return self.source.track_name(index) if len(self.tracks) > 1 else None
+
     def segments(self) -> list[tuple[int, Segment]]:
         """(track index, segment) for every segment, in time order."""
         return sorted(((t.index, s) for t in self.tracks for s in t.segments),

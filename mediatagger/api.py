@@ -127,7 +127,7 @@ class Tagger:
                 stage.finish()
         return shared.models[events.detector]
 
-    def tag(self, path: Path | str, tracks: Tracks = 0, progress: Callback = ignore) -> Analysis:
+    def tag(self, path: Path | str, tracks: Tracks = "all", progress: Callback = ignore) -> Analysis:
         """Analyse audio ``tracks`` of ``path`` (a track number from 0, a list of them, or ``"all"``)."""
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
@@ -136,13 +136,13 @@ class Tagger:
             return pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
 
     def run(self, path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
-            tracks: Tracks = 0, force: bool = False, progress: Callback = ignore) -> list[Written]:
+            tracks: Tracks = "all", force: bool = False, progress: Callback = ignore) -> list[Written]:
         """What ``mediatagger tag`` does for one input: reuse the analysis in ``out_dir`` if it was made
         from the same bytes and settings (else analyse), then write the outputs (the JSON always)."""
         return self._run(Path(path), Path(out_dir), formats, tracks, force, progress)
 
     def run_all(self, paths: Iterable[Path | str], out_dir: Path | str | Sequence[Path | str] = ".",
-                formats: Iterable[str] | str | None = None, tracks: Tracks = 0, force: bool = False,
+                formats: Iterable[str] | str | None = None, tracks: Tracks = "all", force: bool = False,
                 progress: Callback = ignore) -> Iterator[tuple[Path, list[Written] | MediaTaggerError]]:
         """``run`` for each of ``paths`` in turn, yielding each path with its written files or its
         error; while one file is tagged, ffmpeg decodes the next one's first track. ``out_dir`` is
@@ -163,7 +163,7 @@ class Tagger:
 
     def tag_timeline(self, cut_path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
                      media_root: Path | str | None = None, fps: str | None = None, force: bool = False,
-                     progress: Callback = ignore, tracks: Tracks = 0,
+                     progress: Callback = ignore, tracks: Tracks = "all",
                      warn: Callable[[str], None] | None = None) -> list[Written]:
         """What ``mediatagger timeline`` does: read an editor's cut (FCPXML, FCP7 XML, EDL, OTIO,
         Kdenlive), tag each of its media files once (into ``out_dir``, reusing analyses there), and
@@ -197,7 +197,7 @@ class Tagger:
         return timeline, analyses
 
     def reel_timeline(self, cut_path: Path | str, out_dir: Path | str = ".", media_root: Path | str | None = None,
-                      fps: str | None = None, force: bool = False, progress: Callback = ignore, tracks: Tracks = 0,
+                      fps: str | None = None, force: bool = False, progress: Callback = ignore, tracks: Tracks = "all",
                       warn: Callable[[str], None] | None = None) -> list[Written]:
         """What ``mediatagger reel CUT`` does: the highlight reel of an editor's cut, cut from its record
         time (what the audience of the cut sees: its first video track, conformed to the timeline's

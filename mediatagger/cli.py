@@ -260,8 +260,8 @@ MODEL_OPTIONS = [
     click.option("--model", envvar="MEDIATAGGER_MODEL", help="Hub id (iic/SenseVoiceSmall) or a local "
                  "SenseVoiceSmall folder [env MEDIATAGGER_MODEL; default: the preset's]"),
     click.option("--vad", help="fsmn, silero, none, or a local fsmn-vad folder [default: the preset's]"),
-    click.option("--track", default="0", show_default=True, callback=bad_parameter(check_track),
-                 help="Audio track to analyse, counted from 0 among audio streams, or 'all'."),
+    click.option("--track", default="all", show_default=True, callback=bad_parameter(check_track),
+                 help="Audio tracks to analyse: all of them, or one, counted from 0 among audio streams."),
     click.option("--detector", type=click.Choice(presets.choices("events", "detector")), envvar="MEDIATAGGER_DETECTOR",
                  help="What finds events: sensevoice, audioset (YAMNet, offline: events only, no SenseVoice "
                  "model) or fused (both) [env MEDIATAGGER_DETECTOR; default: the preset's]"),

@@ -22,7 +22,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from mediatagger import cutting, files, highlights, media
+from mediatagger import cutting, files, highlights, media, tags
 from mediatagger.analysis import Analysis, dumps
 from mediatagger.errors import OutputExistsError
 from mediatagger.exporters import ass
@@ -38,9 +38,15 @@ JOBS = {"clips": "highlight clips (preset clips:) and their plan <stem>.clips.js
         "reel": "highlight clips joined into <stem>.reel.mp4 (with the clips and their plan)"}
 
 
+def slug(name: str) -> str:
+    """A label's name as part of a file name: ``Music`` -> ``music``, ``Gunshot, gunfire`` -> ``gunshot_gunfire``."""
+    return re.sub(r"[^a-z]+", "_", name.lower()).strip("_") or "sound"
+
+
 def clip_path(out_dir: Path, stem: str, number: int, clip: Clip) -> Path:
-    """``clips/<stem>_NN_<labels>.mp4``: the labels it holds, in time order (``talk_01_laughter_applause``)."""
-    labels = "_".join(dict.fromkeys(s.label.lower() for s in clip.spans))
+    """``clips/<stem>_NN_<labels>.mp4``: the names of the labels it holds, in time order, as every output
+    names them (``talk_01_laughter_music``, not ``_bgm``)."""
+    labels = "_".join(dict.fromkeys(slug(tags.label_name(s.label)) for s in clip.spans))
     return out_dir / "clips" / f"{stem}_{number:02d}_{labels}.mp4"
 
 

@@ -69,6 +69,13 @@ _PROBED = re.compile(r"Format (\S+) probed with size=")
 _PLAYLIST_SIGNS = {b"#EXTM3U": "hls", b"ffconcat version": "concat"}
 
 
+# ISO 639-2 codes containers carry (``eng``) -> the language's name, for tracks with no title
+LANGUAGES = {"eng": "English", "zho": "Chinese", "chi": "Chinese", "cmn": "Mandarin", "yue": "Cantonese",
+             "jpn": "Japanese", "kor": "Korean", "fra": "French", "fre": "French", "deu": "German",
+             "ger": "German", "spa": "Spanish", "ita": "Italian", "por": "Portuguese", "rus": "Russian",
+             "ara": "Arabic", "hin": "Hindi", "nld": "Dutch", "dut": "Dutch", "swe": "Swedish"}
+
+
 @dataclass(frozen=True)
 class AudioTrack:
     index: int            # among the file's audio streams, from 0
@@ -98,6 +105,20 @@ class MediaInfo:
     def origin(self) -> Fraction:
         """The media clock's zero in seconds from the file's start: add it to a time in the media to seek there."""
         return Fraction(self.start_ms, 1000)
+
+    def track_title(self, index: int) -> str | None:
+        """Audio track ``index``'s own name: its stream title (``Dialogue``, ``Audience``), else its
+        language (``English``), else None; a title or language two tracks share gets the number."""
+        def called(track: AudioTrack) -> str | None:
+            title = " ".join((track.title or "").split())[:60]
+            return title or LANGUAGES.get(track.language or "", track.language)
+        names = [called(t) for t in self.audio_tracks]
+        name = names[index] if 0 <= index < len(names) else None
+        return name if name is None or names.count(name) == 1 else f"{name} {index}"
+
+    def track_name(self, index: int) -> str:
+        """Audio track ``index`` as people call it: ``track_title``, else ``track 1``."""
+        return self.track_title(index) or f"track {index}"
 
     @property
     def fps_text(self) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import os
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,8 +176,15 @@ def csv_row(r: Row, out: Path, scale: Scale, options: ClipOptions) -> list[objec
     counts = [v for label in COUNTED for v in seconds(r.result, label)]
     found = {kind: relative(path, out) for kind, path in outputs(r)}
     return [r.name, "done", r.result.source.duration_ms / 1000, *counts, " ".join(dominant_emotions(r.result)),
-            "; ".join(f"{tags.label_name(s.label)} {scale.clock(s.start_ms)}" for s in best_moments(r.result, options)),
+            "; ".join(moment(r.result, s, scale.clock(s.start_ms)) for s in best_moments(r.result, options)),
             found.get("reel.mp4", ""), found.get("edl", ""), found.get("ass", ""), ""]
+
+
+def moment(result: Analysis, span: Span, when: str, text: Callable[[str], str] = str) -> str:
+    """``Laughter 0:04.0``, and the track's name where the input has several (``Laughter 0:04.0 (Audience)``);
+    the names through ``text`` (``html.escape``), ``when`` as it is."""
+    track = result.track_name(span.track)
+    return f"{text(tags.label_name(span.label))} {when}" + (f" ({text(track)})" if track else "")
 
 
 # --- summary.html ---------------------------------------------------------------------------
@@ -189,7 +197,7 @@ def strip(result: Analysis, scale: Scale) -> str:
     for y, kind in ((0, "events"), (STRIP_H // 2, "emotions")):
         for s in result.spans(kind):
             x, w = scale.x(s.start_ms), max(scale.x(s.duration_ms), 1.0)
-            title = f"{tags.label_name(s.label)} {scale.clock(s.start_ms)}–{scale.clock(s.end_ms)}"
+            title = moment(result, s, f"{scale.clock(s.start_ms)}–{scale.clock(s.end_ms)}")
             bars.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{STRIP_H // 2 - 1}" '
                         f'fill="{colour(s.label)}"><title>{html.escape(title)}</title></rect>')
     return (f'<svg class="strip" width="{width:.1f}" height="{STRIP_H}" viewBox="0 0 {width:.1f} {STRIP_H}">'
@@ -236,8 +244,11 @@ def html_row(r: Row, out: Path, scale: Scale, options: ClipOptions) -> str:
                 f'<td colspan="7">{html.escape(r.error)}</td></tr>')
     cells = [f"{scale.time(round(s * 1000))} ({n})" for s, n in (seconds(r.result, label) for label in COUNTED)]
     emotions = ", ".join(html.escape(tags.label_name(e)) for e in dominant_emotions(r.result))
-    moments = "<br>".join(f"{html.escape(tags.label_name(s.label))} {scale.time(s.start_ms)}"
+    moments = "<br>".join(moment(r.result, s, scale.time(s.start_ms), html.escape)
                           for s in best_moments(r.result, options)) or '<span class="none">none</span>'
+    tracks = [r.result.track_name(t.index) for t in r.result.tracks]
+    if len(tracks) > 1:
+        name += f'<small class="tracks">{html.escape(", ".join(t for t in tracks if t))}</small>'
     return (f'<tr><td>{name}</td><td class="time">{scale.time(r.result.source.duration_ms)}</td>'
             + "".join(f'<td class="time">{c}</td>' for c in cells)
             + f'<td>{emotions}</td><td>{strip(r.result, scale)}</td><td class="moments">{moments}</td>'
@@ -247,7 +258,7 @@ def html_row(r: Row, out: Path, scale: Scale, options: ClipOptions) -> str:
 STYLE = """body{font:14px system-ui,sans-serif;margin:1.5em;color:#1e293b}table{border-collapse:collapse}
 td,th{padding:.4em .5em;border-bottom:1px solid #e2e8f0;text-align:left;vertical-align:top}
 th{background:#f1f5f9}tr.failed td{color:#b91c1c}tr.busy td,tr.pending td{color:#92400e}
-th small{display:block;font-weight:normal;color:#64748b}.none{color:#94a3b8}
+th small,small.tracks{display:block;font-weight:normal;color:#64748b}.none{color:#94a3b8}
 time{font-variant-numeric:tabular-nums}td.time,td.moments{white-space:nowrap}
 .key{margin-right:1em;white-space:nowrap}.key svg{vertical-align:-1px}
 td.files a{margin-right:.4em;white-space:nowrap}"""

@@ -93,7 +93,8 @@ EXTRA_COLORS = ("Fuchsia", "Rose", "Blue")
 def audioset_classes() -> tuple[str, ...]:
     """The 521 AudioSet class names in YAMNet's output order (shipped with mediatagger, so labels are
     known without the model)."""
-    text = resources.files("mediatagger").joinpath("audioset_classes.txt").read_text(encoding="utf-8")
+    package = __name__.rpartition(".")[0]  # mediatagger, or the Blender add-on's copy (blender/pack.py)
+    text = resources.files(package).joinpath("audioset_classes.txt").read_text(encoding="utf-8")
     return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
 
 

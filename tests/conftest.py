@@ -55,8 +55,8 @@ def tiny_model() -> Path:
 
 @pytest.fixture(scope="session")
 def tagged(tmp_path_factory, tiny_model) -> dict[str, Path]:
-    """samples/talk.mp4 and two_tracks.mov (track 0) tagged once per session by the tiny model through
-    the real pipeline (silero VAD): stem -> its analysis document."""
+    """samples/talk.mp4 and two_tracks.mov (all their tracks, the default) tagged once per session by the
+    tiny model through the real pipeline (silero VAD): stem -> its analysis document."""
     from mediatagger import api
 
     out = tmp_path_factory.mktemp("tagged")

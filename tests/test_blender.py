@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from mediatagger import tags
 from mediatagger.blender import pack, placing, reading, running
 from mediatagger.blender.placing import Cue, StripTiming
 from mediatagger.errors import AnalysisError, UsageError
@@ -93,7 +94,7 @@ def test_frames_follow_offset_and_trims_at_25():
     assert placing.frame_of(1000, where) == 125
     assert placing.frame_of(1039, where) == 125 and placing.frame_of(1040, where) == 126
     laugh = Span(1000, 1500, "LAUGHTER", 0.93)
-    assert placing.cue(laugh, where) == Cue(125, "LAUGHTER 0.93", laugh)
+    assert placing.cue(laugh, where) == Cue(125, "Laughter 0.93", laugh)
     assert placing.cue(Span(2399, 3000, "APPLAUSE"), where).frame == 159   # starts on the last visible frame
     assert placing.cue(Span(2400, 3000, "APPLAUSE"), where) is None        # on the first one cut away
     assert placing.cue(Span(399, 1000, "APPLAUSE"), where, running=False) is None   # before the first visible one
@@ -111,7 +112,7 @@ def test_frames_at_2997_follow_the_sources_frame_grid():
 def test_a_span_under_way_at_the_cut_is_marked_on_the_first_visible_frame_only_when_asked():
     where = placing.movie(timing(frame_start=0, final_start=50), Fraction(25), Fraction(25), 599)
     laugh = Span(1000, 2500, "LAUGHTER", 0.5)      # frames 25..62: on screen at frame 50
-    assert placing.cue(laugh, where) == Cue(50, "LAUGHTER 0.50", laugh, running=True)
+    assert placing.cue(laugh, where) == Cue(50, "Laughter 0.50", laugh, running=True)
     assert placing.cue(laugh, where, running=False) is None
     assert placing.cue(Span(1000, 2000, "LAUGHTER"), where) is None    # ends as frame 50 starts: not seen
     assert placing.cue(Span(1000, 2001, "LAUGHTER"), where).frame == 50
@@ -148,8 +149,19 @@ def test_spread_drops_the_same_marker_and_moves_others_within_the_strip():
 
 
 def test_marker_names():
-    assert placing.marker_name(Span(0, 1, "LAUGHTER", 0.934)) == "LAUGHTER 0.93"
-    assert placing.marker_name(Span(0, 1, "APPLAUSE")) == "APPLAUSE"
+    """Regression: markers were named by the label's token (``BGM 0.80``); every other output says Music."""
+    assert placing.marker_name(Span(0, 1, "LAUGHTER", 0.934)) == "Laughter 0.93"
+    assert placing.marker_name(Span(0, 1, "BGM", 0.8)) == "Music 0.80"
+    assert placing.marker_name(Span(0, 1, "CRY", 0.5)) == "Crying 0.50"
+    assert placing.marker_name(Span(0, 1, "APPLAUSE")) == "Applause"
+    assert placing.marker_name(Span(0, 1, "GUNSHOT_GUNFIRE", 0.7)) == "Gunshot, gunfire 0.70"
+
+
+def test_labels_are_chosen_by_their_names_too(tmp_path):
+    tagged = reading.Tagged(tmp_path / "a.json", Fraction(25), 100, 4000,
+                            (("events", Span(0, 500, "BGM", 0.9)), ("events", Span(600, 900, "LAUGHTER", 0.9))))
+    assert [s.label for s in tagged.chosen(["events"], ["music"])] == ["BGM"]
+    assert [s.label for s in tagged.chosen(["events"], ["bgm", "Laughter"])] == ["BGM", "LAUGHTER"]
 
 
 # --- reading, running, pack: no Blender -------------------------------------------------------------
@@ -202,6 +214,19 @@ def test_pack_builds_one_folder_with_the_manifest_and_vendored_modules(tmp_path)
         timecode = archive.read("mediatagger_blender/_vendor/timecode.py").decode()
         assert "from .errors import UsageError" in timecode and "from mediatagger" not in timecode
     assert pack.pack(tmp_path / "again.zip").read_bytes() == zip_path.read_bytes()   # reproducible
+
+
+def test_the_vendored_labels_name_audioset_classes_from_their_own_copy(tmp_path):
+    """The zip's copy of tags reads the class names it carries, not mediatagger's (Blender may have none)."""
+    with zipfile.ZipFile(pack.pack(tmp_path / "addon.zip")) as archive:
+        archive.extractall(tmp_path)
+    code = ("import sys; sys.modules['mediatagger'] = None; import _vendor.tags as t; "
+            "print(t.__file__, t.label_name('GUNSHOT_GUNFIRE'), t.label_name('BGM'), sep='|')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "mediatagger_blender",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    where, gunshot, music = done.stdout.strip().split("|")
+    assert Path(where).is_relative_to(tmp_path) and (gunshot, music) == ("Gunshot, gunfire", "Music")
 
 
 def test_versions_agree():
@@ -376,9 +401,9 @@ def expected(doc: dict, strip: dict, rate: Fraction, taken: dict[int, set[str]] 
         frame = strip["frame_start"] + ms_to_frame(start, rate)
         last = strip["frame_start"] + ms_to_frame(stop - 1, rate)
         if first <= frame < end:
-            wanted.append((frame, f"{label} {score:.2f}"))
+            wanted.append((frame, f"{tags.LABELS[label].en} {score:.2f}"))
         elif frame < first <= last and first < end:
-            wanted.append((first, f"{label} {score:.2f}"))
+            wanted.append((first, f"{tags.LABELS[label].en} {score:.2f}"))
     taken = {frame: set(names) for frame, names in (taken or {}).items()}
     out = []
     for frame, name in sorted(wanted):
@@ -479,7 +504,7 @@ result = {"call": call("tag_strip", movie), **numbers(movie)}
     assert blender.run("result = markers(scene)") == want
     assert want and all(200 <= frame < 480 for frame, _ in want)
     laugh = next(s for s in analysis_of(analyses, TALK)["tracks"][0]["events"] if s["label"] == "LAUGHTER")
-    assert 50 + ms_to_frame(laugh["start_ms"], NTSC) < 200 and [200, f"LAUGHTER {laugh['score']:.2f}"] in want
+    assert 50 + ms_to_frame(laugh["start_ms"], NTSC) < 200 and [200, f"Laughter {laugh['score']:.2f}"] in want
 
     again = blender.run('''
 moved = next(m for m in scene.timeline_markers if m.frame != 200)
@@ -636,7 +661,7 @@ result = {"first": first, "strip": numbers(sound), "clear": call("clear_markers"
 ''', talk=str(TALK))
     assert result["first"][0] == ["FINISHED"]
     want = expected(analysis_of(analyses, TALK), result["strip"], Fraction(25), labels=("LAUGHTER", "BGM"))
-    assert result["first"][1] == want and {name.split()[0] for _, name in want} == {"LAUGHTER", "BGM"}
+    assert result["first"][1] == want and {name.split()[0] for _, name in want} == {"Laughter", "Music"}
     assert (result["clear"], result["after"], result["records"]) == (["FINISHED"], [[3, "my note"]], 0)
 
 

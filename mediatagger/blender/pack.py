@@ -4,7 +4,8 @@ The zip holds one folder, ``mediatagger_blender/``, so it installs both ways: as
 (Preferences > Add-ons > Install from Disk, or ``bpy.ops.preferences.addon_install``: ``bl_info`` in
 its ``__init__.py``) and as a Blender 4.2+ extension (Get Extensions > Install from Disk: its
 ``blender_manifest.toml``). Beside the add-on's modules it carries ``_vendor/``, copies of the
-stdlib-only mediatagger modules ``shared`` falls back on (timecode, timeline, errors), so the zip
+stdlib-only mediatagger modules ``shared`` falls back on (timecode, timeline, errors, tags and its
+AudioSet class names), so the zip
 works in a Blender whose Python cannot import mediatagger. The zip's bytes depend only on the sources.
 """
 
@@ -20,8 +21,9 @@ ADDON = "mediatagger_blender"                      # the folder in the zip: the 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent                              # mediatagger/
 MODULES = ("__init__.py", "addon.py", "placing.py", "reading.py", "running.py", "shared.py")
-VENDORED = {"errors.py": {}, "timeline.py": {},
+VENDORED = {"errors.py": {}, "timeline.py": {}, "tags.py": {},
             "timecode.py": {"from mediatagger.errors import": "from .errors import"}}
+VENDORED_DATA = ("audioset_classes.txt",)          # what the vendored tags.py reads: AudioSet's class names
 VENDOR_DOC = '"""Copies of mediatagger modules made by mediatagger/blender/pack.py: edit the originals."""\n'
 _IMPORTS = re.compile(r"^\s*(from|import)\s+mediatagger\b", re.MULTILINE)
 _STAMP = (2020, 1, 1, 0, 0, 0)
@@ -52,6 +54,7 @@ def contents() -> dict[str, str]:
              for name in (*MODULES, "blender_manifest.toml")}
     files[f"{ADDON}/_vendor/__init__.py"] = VENDOR_DOC
     files.update({f"{ADDON}/_vendor/{name}": vendored(name) for name in VENDORED})
+    files.update({f"{ADDON}/_vendor/{name}": (PACKAGE / name).read_text(encoding="utf-8") for name in VENDORED_DATA})
     return files
 
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from .shared import Span, UsageError, ms_to_frame, parse_rate
+from .shared import Span, UsageError, label_name, ms_to_frame, parse_rate
 
 
 def timing_error(strip: str, problem: str, hint: str | None = None) -> UsageError:
@@ -136,8 +136,10 @@ def frame_of(ms: int, placement: Placement) -> int:
 
 
 def marker_name(span: Span) -> str:
-    """``LAUGHTER 0.93``: the label and the score (the label alone when there is none)."""
-    return span.label if span.score is None else f"{span.label} {span.score:.2f}"
+    """``Laughter 0.93``: the label's name, as every output names it (``Music``, not ``BGM``), and the score
+    (the name alone when there is none)."""
+    name = label_name(span.label)
+    return name if span.score is None else f"{name} {span.score:.2f}"
 
 
 def cue(span: Span, placement: Placement, running: bool = True) -> Cue | None:

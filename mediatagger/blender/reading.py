@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .shared import AnalysisError, MediaTaggerError, Span, ms_to_frame, parse_rate
+from .shared import AnalysisError, MediaTaggerError, Span, label_name, ms_to_frame, parse_rate
 
 SCHEMAS = ("mediatagger.analysis/1", "mediatagger.analysis/2", "mediatagger.analysis/3")
 KINDS = ("events", "emotions")
@@ -31,10 +31,11 @@ class Tagged:
     spans: tuple[tuple[str, Span], ...]  # (kind, span) in time order
 
     def chosen(self, kinds: Iterable[str], labels: Iterable[str] = (), min_score: float = 0.0) -> list[Span]:
-        """Spans of ``kinds``, of ``labels`` only when some are given (any case), scoring at least ``min_score``
-        (spans without a score are kept)."""
+        """Spans of ``kinds``, of ``labels`` only when some are given (labels or their names, any case:
+        ``bgm`` or ``music``), scoring at least ``min_score`` (spans without a score are kept)."""
         wanted_kinds, wanted = set(kinds), {label.strip().upper() for label in labels if label.strip()}
-        return [span for kind, span in self.spans if kind in wanted_kinds and (not wanted or span.label in wanted)
+        return [span for kind, span in self.spans if kind in wanted_kinds
+                and (not wanted or span.label in wanted or label_name(span.label).upper() in wanted)
                 and (span.score is None or span.score >= min_score)]
 
     def video_frames(self) -> int | None:

@@ -1,4 +1,4 @@
-"""The pure parts of mediatagger the add-on needs: frame arithmetic, ``Span`` and the errors.
+"""The pure parts of mediatagger the add-on needs: frame arithmetic, ``Span``, the errors and the labels' names.
 
 Inside a checkout or wherever Blender's Python can import mediatagger they come from mediatagger
 itself. Blender's own Python usually cannot (torch and funasr are not in it), so ``pack`` copies
@@ -8,6 +8,7 @@ very same code the marker exporters use.
 
 try:
     from mediatagger.errors import AnalysisError, MediaError, MediaTaggerError, UnknownChoiceError, UsageError
+    from mediatagger.tags import label_name
     from mediatagger.timecode import frame_to_ms, ms_to_frame, parse_rate
     from mediatagger.timeline import Span
 except ImportError:  # the zip in a Blender without mediatagger: the copies made by pack.py
@@ -18,8 +19,9 @@ except ImportError:  # the zip in a Blender without mediatagger: the copies made
         UnknownChoiceError,
         UsageError,
     )
+    from ._vendor.tags import label_name  # type: ignore[no-redef]
     from ._vendor.timecode import frame_to_ms, ms_to_frame, parse_rate  # type: ignore[no-redef]
     from ._vendor.timeline import Span  # type: ignore[no-redef]
 
 __all__ = ["AnalysisError", "MediaError", "MediaTaggerError", "Span", "UnknownChoiceError", "UsageError",
-           "frame_to_ms", "ms_to_frame", "parse_rate"]
+           "frame_to_ms", "label_name", "ms_to_frame", "parse_rate"]

@@ -105,6 +105,12 @@ def styles(opts: AssOptions, height: int) -> dict[str, pysubs2.SSAStyle]:
     return out
 
 
+def speaker(analysis: Analysis, track: int) -> str:
+    """An event's Name (Aegisub's Actor): its track's name where the analysis has several (``Audience``),
+    so an editor can tell the tracks' lines apart; on one line, without the commas that end ASS fields."""
+    return one_line(analysis.track_name(track) or "").replace(",", " ")
+
+
 def build(analysis: Analysis, preset: Preset) -> pysubs2.SSAFile:
     opts, fps = preset.ass, analysis.source.fps
     width, height = (analysis.source.width, analysis.source.height) if analysis.source.width \
@@ -113,18 +119,19 @@ def build(analysis: Analysis, preset: Preset) -> pysubs2.SSAFile:
     subs.info.update({"Title": analysis.stem, "PlayResX": str(width), "PlayResY": str(height),
                       "ScaledBorderAndShadow": "yes", "WrapStyle": "0"})
     subs.styles = styles(opts, height or DEFAULT_SIZE[1])
-    for _, seg in analysis.segments():
+    for track, seg in analysis.segments():
         start, end = cue_ms(seg.start_ms, fps), cue_ms(seg.end_ms, fps)
         text = dialogue(seg, start, preset)
         if text and end > start:
             style = seg.emotion if seg.emotion in subs.styles else "Default"
-            subs.append(pysubs2.SSAEvent(start=start, end=end, text=text, style=style))
+            subs.append(pysubs2.SSAEvent(start=start, end=end, text=text, style=style, name=speaker(analysis, track)))
     fade = f"{{\\an8\\fad({opts.fade_ms},{opts.fade_ms})}}"
     for span in analysis.spans("events"):
         start, end = cue_ms(span.start_ms, fps), cue_ms(span.end_ms, fps)
         if end > start:
             badge = f"{fade}[{escape(one_line(label_name(span.label, preset.text.label_lang)))}]"
-            subs.append(pysubs2.SSAEvent(start=start, end=end, text=badge, style="Badge", layer=1))
+            subs.append(pysubs2.SSAEvent(start=start, end=end, text=badge, style="Badge", layer=1,
+                                         name=speaker(analysis, span.track)))
     subs.sort()
     return subs
 

@@ -16,6 +16,7 @@ class Cue:
     start_ms: int
     end_ms: int
     lines: tuple[str, ...]   # plain text, one entry per line, never empty
+    voice: str = ""          # the track's name where the analysis has several (``Audience``), else ""
 
 
 def sdh_label(label: str, lang: str) -> str:
@@ -45,8 +46,12 @@ def cues(analysis: Analysis, opts: TextOptions) -> list[Cue]:
     def snap(ms: int) -> int:
         return snap_ms(ms, fps) if fps else ms
 
-    out = [Cue(snap(s.start_ms), snap(s.end_ms), cue_lines(segment_text(s, opts))) for _, s in analysis.segments()]
-    out += [Cue(snap(e.start_ms), snap(e.end_ms), cue_lines(sdh_label(e.label, opts.label_lang)))
+    def voice(track: int) -> str:
+        return " ".join(cue_lines(analysis.track_name(track) or ""))
+
+    out = [Cue(snap(s.start_ms), snap(s.end_ms), cue_lines(segment_text(s, opts)), voice(t))
+           for t, s in analysis.segments()]
+    out += [Cue(snap(e.start_ms), snap(e.end_ms), cue_lines(sdh_label(e.label, opts.label_lang)), voice(e.track))
             for e in analysis.spans("events")]
     return sorted((c for c in out if c.lines and c.end_ms > c.start_ms), key=lambda c: (c.start_ms, c.end_ms))
 

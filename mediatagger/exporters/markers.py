@@ -53,7 +53,7 @@ AVID_COLORS = {"PINK": "MAGENTA", "PURPLE": "MAGENTA", "ORANGE": "YELLOW"}
 # themselves (the names of earlier versions' markers)
 NAMED = {name: label for names in tags.LABEL_NAMES.values() for label, name in names.items()} \
     | {label: label for label in tags.LABELS}
-TRACK_SUFFIX = re.compile(r"(.+?)(?: \(track \d+\))?")
+TRACK_SUFFIX = re.compile(r"(.+?) \([^()]*\)")   # "Music (Audience)": the label's name, then its track's
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class Marker:
     span: Span
     frame: int      # frame of the span's start, counted from the media's first frame
     frames: int     # length in frames, at least 1
-    name: str       # the label's name (``tags.label_name``), with the track when the analysis has several; one line
+    name: str       # the label's name (``tags.label_name``), then its track's name in brackets when the
+                    # analysis has several (``Laughter (Audience)``, ``Music (track 1)``); one line
     note: str       # what was said during the span, and the score; one line, maybe empty
     text: str       # what was said during the span, in full
 
@@ -149,7 +150,7 @@ def free_frame(frame: int, taken: set[int], total: int, first: int = 0) -> int |
 def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -> list[Marker]:
     """Every span of ``kinds``, in time order, on the source's frames (kept inside the media), each on
     a frame of its own (see the module doc)."""
-    fps, several, total = fps_of(analysis), len(analysis.tracks) > 1, media_frames(analysis)
+    fps, total = fps_of(analysis), media_frames(analysis)
     segments = analysis.segments()
     out: list[Marker] = []
     taken: set[int] = set()
@@ -161,7 +162,8 @@ def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -
         taken.add(first)
         end = min(ms_to_frame(span.end_ms, fps), total)
         shown = tags.label_name(span.label)
-        name = one_line(f"{shown} (track {span.track})" if several else shown) or "marker"
+        track = analysis.track_name(span.track)
+        name = one_line(f"{shown} ({track})" if track else shown) or "marker"
         text = said_during(segments, span)
         note = _note(span.score, text, None if first == start else span.start_ms)
         out.append(Marker(span, first, max(1, end - first), name, note, text))
@@ -169,12 +171,12 @@ def markers(analysis: Analysis, kinds: Sequence[str] = ("events", "emotions")) -
 
 
 def label_of(name: str) -> str | None:
-    """The label a marker's name stands for (``Music``, ``Music (track 1)``, ``音乐`` and the old ``BGM``
-    -> ``BGM``; an AudioSet class's name -> its label), or None for a name that is not one of ours."""
+    """The label a marker's name stands for (``Music``, ``Music (Audience)``, ``Music (track 1)``, ``音乐``
+    and the old ``BGM`` -> ``BGM``; an AudioSet class's name, which may hold brackets of its own, -> its
+    label), or None for a name that is not one of ours."""
     shown = TRACK_SUFFIX.fullmatch(name)
-    if shown is None:
-        return None
-    return NAMED.get(shown[1]) or tags.audioset_label(shown[1])
+    names = (name, shown[1]) if shown else (name,)
+    return next((label for n in names if (label := NAMED.get(n) or tags.audioset_label(n))), None)
 
 
 def media_name(analysis: Analysis) -> str:

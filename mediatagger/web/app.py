@@ -183,15 +183,16 @@ def players(path: Path) -> tuple[Any, Any]:
 
 
 def track_choices(upload: str | None) -> Any:
-    """The audio tracks of a new upload: every one (the default when there are several) or one."""
-    if not upload:
-        return gr.update(choices=["all", "0"], value="0")
+    """The audio tracks of a new upload: all of them (the default), or one, named as the exports name it
+    (``1 · Audience``)."""
     try:
-        info = media.probe(upload)
+        info = media.probe(upload) if upload else None
     except MediaTaggerError:
-        return gr.update(choices=["all", "0"], value="0")
-    numbers = [str(i) for i in range(len(info.audio_tracks))] or ["0"]
-    return gr.update(choices=["all", *numbers], value="all" if len(numbers) > 1 else "0")
+        info = None
+    if info is None or not info.audio_tracks:
+        return gr.update(choices=["all", "0"], value="all")
+    named = [(f"{t.index} · {info.track_name(t.index)}", str(t.index)) for t in info.audio_tracks]
+    return gr.update(choices=[("all", "all"), *named], value="all")
 
 
 def seek(visit: Visit | None, evt: gr.SelectData) -> float:

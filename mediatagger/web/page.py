@@ -41,7 +41,7 @@ def inputs(t: gr.I18n, console: Console) -> dict[str, Any]:
             "recording": named(gr.Audio(label=t("record"), sources=["microphone"], type="filepath"), "recording"),
             "language": named(gr.Dropdown(list(tags.LANGUAGES), value="auto", label=t("language"),
                                           elem_id="mt-language"), "language"),
-            "tracks": named(gr.Dropdown(["all", "0"], value="0", label=t("tracks"), elem_id="mt-tracks"),
+            "tracks": named(gr.Dropdown(["all", "0"], value="all", label=t("tracks"), elem_id="mt-tracks"),
                             "audio track"),
             "form": named(gr.Dropdown(list(tags.RICH_FORMS), value="labels", label=t("form"), elem_id="mt-form"),
                           "rich text form"),

@@ -82,8 +82,21 @@ def span_rows(analysis: Analysis, lang: str = "en") -> list[list[object]]:
     emotions in time order."""
     spans = sorted(analysis.spans("events") + analysis.spans("emotions"), key=lambda s: (s.start_ms, s.track))
     hours = in_hours(analysis)
-    return [[s.track, clock(s.start_ms, hours), clock(s.end_ms, hours), tags.label_name(s.label, lang),
-             family(s.label), round(s.score or 0.0, 2), said(analysis, s)] for s in spans]
+    return [[track_cell(analysis, s.track), clock(s.start_ms, hours), clock(s.end_ms, hours),
+             tags.label_name(s.label, lang), family(s.label), round(s.score or 0.0, 2), said(analysis, s)]
+            for s in spans]
+
+
+def track_cell(analysis: Analysis, index: int) -> int | str:
+    """The table's track column: the number, and the track's name where the file has several (``1 · Audience``)."""
+    name = analysis.track_name(index)
+    return f"{index} · {name}" if name else index
+
+
+def track_heading(analysis: Analysis, index: int, lang: str) -> str:
+    """A track's band's name: ``Audio track 1``, then its title or language where it has one (``· Audience``)."""
+    title = analysis.source.track_title(index)
+    return TEXT.get(lang, TEXT["en"])["lane_track"].format(n=index) + (f" · {title}" if title else "")
 
 
 def span_starts(analysis: Analysis) -> list[int]:
@@ -207,7 +220,7 @@ def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> t
         speech = Span(seg.start_ms, seg.end_ms, tags.SPEECH, seg.event_score, track.index)
         parts.append(_bar(speech, y, plot, f": {seg.text}" if seg.text else "", named=False))
     heading = f'<text x="0" y="{top + RULER - 8}" class="mt-lane mt-track">' \
-              f'{html.escape(words["lane_track"].format(n=track.index))}</text>'
+              f'{html.escape(track_heading(analysis, track.index, lang))}</text>'
     return [heading, *_ruler(plot, y + ROW - 4), *parts], y + ROW + 12
 
 

@@ -72,12 +72,29 @@ def test_notes_carry_what_was_said_and_the_score(fixed_analysis):
     assert (happy.name, happy.note) == ("Happy", "So I told him no, {absolutely} not. — score 0.81")
 
 
-def test_several_tracks_name_the_track(fixed_analysis):
+def two_tracks(fixed_analysis, second: dict) -> dict:
+    """The fixed analysis with a second track (``second``: its stream's metadata) holding its first event."""
     doc = analysis.to_dict(fixed_analysis)
+    doc["source"]["audio_tracks"].append({**doc["source"]["audio_tracks"][0], "index": 1, **second})
     doc["tracks"].append({**doc["tracks"][0], "index": 1,
                           "events": [{**doc["tracks"][0]["events"][0], "track": 1}], "emotions": []})
+    return doc
+
+
+@pytest.mark.parametrize("second,name", [({"title": "Audience", "language": None}, "Audience"),
+                                         ({"title": None, "language": "eng"}, "English"),
+                                         ({"title": None, "language": None}, "track 1"),
+                                         ({"title": "Program", "language": None}, "Program 1")])
+def test_several_tracks_name_the_track_by_its_title_or_language(fixed_analysis, second, name):
+    doc = two_tracks(fixed_analysis, second)
+    first = "Program 0" if name == "Program 1" else "Program"     # two tracks of one title get their numbers
     names = [m.name for m in markers.markers(analysis.from_dict(doc))]
-    assert names.count("Laughter (track 0)") == 1 and names.count("Laughter (track 1)") == 1
+    assert names.count(f"Laughter ({first})") == 1 and names.count(f"Laughter ({name})") == 1
+    assert all(markers.label_of(n) for n in names)
+
+
+def test_one_track_is_not_named(fixed_analysis):
+    assert "Laughter" in [m.name for m in markers.markers(fixed_analysis)]
 
 
 def test_audio_only_source_uses_25_fps(fixed_analysis):

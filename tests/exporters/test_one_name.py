@@ -101,16 +101,23 @@ def test_a_marker_name_reads_back_to_its_label():
     doc["tracks"].append({**doc["tracks"][0], "index": 1, "events": [
         {"start_ms": 1000, "end_ms": 2000, "label": "GUNSHOT_GUNFIRE", "score": 0.5, "track": 1}]})
     placed = markers.markers(analysis.from_dict(doc))
-    assert "Crying (track 0)" in [m.name for m in placed] and "Gunshot, gunfire (track 1)" in [m.name for m in placed]
+    names = [m.name for m in placed]
+    assert f"Crying ({doc['source']['audio_tracks'][0]['title']})" in names and "Gunshot, gunfire (track 1)" in names
     assert [markers.label_of(m.name) for m in placed] == [m.span.label for m in placed]
 
 
+WIND = "WIND_NOISE_MICROPHONE"   # an AudioSet class whose own name ends in brackets
+
+
 @pytest.mark.parametrize("name,label", [("BGM", "BGM"), ("CRY (track 1)", "CRY"), ("音乐", "BGM"), ("哭声", "CRY"),
-                                        ("LAUGHTER", "LAUGHTER"), ("Music (track 12)", "BGM")])
+                                        ("LAUGHTER", "LAUGHTER"), ("Music (track 12)", "BGM"),
+                                        ("Music (Audience)", "BGM"), ("Wind noise (microphone)", WIND),
+                                        ("Wind noise (microphone) (Audience)", WIND)])
 def test_names_earlier_versions_and_other_languages_wrote_read_back(name, label):
     assert markers.label_of(name) == label
 
 
-@pytest.mark.parametrize("name", ["theirs", "music", "Music (track x)", "Speech", "", "Music (track 1) "])
+@pytest.mark.parametrize("name", ["theirs", "music", "Music (a) (b)", "Music(Audience)", "Speech", "",
+                                  "Music (track 1) "])
 def test_other_names_are_not_ours(name):
     assert markers.label_of(name) is None

@@ -419,7 +419,7 @@ def test_the_tracks_the_page_offered_a_visitor_are_theirs_to_choose(console):
 
     session, media = uuid.uuid4().hex, upload(console, TWO_TRACKS)
     ok, output = call(console, "track_choices", [media], session=session)
-    assert ok and output["data"][0]["choices"] == [["all", "all"], ["0", "0"], ["1", "1"]]
+    assert ok and output["data"][0]["choices"] == [["all", "all"], ["0 · Dialogue", "0"], ["1 · Audience", "1"]]
     assert refused(console, "start", with_value("start", 0, media)[:3] + ["2", "labels", "en", "sensevoice", [],
                                                                             None],
                    session=session) == "unknown audio track '2' (choose from: all, 0, 1)"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mediatagger.web.strings import STAGES
-from tests.conftest import REPO, TALK
+from tests.conftest import REPO, TALK, TWO_TRACKS
 from tests.web.test_browser import SCREENSHOT, table, visit
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def test_the_timeline_has_a_time_ruler(watched):
     ticks = visitor.page.locator("#mt-timeline text.mt-tick").all_text_contents()
     assert ticks[0] == "0:00" and len(ticks) >= 5 and all(re.fullmatch(r"\d+:\d\d", t) for t in ticks), ticks
     lanes = visitor.page.locator("#mt-timeline text.mt-lane").all_text_contents()
-    assert {"Audio track 0", "Events", "Emotions", "Speech"} <= set(lanes) and "p(event)" not in lanes
+    assert {"Audio track 0 · Program", "Events", "Emotions", "Speech"} <= set(lanes) and "p(event)" not in lanes
     size = visitor.page.locator("#mt-timeline text.mt-lane").first.evaluate(
         "e => e.getBoundingClientRect().height")
     assert size >= 11, f"lane names {size:.1f} px high"    # readable at the page's width
@@ -154,3 +154,31 @@ def test_a_reel_shows_its_progress_on_one_line(watched):
     assert all(s["gradios"] == [] and len(s["ours"]) <= 1 for s in seen), seen[:3]
     assert {s["ours"][0] for s in seen if s["ours"]} <= set(STAGES["en"].values())
     assert page.locator(".mt-progress-text").count() == 0
+
+
+def test_a_file_with_two_tracks_is_tagged_whole_and_names_its_tracks(browser, server):
+    """Regression: the console took every track while ``tag`` took track 0 alone. Now every front end
+    takes all of them by default, and names each by its stream's title: two_tracks.mov's audience
+    track holds the laugh and the applause."""
+    visitor = visit(browser, server)
+    page = visitor.page
+    try:
+        page.locator("#mt-upload input[type=file]").set_input_files(str(TWO_TRACKS))
+        page.locator("#mt-upload").get_by_text(".mov", exact=False).first.wait_for()
+        tracks = page.locator("#mt-tracks input")
+        page.wait_for_function("() => document.querySelector('#mt-tracks input').value === 'all'")
+        tracks.click()
+        options = page.locator("ul[role=listbox] li")
+        options.nth(2).wait_for()
+        offered = [o.strip().splitlines()[-1] for o in options.all_inner_texts()]   # after Gradio's ✓ on the chosen
+        page.keyboard.press("Escape")
+        assert offered == ["all", "0 · Dialogue", "1 · Audience"], offered
+        page.locator("#mt-start").click()
+        page.locator("#mt-rich .mt-rich").wait_for()
+        lanes = page.locator("#mt-timeline text.mt-track").all_text_contents()
+        assert lanes == ["Audio track 0 · Dialogue", "Audio track 1 · Audience"], lanes
+        rows = table(visitor)[1:]
+        heard = {(r[0], r[3]) for r in rows}
+        assert {("1 · Audience", "Laughter"), ("1 · Audience", "Applause")} <= heard, rows
+    finally:
+        page.context.close()

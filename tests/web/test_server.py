@@ -126,5 +126,7 @@ def test_a_file_with_several_tracks_offers_all_of_them_by_default():
     from mediatagger.web import app
     from tests.conftest import TWO_TRACKS
 
-    assert app.track_choices(str(TWO_TRACKS)) == {"__type__": "update", "choices": ["all", "0", "1"], "value": "all"}
-    assert app.track_choices(str(TALK))["value"] == "0"
+    assert app.track_choices(str(TWO_TRACKS)) == {"__type__": "update", "value": "all", "choices": [
+        ("all", "all"), ("0 · Dialogue", "0"), ("1 · Audience", "1")]}
+    assert app.track_choices(str(TALK)) == {"__type__": "update", "value": "all",
+                                            "choices": [("all", "all"), ("0 · Program", "0")]}

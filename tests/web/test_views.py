@@ -77,7 +77,7 @@ def test_the_timeline_has_a_ruler_and_lanes_in_words():
     svg = views.timeline_svg(load_fixed())
     ticks = re.findall(r'class="mt-tick"[^>]*>([^<]*)<', svg)
     assert ticks[0] == "0:00" and len(ticks) >= 5 and all(re.fullmatch(r"\d+:\d\d", t) for t in ticks)
-    assert all(f">{lane}<" in svg for lane in ("Audio track 0", "Events", "Emotions", "Speech"))
+    assert all(f">{lane}<" in svg for lane in ("Audio track 0 · Program", "Events", "Emotions", "Speech"))
     assert "p(event)" not in svg and 'class="mt-bar-name"' in svg and ">Laughter</text>" in svg
 
 
