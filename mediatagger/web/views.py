@@ -25,6 +25,7 @@ CSS_COLORS = tags.RGB_COLORS
 SPEECH_COLOR = "#94a3b8"
 ROW = 26          # px: one bar row of the timeline
 CURVE = 80        # px: the probability curves of a track
+HEADING = 22      # px: the track's name, on a line of its own above its ruler (a title may be long)
 RULER = 30        # px: the time ruler above a track
 MARGIN = 140      # px: the lane names, left of the track
 WIDTH = 1000      # px: the whole track, left to right (the SVG scales to the page)
@@ -203,6 +204,9 @@ def _lane(name: str, y: int) -> str:
 def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> tuple[list[str], int]:
     """One track's band: its name and time ruler, the curves, then a lane of bars per family and the speech."""
     words = TEXT.get(lang, TEXT["en"])
+    heading = f'<text x="0" y="{top + HEADING - 6}" class="mt-lane mt-track">' \
+              f'{html.escape(track_heading(analysis, track.index, lang))}</text>'
+    top += HEADING
     plot = Plot(top, track.duration_ms or analysis.source.duration_ms, lang, in_hours(analysis))
     y = top + RULER + 4
     parts = [_lane(words["lane_curves"], y + CURVE // 2 - 7),
@@ -219,8 +223,6 @@ def _track_svg(analysis: Analysis, track: TrackResult, top: int, lang: str) -> t
     for seg in track.segments:
         speech = Span(seg.start_ms, seg.end_ms, tags.SPEECH, seg.event_score, track.index)
         parts.append(_bar(speech, y, plot, f": {seg.text}" if seg.text else "", named=False))
-    heading = f'<text x="0" y="{top + RULER - 8}" class="mt-lane mt-track">' \
-              f'{html.escape(track_heading(analysis, track.index, lang))}</text>'
     return [heading, *_ruler(plot, y + ROW - 4), *parts], y + ROW + 12
 
 

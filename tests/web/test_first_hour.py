@@ -177,6 +177,14 @@ def test_a_file_with_two_tracks_is_tagged_whole_and_names_its_tracks(browser, se
         page.locator("#mt-rich .mt-rich").wait_for()
         lanes = page.locator("#mt-timeline text.mt-track").all_text_contents()
         assert lanes == ["Audio track 0 · Dialogue", "Audio track 1 · Audience"], lanes
+        overlaps = page.evaluate("""() => {
+          const box = e => e.getBoundingClientRect();
+          const texts = [...document.querySelectorAll('#mt-timeline text')].map(e => [e.textContent, box(e)]);
+          const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+          return texts.flatMap(([t, a], i) => texts.slice(i + 1).filter(([, b]) => meet(a, b)).map(([u]) => [t, u]))
+                      .filter(([t, u]) => /Audio track/.test(t + u));
+        }""")
+        assert overlaps == [], overlaps    # a track's name once ran over the ruler's 0:00
         rows = table(visitor)[1:]
         heard = {(r[0], r[3]) for r in rows}
         assert {("1 · Audience", "Laughter"), ("1 · Audience", "Applause")} <= heard, rows
