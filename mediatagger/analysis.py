@@ -26,7 +26,7 @@ from mediatagger.timeline import Span
 SCHEMA = "mediatagger.analysis/3"             # /2 added model.precision, /3 tracks' audioset_curves
 READABLE = ("mediatagger.analysis/1", "mediatagger.analysis/2", SCHEMA)  # /1 documents read as fp32
 MAX_MS = 100 * 3600 * 1000  # times beyond 100 hours are not from media we analysed
-KINDS = ("events", "emotions")
+KINDS = tags.SPAN_KINDS
 GRID_MS = ScanOptions().grid_ms  # the grid spans are found on when a track has AudioSet's curves alone
 
 

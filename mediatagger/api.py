@@ -27,14 +27,16 @@ from mediatagger import clips, files, media, pipeline, presets
 from mediatagger.analysis import Analysis
 from mediatagger.cut import OUTPUTS as TIMELINE_OUTPUTS
 from mediatagger.errors import MediaError, MediaTaggerError, OutputExistsError, UnknownChoiceError, UsageError
-from mediatagger.exporters import EXPORTERS, get_exporter, output_names
+from mediatagger.exporters import EXPORTERS, get_exporter
 from mediatagger.files import OutputLock, Written
 from mediatagger.head import AudioTagger, EventDetector, Models, SpeechDetector, load_audioset, load_tagger
+from mediatagger.outputs import check_changes, choose, output_names, refuse_existing, with_json, write, write_texts
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
 from mediatagger.timecode import parse_rate
 
 Tracks = int | str | Sequence[int]
+formats = output_names   # every output name: the text formats, then clips and reel
 
 
 def preset_of(preset: str | Preset) -> Preset:
@@ -296,76 +298,6 @@ def select_tracks(info: media.MediaInfo, tracks: Tracks) -> list[int]:
     if isinstance(tracks, (int, str)):
         return media.select_tracks(info, tracks)
     return sorted({i for track in tracks for i in media.select_tracks(info, track)})
-
-
-def formats() -> list[str]:
-    """Every output name: the text formats (``json``, ``ass``, ``edl``, ...), then ``clips`` and ``reel``."""
-    return output_names()
-
-
-def choose(names: Iterable[str] | str | None, preset: Preset) -> list[str]:
-    """Output names, checked (``"ass,edl"`` or a list; None: the preset's ``exports``); ``reel``
-    writes the clips too, so it stands in for ``clips``."""
-    if names is None:
-        names = preset.exports
-    if isinstance(names, str):
-        names = names.split(",")
-    chosen = [n.strip() for n in names if n.strip()]
-    for name in chosen:
-        if name not in clips.JOBS:
-            get_exporter(name)
-    if "reel" in chosen:
-        chosen = [n for n in chosen if n != "clips"]
-    if not chosen:
-        raise UsageError("no output format chosen")
-    return list(dict.fromkeys(chosen))
-
-
-def with_json(names: list[str]) -> list[str]:
-    return list(dict.fromkeys(["json", *names]))
-
-
-def planned(names: list[str], out_dir: Path, stem: str) -> list[Path]:
-    """The files the text formats among ``names`` write."""
-    return [EXPORTERS[n].path(out_dir, stem) for n in names if n in EXPORTERS]
-
-
-def refuse_existing(names: list[str], out_dir: Path, stem: str) -> None:
-    """Before a new analysis (none here fits): any output already there was made from another one."""
-    plan = [clips.plan_path(out_dir, stem)] if set(names) & set(clips.JOBS) else []
-    analysis = EXPORTERS["json"].path(out_dir, stem)
-    why = "already exists, made from other input or settings" if analysis.exists() else \
-        "already exists, and the analysis that made it is not in the folder"
-    for path in planned(names, out_dir, stem) + plan:
-        if path.exists():
-            raise OutputExistsError(path, why)
-
-
-def write(result: Analysis, out_dir: Path, names: list[str], preset: Preset, force: bool,
-          progress: Callback = ignore) -> list[Written]:
-    """Every text output made in memory (so any that cannot be made fails before a file is written),
-    the media job checked, then the files written; unchanged ones are kept, changed ones need ``force``."""
-    texts = {EXPORTERS[n].path(out_dir, result.stem): files.as_text(EXPORTERS[n].to_string(result, preset))
-             for n in names if n in EXPORTERS}
-    job = clips.Job(result, out_dir, preset, reel="reel" in names) if set(names) & set(clips.JOBS) else None
-    if job is not None:
-        job.check(force)
-    check_changes(texts, force)
-    return write_texts(texts) + (job.run(progress) if job is not None else [])
-
-
-def check_changes(texts: dict[Path, str], force: bool) -> None:
-    """Unless ``force``, refuse when any of the files would change."""
-    changed = [p for p, text in texts.items() if p.exists() and files.read_text(p) != text]
-    if changed and not force:
-        more = f", as would {len(changed) - 1} more" if len(changed) > 1 else ""
-        raise OutputExistsError(changed[0], f"already exists and would change{more}")
-
-
-def write_texts(texts: dict[Path, str]) -> list[Written]:
-    """Each text to its file (atomically); a file that already holds it is kept as it is."""
-    return [Written(path, kept=True) if files.read_text(path) == text else Written(files.write_text(path, text))
-            for path, text in texts.items()]
 
 
 def export(result: Analysis, out_dir: Path | str, formats: Iterable[str] | str | None = None,

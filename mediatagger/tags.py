@@ -12,6 +12,7 @@ from importlib import resources
 
 LANGUAGES = ("auto", "zh", "en", "yue", "ja", "ko")
 SPEECH = "SPEECH"
+SPAN_KINDS = ("events", "emotions")   # an analysis's two kinds of span: a track's events and its emotions
 QUIET = "_QUIET"  # AudioSet curves' silent stretches (no AudioSet class makes this key: keys never start with _)
 
 

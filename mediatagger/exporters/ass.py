@@ -15,7 +15,7 @@ from fractions import Fraction
 import pysubs2
 
 from mediatagger.analysis import Analysis, Segment, Word
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.text import clean_lines, one_line
 from mediatagger.presets import AssOptions, Preset
 from mediatagger.tags import EMOTIONS, label_name, rich_text

@@ -8,7 +8,7 @@ the analysis document holds it (``BGM``) is in the JSON only.
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.markers import markers, record_clock
 from mediatagger.exporters.text import csv_text, one_line
 from mediatagger.presets import Preset

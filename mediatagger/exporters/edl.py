@@ -15,7 +15,7 @@ frames (at least 1); the note before ``|C:`` holds what was said and the score. 
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.markers import Clock, Marker, markers, record_clock, resolve_color
 from mediatagger.presets import Preset
 

@@ -17,7 +17,7 @@ Colours are Avid's eight; the preset's Resolve colours map to the nearest.
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.markers import Marker, avid_color, clock, markers, media_frames, media_name, resolve_color
 from mediatagger.presets import Preset
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.markers import clock, fps_of, markers, media_frames, media_url, record_clock
 from mediatagger.exporters.xmldoc import child, document, rational_seconds
 from mediatagger.presets import Preset

@@ -7,7 +7,7 @@ With a rich-text form other than ``plain`` (preset ``text.rich``), each segment 
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis, dumps, to_dict
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.cues import segment_text
 from mediatagger.presets import Preset
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.markers import (
     clock,
     markers,

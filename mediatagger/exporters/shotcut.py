@@ -24,7 +24,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.edl_loc import locator_text
 from mediatagger.exporters.markers import Marker, markers, resolve_color
 from mediatagger.exporters.mlt import (

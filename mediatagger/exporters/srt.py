@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.cues import clock, cues
 from mediatagger.presets import Preset
 

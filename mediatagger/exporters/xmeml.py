@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from mediatagger.analysis import Analysis
-from mediatagger.exporters import Exporter
+from mediatagger.exporters.base import Exporter
 from mediatagger.exporters.markers import (
     Clock,
     clock,

@@ -19,6 +19,7 @@ from mediatagger.errors import PresetError, UnknownChoiceError
 from mediatagger.presets.checks import build, check_start_tc, hints, validate
 from mediatagger.presets.options import (
     BURN_CHOICES,
+    OUTPUT_NAMES,
     RESOLVE_COLORS,
     AssOptions,
     AssStyle,
@@ -39,7 +40,8 @@ from mediatagger.presets.writing import to_yaml
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable  # importlib.abc before Python 3.11
 
-__all__ = ["BURN_CHOICES", "RESOLVE_COLORS", "AssOptions", "AssStyle", "ClipOptions", "EdlOptions", "EventOptions",
+__all__ = ["BURN_CHOICES", "OUTPUT_NAMES", "RESOLVE_COLORS",
+           "AssOptions", "AssStyle", "ClipOptions", "EdlOptions", "EventOptions",
            "ModelOptions", "Preset", "ScanOptions", "SpanOptions", "TextOptions", "VadOptions", "build",
            "check_start_tc", "choices", "load", "override", "parse", "shipped", "to_yaml", "validate"]
 

@@ -117,16 +117,10 @@ def rules_of(f: dataclasses.Field[Any]) -> Rules:
     return f.metadata.get("rules", Rules(""))
 
 
-def _output_names() -> list[str]:
-    from mediatagger.exporters import output_names
-
-    return output_names()
-
-
-def _span_kinds() -> Sequence[str]:
-    from mediatagger.analysis import KINDS
-
-    return KINDS
+# Every output a preset's ``exports`` may name: the text formats, then the media jobs. Kept here, low,
+# so that presets import no output; ``mediatagger.outputs`` checks at import that its registry is this.
+OUTPUT_NAMES = ("json", "ass", "srt", "vtt", "edl", "edl-loc", "fcpxml", "xmeml", "otio", "csv", "shotcut",
+                "kdenlive", "clips", "reel")
 
 
 @dataclass(frozen=True)
@@ -251,7 +245,7 @@ class EdlOptions:
     start_tc: str = opt("01:00:00:00", "record timecode of the timeline's first frame, or 'source'", form=START_TC)
     timecode: str = opt("auto", "29.97/59.94 timecode: df, ndf, or auto (the source's own; else ndf, "
                         "a new Resolve project's default)", choices=TIMECODE_MODES)
-    kinds: tuple[str, ...] = opt(("events", "emotions"), "which spans become markers", choices=_span_kinds,
+    kinds: tuple[str, ...] = opt(("events", "emotions"), "which spans become markers", choices=tags.SPAN_KINDS,
                                  nonempty=True)
     default_color: str = opt("Blue", "Resolve colour for labels not listed in colors", choices=RESOLVE_COLORS)
     colors: dict[str, str] = opt(MARKER_COLORS, "Resolve marker colour per label", keys=any_label,
@@ -295,7 +289,7 @@ class Preset:
     description: str = opt("", "what this preset is for, in one line", form=ONE_LINE)
     exports: tuple[str, ...] = opt(("json", "ass", "edl", "clips"),
                                    "what `tag` writes when no export formats are asked for",
-                                   choices=_output_names, nonempty=True)
+                                   choices=OUTPUT_NAMES, nonempty=True)
     model: ModelOptions = opt(ModelOptions, "the SenseVoice model and where it runs")
     events: EventOptions = opt(EventOptions, "which detector finds events, and AudioSet classes as labels")
     vad: VadOptions = opt(VadOptions, "speech regions")
