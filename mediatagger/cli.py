@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from mediatagger import __version__, api, files, presets, tags
+from mediatagger import __version__, api, batch, files, presets, tags
 from mediatagger.cut import FORMATS as TIMELINE_FORMATS
 from mediatagger.errors import MediaTaggerError, Terminated, UsageError
 from mediatagger.files import Written
@@ -209,33 +209,6 @@ class Bars:
             self.bar, self.stage = None, ""
 
 
-class BatchBar(Bars):
-    """One bar over a whole batch, by media duration, with ETA; the file and stage at work as its text."""
-
-    def __init__(self, quiet: bool, total_s: float):
-        super().__init__(quiet)
-        self.total_s, self.done_s, self.name = total_s, 0.0, ""
-
-    def begin(self, name: str) -> None:
-        self.name = name
-        if not self.quiet and self.bar is None:
-            self.open(Progress("batch", 0, self.total_s, "s"))
-        self.describe("")
-
-    def __call__(self, event: Progress) -> None:
-        self.describe(event.stage)
-
-    def describe(self, stage: str) -> None:
-        if self.bar is not None:
-            self.bar.set_description_str(f"batch ({self.name}{': ' + stage if stage else ''})", refresh=True)
-
-    def end(self, seconds: float) -> None:
-        self.done_s += seconds
-        if self.bar is not None:
-            self.bar.n = self.done_s
-            self.bar.refresh()
-
-
 def report(written: list[Written], quiet: bool) -> None:
     """Paths written on stdout; on stderr, outputs left as they were (they would come out the same),
     files written over that an earlier, different job made, and that job's files deleted."""
@@ -307,201 +280,84 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     settings and outputs are as they were) and redo what was cut short or changed; inputs that failed
     are retried only with --retry-failed. Exit 1 while any input is failed, 75 while any is busy
     (another run is writing its outputs)."""
-    from mediatagger import batch
-
     options = with_output_flags(presets.load(preset), rich_text, label_lang, karaoke, start_tc, timecode)
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, detector=detector,
                         audioset_labels=audioset_labels or None, verbose=debug)
-    passed = Passed(quiet)
-    items = batch.discover(inputs, out_dir, recursive, warn=warn, skip=passed)
-    passed.close()
-    if not items:
-        raise UsageError(f"no media files in {', '.join(map(str, inputs))}" + ("" if recursive else
-                         " (use --recursive to search subfolders)"))
-    if len(inputs) == 1 and len(items) == 1 and not inputs[0].is_dir() and not ray_address:
-        report(tagger.run(items[0].source, items[0].out_dir, exports, track, force, Bars(quiet)), quiet)
-        return 0
-    settings = batch.settings_key(tagger.preset, api.with_json(api.choose(exports, tagger.preset)), track)
-    journal = batch.Journal(out_dir, settings, warn)
-    return tag_batch(tagger, items, journal, exports, track, force, retry_failed, quiet, debug,
-                     ray_address or jobs, busy_wait)
+    result = batch.tag_folder(inputs, out_dir, tagger, recursive=recursive, exports=exports, track=track,
+                              force=force, retry_failed=retry_failed, jobs=jobs, ray=ray_address,
+                              busy_wait=busy_wait, progress=BatchShown(quiet), flags=FLAGS, debug=debug)
+    if result.journal is not None:
+        click.echo(f"mediatagger: {result.line()}", err=True)
+    return result.exit_code
 
 
 def warn(text: str) -> None:
     click.echo(f"mediatagger: warning: {text}", err=True)
 
 
-class Passed:
-    """Files in the input folders that are not inputs, told as discovery passes them over: a line each
-    (our own outputs, hidden media, the output folder's), and the files that are not media counted by
-    extension in one line."""
+class BatchShown(batch.Listener):
+    """What ``tag`` shows of a batch (``batch.Listener``): one bar over the whole batch by media duration,
+    with ETA and the file and stage at work as its text (one file alone: a bar per stage); the files
+    passed over, a line each (those that are not media counted in one line); each input's turn; the
+    files written, once no bar is drawn."""
 
     def __init__(self, quiet: bool):
-        self.quiet = quiet
+        self.quiet, self.bars = quiet, Bars(quiet)
         self.not_media: dict[str, int] = {}
+        self.total_s, self.done_s, self.name, self.batch = 0.0, 0.0, "", False
 
-    def __call__(self, path: Path, why: str) -> None:
+    def warn(self, text: str) -> None:
+        warn(text)
+
+    def passed(self, path: Path, why: str) -> None:
         if why == "not media":
             suffix = path.suffix.lower() or "(no extension)"
             self.not_media[suffix] = self.not_media.get(suffix, 0) + 1
         elif not self.quiet:
             click.echo(f"mediatagger: skipped {path}: {why}", err=True)
 
-    def close(self) -> None:
+    def found(self, items: list[Any]) -> None:
         if self.not_media and not self.quiet:
             counts = ", ".join(f"{n} {suffix}" for suffix, n in sorted(self.not_media.items()))
             click.echo(f"mediatagger: skipped {sum(self.not_media.values())} files that are not media ({counts})",
                        err=True)
 
+    def told(self, line: str, news: bool = False) -> None:
+        if not (news and self.quiet):
+            click.echo(f"mediatagger: {line}", err=True)
 
-def duration_s(path: Path) -> float:
-    """A batch input's duration for the batch bar (0 if it cannot be probed: its error comes in its turn)."""
-    from mediatagger import media
+    def start(self, total_s: float) -> None:
+        self.batch, self.total_s, self.done_s = True, total_s, 0.0
 
-    try:
-        return media.probe(path).duration_ms / 1000
-    except MediaTaggerError:
-        return 0.0
+    def begin(self, name: str) -> None:
+        self.name = name
+        if not self.bars.quiet and self.bars.bar is None:
+            self.bars.open(Progress("batch", 0, self.total_s, "s"))
+        self.describe("")
 
-
-def outcomes(tagger: api.Tagger, todo: list[Any], journal: Any, bars: BatchBar, jobs: int | str,
-             exports: list[str] | None, track: int | str, force: bool,
-             debug: bool) -> Iterator[tuple[Any, list[Written] | MediaTaggerError, float]]:
-    """(input, its written files or its error, seconds) as each finishes: in this process, the next
-    file decoding while one is tagged; in ``jobs`` worker processes; or (``jobs`` an address) on a Ray
-    cluster. Each is journalled as started first, so a batch cut short redoes it."""
-    import time
-
-    from mediatagger import batch
-
-    if not todo:
-        return
-    if isinstance(jobs, str) or jobs > 1:
-        for item in todo:
-            journal.record(item, "started")
-        if isinstance(jobs, str):
-            bars.begin(f"Ray {jobs}")
-            yield from batch.on_ray(tagger.preset, todo, jobs, exports, track, force, debug)
+    def stage(self, event: Progress) -> None:
+        if self.batch:
+            self.describe(event.stage)
         else:
-            bars.begin(f"{jobs} workers")
-            yield from batch.pooled(tagger.preset, todo, jobs, exports, track, force, debug)
-        return
-    runs = tagger.run_all([i.source for i in todo], [i.out_dir for i in todo], exports, track, force, bars)
-    for item in todo:
-        journal.record(item, "started")
-        began = time.monotonic()
-        bars.begin(item.name)
-        _, done = next(runs)
-        yield item, done, time.monotonic() - began
+            self.bars(event)
 
+    def describe(self, stage: str) -> None:
+        if self.bars.bar is not None:
+            self.bars.bar.set_description_str(f"batch ({self.name}{': ' + stage if stage else ''})", refresh=True)
 
-def tag_batch(tagger: api.Tagger, items: list[Any], journal: Any, exports: list[str] | None, track: int | str,
-              force: bool, retry_failed: bool, quiet: bool, debug: bool, jobs: int | str = 1,
-              busy_wait: float = 60.0) -> int:
-    """Each input in turn, its state in the journal; one input's error never stops the others. An input
-    whose outputs another run holds is busy, not failed: tried again at the end (once that run lets go,
-    within ``busy_wait`` seconds), else left for the next run. Exit 1 while any input is failed (now or
-    before), else 75 while any is busy."""
-    todo, skipped, before = plan_batch(items, journal, force, retry_failed, quiet)
-    tally = Tally(journal, debug, quiet)
-    busy = tally.run(outcomes(tagger, todo, journal, tally.bars(todo), jobs, exports, track, force, debug))
-    if busy:
-        again = [item for item, _ in busy]
-        wait_free(again, busy_wait)
-        busy = tally.run(outcomes(tagger, again, journal, tally.bars(again), jobs, exports, track, force, debug))
-    for item, error in busy:
-        journal.record(item, "busy", error=error.describe(FLAGS))
-        click.echo(f"mediatagger: busy: {error.describe(FLAGS)}; left for the next run", err=True)
-    report([Written(p) for p in write_summary(items, journal, tagger.preset)], quiet)
-    click.echo(f"mediatagger: {len(todo) - tally.failed - len(busy)} done, {tally.failed} failed, {skipped} skipped"
-               + (f", {len(busy)} busy" if busy else "")
-               + (f"; {before} still failed from before: --retry-failed tries again" if before else ""), err=True)
-    return max(tally.code, 1) if tally.failed else 1 if before else 75 if busy else 0
+    def end(self, media_s: float) -> None:
+        self.done_s += media_s
+        if self.bars.bar is not None:
+            self.bars.bar.n = self.done_s
+            self.bars.bar.refresh()
 
+    def stop(self) -> None:
+        self.bars.close()
+        self.batch = False
 
-def plan_batch(items: list[Any], journal: Any, force: bool, retry_failed: bool,
-               quiet: bool) -> tuple[list[Any], int, int]:
-    """(the inputs to tag, how many are skipped, how many of those failed before): done ones are skipped
-    while their file, settings and outputs are as they were; failed ones unless ``retry_failed``."""
-    todo, skipped, before = [], 0, 0
-    for item in items:
-        why = journal.stale(item)   # the file, settings and outputs checked once, for state and message
-        state = journal.state(item, why)
-        if state == "done" and not force or state == "failed" and not retry_failed:
-            skipped += 1
-            if state == "failed":
-                before += 1
-                click.echo(f"mediatagger: skipped {item.name}: it failed before ({journal.error(item)}); "
-                           "--retry-failed tries again", err=True)
-            continue
-        if why and not quiet:
-            click.echo(f"mediatagger: {item.name} is tagged again: {why}", err=True)
-        todo.append(item)
-    return todo, skipped, before
-
-
-class Tally:
-    """Each outcome of a batch journalled and told; counts what failed and collects what was busy."""
-
-    def __init__(self, journal: Any, debug: bool, quiet: bool):
-        self.journal, self.debug, self.quiet = journal, debug, quiet
-        self.failed, self.code = 0, 0
-        self.bar: BatchBar | None = None
-        self.durations: dict[str, float] = {}
-
-    def bars(self, todo: list[Any]) -> BatchBar:
-        self.durations = {i.name: duration_s(i.source) for i in todo}
-        self.bar = BatchBar(self.quiet, sum(self.durations.values()))
-        return self.bar
-
-    def run(self, results: Iterator[tuple[Any, list[Written] | MediaTaggerError, float]]) -> list[tuple[Any, Any]]:
-        """Journal each result; returns the inputs that were busy, with their error."""
-        from mediatagger.errors import OutputBusyError
-
-        busy, bar = [], self.bar
-        assert bar is not None
-        try:
-            for item, done, seconds in results:
-                bar.end(self.durations.get(item.name, 0.0))
-                if isinstance(done, OutputBusyError):
-                    busy.append((item, done))
-                elif isinstance(done, MediaTaggerError):
-                    self.fail(item, done, seconds)
-                else:
-                    self.journal.record(item, "done", seconds, written=[w.path for w in done if not w.removed])
-                    report(done, self.quiet or not bar.quiet)
-        finally:
-            bar.close()
-        return busy
-
-    def fail(self, item: Any, error: MediaTaggerError, seconds: float) -> None:
-        if self.debug:
-            raise error
-        self.failed, self.code = self.failed + 1, max(self.code, error.exit_code)
-        self.journal.record(item, "failed", seconds, error.describe(FLAGS))
-        click.echo(f"mediatagger: error: {error.describe(FLAGS)}", err=True)
-
-
-def wait_free(busy: list[Any], seconds: float) -> None:
-    """Wait up to ``seconds`` for every busy input's outputs to be let go by the run that holds them."""
-    import time
-
-    from mediatagger import batch
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not all(batch.lock_free(item) for item in busy):
-        time.sleep(0.5)
-
-
-def write_summary(items: list[Any], journal: Any, preset: Any = None) -> list[Path]:
-    """The batch's summary.csv and summary.html, a row per input as the journal last saw it."""
-    from mediatagger import summary
-
-    states = [journal.state(i) for i in items]   # each reads the input's analysis and outputs: once
-    rows = [summary.row(i.name, i.out_dir, files.output_stem(i.source), "" if state == "done" else
-                        journal.error(i) or "not tagged", state or "pending") for i, state in zip(items, states)]
-    return summary.write(rows, journal.path.parent, preset)
+    def wrote(self, written: list[Written]) -> None:
+        report(written, self.quiet or self.batch and not self.bars.quiet)
 
 
 @cli.command("export")
