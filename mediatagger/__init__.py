@@ -5,6 +5,7 @@
     result = tagger.tag("samples/talk.mp4")
     result.spans("events", labels=["LAUGHTER"])
     mediatagger.export(result, "out", formats=["edl", "fcpxml", "ass"])
+    mediatagger.tag_folder(["rushes"], "tagged", tagger, recursive=True)   # a batch, journal and summary
 
 The names below load on first use, so ``import mediatagger.analysis`` (the document alone) stays
 light; torch and funasr load only when a Tagger first tags.
@@ -20,7 +21,7 @@ __version__ = "0.1.0"
 _NAMES = {
     "Tagger": "mediatagger.api", "export": "mediatagger.api", "load": "mediatagger.api",
     "to_string": "mediatagger.api", "rich_text": "mediatagger.api", "burn": "mediatagger.api",
-    "formats": "mediatagger.api",
+    "formats": "mediatagger.api", "tag_folder": "mediatagger.batch",
     "Analysis": "mediatagger.analysis", "Segment": "mediatagger.analysis", "Span": "mediatagger.timeline",
     "Preset": "mediatagger.presets", "Progress": "mediatagger.progress", "Written": "mediatagger.files",
     "MediaTaggerError": "mediatagger.errors",

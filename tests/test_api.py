@@ -36,6 +36,12 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch):
     strict = presets.load("presets/strict.yaml")
     assert all(s.score >= strict.spans.thresholds(s.label)[0] for s in seen["strict"].spans("events"))
     assert ffprobe(tmp_path / "out/talk.subtitled.mp4")["video"] is not None
+    season = seen["season"]
+    assert (season.line(), season.exit_code) == ("2 done, 0 failed, 0 skipped", 0)
+    assert {o.item.source.name: o.state for o in season.outcomes} == {"talk.mp4": "done", "two_tracks.mov": "done"}
+    assert {p.name for p in season.summary} == {"summary.csv", "summary.html"}
+    again = mediatagger.tag_folder(["samples"], "out/season", seen["tagger"], exports=["json", "edl"])
+    assert (again.line(), again.exit_code) == ("0 done, 0 failed, 2 skipped", 0)
 
 
 def test_every_public_name_is_documented():

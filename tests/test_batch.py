@@ -207,3 +207,35 @@ def test_two_workers_give_what_one_process_gives(tiny_model, tmp_path):
     for name in ("ep1/talk.edl", "ep2/talk.edl", "ep1/talk.analysis.json", "summary.csv"):
         ours = (tmp_path / "two" / name).read_text().replace(str(tmp_path / "two"), "OUT")
         assert ours == (tmp_path / "one" / name).read_text().replace(str(tmp_path / "one"), "OUT"), name
+
+
+def test_a_batch_from_python_tells_its_listener_each_step(tiny_model, tmp_path):
+    """``batch.tag_folder``: the whole batch the CLI runs, its steps told to a ``Listener``."""
+    from mediatagger import api
+
+    shutil.copy(TALK, tmp_path / "a.mp4")
+    (tmp_path / "notes.txt").write_text("not media")
+
+    class Heard(batch.Listener):
+        def __init__(self):
+            self.steps = []
+
+        def passed(self, path, why):
+            self.steps.append(("passed", path.name, why))
+
+        def begin(self, name):
+            self.steps.append(("begin", name))
+
+        def told(self, line, news=False):
+            self.steps.append(("told", line))
+
+        def wrote(self, written):
+            self.steps.append(("wrote", sorted(w.path.name for w in written)))
+
+    tagger = api.Tagger(model=str(tiny_model), vad="silero", detector="sensevoice")
+    heard = Heard()
+    result = batch.tag_folder([tmp_path], tmp_path / "out", tagger, exports=["json"], progress=heard)
+    assert (result.exit_code, result.line()) == (0, "1 done, 0 failed, 0 skipped")
+    assert heard.steps == [("passed", "notes.txt", "not media"), ("begin", f"{tmp_path.name}/a.mp4"), ("wrote", ["a.analysis.json"]),
+                           ("wrote", ["summary.csv", "summary.html"])]
+    assert result.journal == tmp_path / "out" / batch.JOURNAL and result.outcomes[0].written[0].path.is_file()
