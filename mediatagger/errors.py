@@ -17,7 +17,8 @@ from typing import Any
 API_NAMES = {"force": "force=True", "model_dir": "model=DIR", "device_cpu": "device='cpu'",
              "vad_dir": "vad=DIR", "vad_silero": "vad='silero'", "cut_accurate": "cut='accurate'",
              "fontsdir": "fontsdir=DIR", "media_root": "media_root=DIR",
-             "detector_audioset": "detector='audioset'", "detector_sensevoice": "detector='sensevoice'"}
+             "detector_audioset": "detector='audioset'", "detector_sensevoice": "detector='sensevoice'",
+             "retry_failed": "retry_failed=True", "recursive": "recursive=True"}
 _OPTION = re.compile(r"\{(\w+)\}")
 
 

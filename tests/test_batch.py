@@ -236,6 +236,6 @@ def test_a_batch_from_python_tells_its_listener_each_step(tiny_model, tmp_path):
     heard = Heard()
     result = batch.tag_folder([tmp_path], tmp_path / "out", tagger, exports=["json"], progress=heard)
     assert (result.exit_code, result.line()) == (0, "1 done, 0 failed, 0 skipped")
-    assert heard.steps == [("passed", "notes.txt", "not media"), ("begin", f"{tmp_path.name}/a.mp4"), ("wrote", ["a.analysis.json"]),
-                           ("wrote", ["summary.csv", "summary.html"])]
+    assert heard.steps == [("passed", "notes.txt", "not media"), ("begin", f"{tmp_path.name}/a.mp4"),
+                           ("wrote", ["a.analysis.json"]), ("wrote", ["summary.csv", "summary.html"])]
     assert result.journal == tmp_path / "out" / batch.JOURNAL and result.outcomes[0].written[0].path.is_file()

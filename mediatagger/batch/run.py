@@ -6,7 +6,7 @@ a front end only shows what its ``Listener`` is told."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from mediatagger import files, media, outputs, summary
 from mediatagger.batch.discovery import Item, discover
 from mediatagger.batch.journal import Journal, lock_free, settings_key
-from mediatagger.errors import MediaTaggerError, OutputBusyError, UsageError
+from mediatagger.errors import API_NAMES, MediaTaggerError, OutputBusyError, UsageError
 from mediatagger.files import Written
 from mediatagger.progress import Progress
 
@@ -86,12 +86,13 @@ class BatchResult:
             return max(1, *(o.exit_code for o in self.outcomes))
         return 1 if self.failed_before else BUSY if self.count("busy") else 0
 
-    def line(self) -> str:
-        """``3 done, 1 failed, 2 skipped``, and what is busy or still failed from before."""
+    def line(self, names: Mapping[str, str] = API_NAMES) -> str:
+        """``3 done, 1 failed, 2 skipped``, and what is busy or still failed from before (the option that
+        retries those spelled as ``names`` says: the CLI's flags, or the API's arguments)."""
         busy, before = self.count("busy"), self.failed_before
         return (f"{self.count('done')} done, {self.count('failed')} failed, {self.count('skipped')} skipped"
                 + (f", {busy} busy" if busy else "")
-                + (f"; {before} still failed from before: --retry-failed tries again" if before else ""))
+                + (f"; {before} still failed from before: {names['retry_failed']} tries again" if before else ""))
 
 
 @dataclass
@@ -105,7 +106,7 @@ class Batch:
     force: bool
     jobs: int | str                  # worker processes, or a Ray address
     listener: Listener
-    flags: dict[str, str] | None
+    names: Mapping[str, str]         # how the caller spells options in messages
     debug: bool
     durations: dict[str, float] = field(default_factory=dict)
 
@@ -113,15 +114,15 @@ class Batch:
 def tag_folder(inputs: Iterable[Path | str], out_dir: Path | str, tagger: Any = None, *, recursive: bool = False,
                exports: list[str] | None = None, track: int | str = "all", force: bool = False,
                retry_failed: bool = False, jobs: int = 1, ray: str | None = None, busy_wait: float = 60.0,
-               progress: Listener | None = None, flags: dict[str, str] | None = None,
+               progress: Listener | None = None, names: Mapping[str, str] = API_NAMES,
                debug: bool = False) -> BatchResult:
     """Tag every media file of ``inputs`` (files, and folders searched for media) into ``out_dir``, the
     outputs of a folder's files mirroring its subfolders. A journal in ``out_dir`` lets a rerun skip what
     is done (while its file, settings and outputs are as they were) and redo what was cut short or
     changed; inputs that failed are retried with ``retry_failed``. One input's error never stops the
     others. ``tagger``: an ``api.Tagger`` (default: the default preset's). One file given alone (not on
-    Ray) is tagged without a journal, and its error raised. ``flags`` names the options in messages as the
-    caller knows them (the CLI: ``--force``)."""
+    Ray) is tagged without a journal, and its error raised. ``names`` spells the options messages name as
+    the caller knows them (the CLI: ``--force``; the API's ``force=True`` by default)."""
     from mediatagger.api import Tagger
 
     tagger = tagger if tagger is not None else Tagger()
@@ -130,14 +131,14 @@ def tag_folder(inputs: Iterable[Path | str], out_dir: Path | str, tagger: Any = 
     listener.found(items)
     if not items:
         raise UsageError(f"no media files in {', '.join(map(str, sources))}" + ("" if recursive else
-                         " (use --recursive to search subfolders)"))
+                         f" (use {names['recursive']} to search subfolders)"))
     if len(sources) == 1 and len(items) == 1 and not sources[0].is_dir() and not ray:
         written = tagger.run(items[0].source, items[0].out_dir, exports, track, force, listener.stage)
         listener.wrote(written)
         return BatchResult((Outcome(items[0], "done", tuple(written)),))
     settings = settings_key(tagger.preset, outputs.with_json(outputs.choose(exports, tagger.preset)), track)
     batch = Batch(tagger, Journal(out, settings, listener.warn), exports, track, force, ray or jobs, listener,
-                  flags, debug)
+                  names, debug)
     return run(batch, items, retry_failed, busy_wait)
 
 
@@ -171,7 +172,7 @@ def plan(batch: Batch, items: list[Item], retry_failed: bool) -> tuple[list[Item
             if state == "failed":
                 before += 1
                 batch.listener.told(f"skipped {item.name}: it failed before ({journal.error(item)}); "
-                                    "--retry-failed tries again")
+                                    f"{batch.names['retry_failed']} tries again")
             continue
         if why:
             batch.listener.told(f"{item.name} is tagged again: {why}", news=True)
@@ -198,11 +199,11 @@ def tally(batch: Batch, todo: list[Item]) -> list[Outcome]:
 def outcome(batch: Batch, item: Item, done: list[Written] | MediaTaggerError, seconds: float) -> Outcome:
     """One input's result journalled (busy ones are journalled once the batch has tried them again)."""
     if isinstance(done, OutputBusyError):
-        return Outcome(item, "busy", error=done.describe(*([batch.flags] if batch.flags else [])), seconds=seconds)
+        return Outcome(item, "busy", error=done.describe(batch.names), seconds=seconds)
     if isinstance(done, MediaTaggerError):
         if batch.debug:
             raise done
-        error = done.describe(*([batch.flags] if batch.flags else []))
+        error = done.describe(batch.names)
         batch.journal.record(item, "failed", seconds, error)
         batch.listener.told(f"error: {error}")
         return Outcome(item, "failed", error=error, seconds=seconds, exit_code=done.exit_code)

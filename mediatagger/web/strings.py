@@ -9,7 +9,9 @@ WEB_NAMES = {"force": "a fresh upload", "model_dir": "a local model folder, give
              "device_cpu": "the server running on the CPU", "vad_dir": "a local fsmn-vad folder, given to the server",
              "vad_silero": "silero-vad, chosen on the server", "cut_accurate": "accurate cutting",
              "fontsdir": "fonts installed on the server", "media_root": "the media beside the timeline",
-             "detector_audioset": "the AudioSet detector", "detector_sensevoice": "the SenseVoice detector"}
+             "detector_audioset": "the AudioSet detector", "detector_sensevoice": "the SenseVoice detector",
+             "retry_failed": "a batch run again with its failed inputs retried",
+             "recursive": "a batch that searches subfolders too"}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
