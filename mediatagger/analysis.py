@@ -108,6 +108,11 @@ class Analysis:
                       key=lambda ts: (ts[1].start_ms, ts[0]))
 
 
+def bare(info: MediaInfo) -> Analysis:
+    """An Analysis of ``info`` with nothing found (to count its frames and timecode as the exporters do)."""
+    return Analysis(info, ModelInfo("", "", "", False))
+
+
 # --- spans from curves ----------------------------------------------------------------------
 
 def derive(track: TrackResult, options: SpanOptions, events: EventOptions | None = None) -> TrackResult:

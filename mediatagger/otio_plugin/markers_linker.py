@@ -17,6 +17,7 @@ def link_media_reference(in_clip: Any, media_linker_argument_map: dict[str, Any]
 
     from mediatagger import api, cut, files
     from mediatagger.errors import MediaTaggerError
+    from mediatagger.timecode import frames_at, rate_of
 
     args = media_linker_argument_map or {}
     reference = in_clip.media_reference
@@ -32,8 +33,8 @@ def link_media_reference(in_clip: Any, media_linker_argument_map: dict[str, Any]
         return reference
     rate = float(in_clip.trimmed_range().start_time.rate)
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    piece = cut.piece(0, track, in_clip, path, doc.source, cut.rate_of(rate))
-    first = cut.frames_at(in_clip.trimmed_range().start_time, piece.rate) - piece.source
+    piece = cut.piece(0, track, in_clip, path, doc.source, rate_of(rate))
+    first = frames_at(in_clip.trimmed_range().start_time, piece.rate) - piece.source
     for marker in [m for m in in_clip.markers if cut.ours(m)]:   # linked again: one set of markers
         in_clip.markers.remove(marker)
     in_clip.markers.extend(cut.clip_markers(piece, doc, preset, first))
