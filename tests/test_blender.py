@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from mediatagger import tags
-from mediatagger.blender import pack, placing, reading, running
-from mediatagger.blender.placing import Cue, StripTiming
+from mediatagger.editors.blender import pack, placing, reading, running
+from mediatagger.editors.blender.placing import Cue, StripTiming
 from mediatagger.errors import AnalysisError, UsageError
 from mediatagger.timecode import frame_to_ms, ms_to_frame
 from mediatagger.timeline import Span
@@ -232,7 +232,7 @@ def test_the_vendored_labels_name_audioset_classes_from_their_own_copy(tmp_path)
 def test_versions_agree():
     tomllib = pytest.importorskip("tomllib")   # Python 3.11+
     import mediatagger
-    from mediatagger import blender
+    from mediatagger.editors import blender
 
     manifest = tomllib.loads((Path(blender.__file__).parent / "blender_manifest.toml").read_text())
     assert manifest["version"] == mediatagger.__version__ == ".".join(map(str, blender.bl_info["version"]))
@@ -240,7 +240,7 @@ def test_versions_agree():
 
 
 def test_pack_command_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "mediatagger.blender.pack", str(tmp_path / "a.zip")],
+    done = subprocess.run([sys.executable, "-m", "mediatagger.editors.blender.pack", str(tmp_path / "a.zip")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == str(tmp_path / "a.zip")
 

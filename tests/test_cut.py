@@ -351,7 +351,7 @@ def test_the_reel_of_a_cut_is_cut_from_record_time(sources, tiny_model, tmp_path
 @pytest.mark.parametrize("name", ["25", "29.97"])
 def test_resolve_script_markers_are_the_cuts_record_markers(name, sources, tagger, tmp_path_factory):
     """What the Resolve script passes to Timeline.AddMarker, from the clips as Resolve's API lists them."""
-    from mediatagger import resolve
+    from mediatagger.editors import resolve
 
     rate = RATES[name]
     out = tmp_path_factory.getbasetemp() / f"tagged-{name}"

@@ -19,9 +19,10 @@ import mediatagger
 PACKAGE = Path(mediatagger.__file__).parent
 # media jobs (they run ffmpeg and may compose the text formats) and front ends: exporters/ takes none of them
 MEDIA_JOBS = ("mediatagger.clips", "mediatagger.cutting", "mediatagger.burnin", "mediatagger.outputs")
-FRONT_ENDS = ("mediatagger.cli", "mediatagger.web", "mediatagger.blender", "mediatagger.batch", "mediatagger.api")
+FRONT_ENDS = ("mediatagger.cli", "mediatagger.web", "mediatagger.editors", "mediatagger.batch", "mediatagger.api")
 # extras a plain install may lack: their modules are imported only where the extra is installed
-EXTRAS = {"mediatagger.web": "gradio", "mediatagger.blender.addon": "bpy", "mediatagger.otio_plugin": "opentimelineio"}
+EXTRAS = {"mediatagger.web": "gradio", "mediatagger.editors.blender.addon": "bpy",
+          "mediatagger.editors.otio_plugin": "opentimelineio"}
 
 
 def module_names() -> dict[str, Path]:
@@ -125,3 +126,40 @@ def test_the_document_and_the_pipeline_import_no_output_and_no_front_end():
     upper = ("mediatagger.exporters", *MEDIA_JOBS, *FRONT_ENDS, "mediatagger.summary", "mediatagger.cut")
     wrong = {(m, t) for m, ts in graph.items() if m.startswith(core) for t in ts if t.startswith(upper)}
     assert wrong == set()
+
+
+def test_every_package_is_shipped():
+    """Regression risk: pyproject lists the packages the wheel carries; a new subpackage missing there
+    passes every editable test and is absent for every user."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.relative_to(PACKAGE.parent).parts[:-1]) for p in PACKAGE.rglob("__init__.py")
+             if "_vendor" not in p.parts}
+    assert found == listed
+
+
+# the README's map of the package ("The package, level by level"): each imports only from its own level
+# and those before it
+LEVELS = [
+    ["errors", "tags", "timecode", "timeline", "files", "progress", "presets"],
+    ["media", "vad", "model", "audioset", "head", "scan", "fusion"],
+    ["analysis", "pipeline"],
+    ["exporters", "highlights", "cutting", "burnin", "clips", "outputs", "summary"],
+    ["cut", "fcpxml_timeline"],
+    ["api", "batch"],
+    ["cli", "web", "__main__"],
+    ["editors"],
+]
+
+
+def level_of(module: str) -> int:
+    top = module.split(".")[1] if "." in module else ""
+    return next(i for i, names in enumerate(LEVELS) if top in names) if top else -1
+
+
+def test_each_level_imports_only_from_its_own_and_those_before_it():
+    graph = import_graph()
+    assert {m for m in graph if m != "mediatagger" and level_of(m) < 0} == set()   # every module has a level
+    upward = sorted((m, t) for m, ts in graph.items() for t in ts if t != "mediatagger" and level_of(t) > level_of(m))
+    assert upward == []

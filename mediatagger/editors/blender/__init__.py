@@ -2,7 +2,7 @@
 sound strips as scene timeline markers (``LAUGHTER 0.93``) on the frames where they are seen.
 
 An add-on (``bl_info``, ``register``) and a Blender 4.2+ extension (``blender_manifest.toml``) in one:
-``python -m mediatagger.blender.pack OUT.zip`` builds the zip that installs as either. Nothing here
+``python -m mediatagger.editors.blender.pack OUT.zip`` builds the zip that installs as either. Nothing here
 imports bpy until Blender registers the add-on, so ``pack`` and the pure modules (``placing``,
 ``reading``, ``running``) import without Blender.
 """

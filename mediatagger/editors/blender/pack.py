@@ -1,4 +1,4 @@
-"""Build the add-on's zip: ``python -m mediatagger.blender.pack OUT.zip``.
+"""Build the add-on's zip: ``python -m mediatagger.editors.blender.pack OUT.zip``.
 
 The zip holds one folder, ``mediatagger_blender/``, so it installs both ways: as an add-on
 (Preferences > Add-ons > Install from Disk, or ``bpy.ops.preferences.addon_install``: ``bl_info`` in
@@ -19,12 +19,12 @@ from pathlib import Path
 
 ADDON = "mediatagger_blender"                      # the folder in the zip: the add-on's module name
 HERE = Path(__file__).resolve().parent
-PACKAGE = HERE.parent                              # mediatagger/
+PACKAGE = HERE.parent.parent                       # mediatagger/
 MODULES = ("__init__.py", "addon.py", "placing.py", "reading.py", "running.py", "shared.py")
 VENDORED = {"errors.py": {}, "timeline.py": {}, "tags.py": {},
             "timecode.py": {"from mediatagger.errors import": "from .errors import"}}
 VENDORED_DATA = ("audioset_classes.txt",)          # what the vendored tags.py reads: AudioSet's class names
-VENDOR_DOC = '"""Copies of mediatagger modules made by mediatagger/blender/pack.py: edit the originals."""\n'
+VENDOR_DOC = '"""Copies of mediatagger modules made by mediatagger/editors/blender/pack.py: edit the originals."""\n'
 _IMPORTS = re.compile(r"^\s*(from|import)\s+mediatagger\b", re.MULTILINE)
 _STAMP = (2020, 1, 1, 0, 0, 0)
 
@@ -71,7 +71,8 @@ def pack(out: Path | str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mediatagger.blender.pack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mediatagger.editors.blender.pack",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the zip to write, e.g. dist/mediatagger_blender.zip")
     args = parser.parse_args(argv)
     try:

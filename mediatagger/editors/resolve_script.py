@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    from mediatagger.resolve import add_markers
+    from mediatagger.editors.resolve import add_markers
 
     app = globals().get("resolve") or __import__("DaVinciResolveScript").scriptapp("Resolve")
     added = add_markers(app, Path.home() / "mediatagger-resolve", model=os.environ.get("MEDIATAGGER_MODEL"))
