@@ -28,12 +28,12 @@ from mediatagger.exporters import EXPORTERS
 from mediatagger.exporters.text import csv_text
 from mediatagger.highlights import chosen_spans
 from mediatagger.presets import ClipOptions, Preset
+from mediatagger.timecode import clock
 from mediatagger.timeline import Span
 
 COUNTED = ("LAUGHTER", "APPLAUSE", "BGM")
 STRIP_W, STRIP_H = 280, 14      # px: the longest input's strip; shorter ones are shorter
 SCALE_H = 18                    # px: the time scale over the strips
-OTHER_COLOR = "#94a3b8"         # a label without a colour of its own
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 18000, 36000)
 
 
@@ -69,12 +69,7 @@ class Scale:
 
     def clock(self, ms: int) -> str:
         """``m:ss.s``, or ``h:mm:ss.s`` for every time on a page whose longest input reaches an hour."""
-        tenths = round(ms / 100)
-        minutes, rest = divmod(tenths, 600)
-        seconds = f"{rest // 10:02d}.{rest % 10}"
-        if self.hours:
-            return f"{minutes // 60}:{minutes % 60:02d}:{seconds}"
-        return f"{minutes}:{seconds}"
+        return clock(ms, self.hours)
 
     @property
     def hours(self) -> bool:
@@ -122,11 +117,6 @@ def best_moments(result: Analysis, options: ClipOptions, top: int = 3) -> list[S
     ranked as clips are (score x duration, no score counting half), in time order."""
     ranked = sorted(chosen_spans(result, options), key=lambda s: -(0.5 if s.score is None else s.score) * s.duration_ms)
     return sorted(ranked[:top])
-
-
-def colour(label: str) -> str:
-    """A label's colour on the page: its marker colour as the exports and the console show it."""
-    return tags.RGB_COLORS.get(tags.color_of(label) or "", OTHER_COLOR)
 
 
 # --- the outputs of one input ---------------------------------------------------------------
@@ -199,7 +189,7 @@ def strip(result: Analysis, scale: Scale) -> str:
             x, w = scale.x(s.start_ms), max(scale.x(s.duration_ms), 1.0)
             title = moment(result, s, f"{scale.clock(s.start_ms)}–{scale.clock(s.end_ms)}")
             bars.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{STRIP_H // 2 - 1}" '
-                        f'fill="{colour(s.label)}"><title>{html.escape(title)}</title></rect>')
+                        f'fill="{tags.rgb(s.label)}"><title>{html.escape(title)}</title></rect>')
     return (f'<svg class="strip" width="{width:.1f}" height="{STRIP_H}" viewBox="0 0 {width:.1f} {STRIP_H}">'
             f'{"".join(bars)}</svg>')
 
@@ -229,7 +219,7 @@ def legend(rows: list[Row]) -> str:
 
 
 def key(label: str) -> str:
-    return (f'<span class="key"><svg width="12" height="12"><rect width="12" height="12" fill="{colour(label)}"/>'
+    return (f'<span class="key"><svg width="12" height="12"><rect width="12" height="12" fill="{tags.rgb(label)}"/>'
             f'</svg> {html.escape(tags.label_name(label))}</span>')
 
 

@@ -132,6 +132,14 @@ def color_of(label: str) -> str | None:
         return EXTRA_COLORS[zlib.crc32(label.encode()) % len(EXTRA_COLORS)]
     return None
 
+OTHER_RGB = "#94a3b8"   # a label without a colour of its own (speech, a class nobody coloured)
+
+
+def rgb(label: str) -> str:
+    """A label's colour for pages (the console, the summary): its marker colour as RGB, as the exports show it."""
+    return RGB_COLORS.get(color_of(label) or "", OTHER_RGB)
+
+
 _TOKEN = re.compile(r"<\|([^|<>]*)\|>")
 
 

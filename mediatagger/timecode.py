@@ -225,3 +225,15 @@ def _duration_ms(text: str) -> int | None:
 
 def _amount(text: str) -> Fraction:
     return parse_fraction(text, "a duration", max_abs=MAX_DURATION_MS)
+
+
+def clock(ms: int, hours: bool = False, tenths: bool = True) -> str:
+    """A time as a player counts it, for pages (the console, the summary): ``M:SS.s`` from the start of
+    the media (``H:MM:SS.s`` with ``hours``; without ``tenths``, whole seconds). Frames and start
+    timecodes are the exports' business (EDL, FCPXML), not a page's."""
+    tenth = round(max(ms, 0) / 100) if tenths else round(max(ms, 0) / 1000) * 10
+    h, rest = divmod(tenth, 36_000)
+    m, rest = divmod(rest, 600)
+    s, t = divmod(rest, 10)
+    shown = f"{h}:{m:02d}:{s:02d}" if hours else f"{h * 60 + m}:{s:02d}"
+    return f"{shown}.{t}" if tenths else shown

@@ -17,12 +17,12 @@ from mediatagger.analysis import Analysis, TrackResult, event_options
 from mediatagger.presets import EventOptions
 from mediatagger.progress import Progress
 from mediatagger.scan import Curves
+from mediatagger.tags import rgb as color
+from mediatagger.timecode import clock
 from mediatagger.timeline import Span
 from mediatagger.web.strings import STAGES, TEXT
 
 # Resolve's marker colours (the label table's default colours) as CSS colours
-CSS_COLORS = tags.RGB_COLORS
-SPEECH_COLOR = "#94a3b8"
 ROW = 26          # px: one bar row of the timeline
 CURVE = 80        # px: the probability curves of a track
 HEADING = 22      # px: the track's name, on a line of its own above its ruler (a title may be long)
@@ -38,27 +38,10 @@ DETECTOR_NAMES = {"sensevoice": "SenseVoice", "audioset": "AudioSet"}
 DASHES = {"sensevoice": "", "audioset": "5 3"}
 
 
-def color(label: str) -> str:
-    """A label's colour: ours from the label table, an AudioSet class's as its markers get it."""
-    return CSS_COLORS.get(tags.color_of(label) or "", SPEECH_COLOR)
-
-
 def extra_labels(analysis: Analysis) -> tuple[str, ...]:
     """The AudioSet classes the analysis holds as labels of their own, in stored order."""
     found = (fusion.event_labels(t.audioset)[len(tags.EVENTS):] for t in analysis.tracks if t.audioset is not None)
     return tuple(dict.fromkeys(label for labels in found for label in labels))
-
-
-def clock(ms: int, hours: bool = False, tenths: bool = True) -> str:
-    """The console's one way of showing a time -- table, timeline, hovers -- as the player counts it:
-    ``M:SS.s`` from the start of the media (``H:MM:SS.s`` with ``hours``). Frames and start timecodes
-    are the exports' business (EDL, FCPXML), not the page's."""
-    tenth = round(max(ms, 0) / 100) if tenths else round(max(ms, 0) / 1000) * 10
-    h, rest = divmod(tenth, 36_000)
-    m, rest = divmod(rest, 600)
-    s, t = divmod(rest, 10)
-    shown = f"{h}:{m:02d}:{s:02d}" if hours else f"{h * 60 + m}:{s:02d}"
-    return f"{shown}.{t}" if tenths else shown
 
 
 def in_hours(analysis: Analysis) -> bool:
