@@ -37,9 +37,10 @@ def choose(names: Iterable[str] | str | None, preset: Preset) -> list[str]:
     if isinstance(names, str):
         names = names.split(",")
     chosen = [n.strip() for n in names if n.strip()]
+    known = output_names()
     for name in chosen:
-        if name not in EXPORTERS and name not in clips.JOBS:
-            raise UnknownChoiceError("export format", name, output_names())
+        if name not in known:
+            raise UnknownChoiceError("export format", name, known)
     if "reel" in chosen:
         chosen = [n for n in chosen if n != "clips"]
     if not chosen:
