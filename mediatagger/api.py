@@ -20,8 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mediatagger import analysis as document
 from mediatagger import clips, files, media, pipeline, presets
 from mediatagger.analysis import Analysis
@@ -101,6 +99,11 @@ class Tagger:
         return other
 
     @property
+    def inference(self) -> threading.RLock:
+        """The lock one analysis at a time holds while it uses the models (shared with the variants)."""
+        return self._shared.inference
+
+    @property
     def loaded(self) -> bool:
         return self.preset.events.detector in self._shared.models
 
@@ -134,7 +137,7 @@ class Tagger:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         key = pipeline.cache_key(path, self.preset, chosen)
-        with self._shared.inference:
+        with self.inference:
             return pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress, key)
 
     def run(self, path: Path | str, out_dir: Path | str = ".", formats: Iterable[str] | str | None = None,
@@ -147,19 +150,12 @@ class Tagger:
                 formats: Iterable[str] | str | None = None, tracks: Tracks = "all", force: bool = False,
                 progress: Callback = ignore) -> Iterator[tuple[Path, list[Written] | MediaTaggerError]]:
         """``run`` for each of ``paths`` in turn, yielding each path with its written files or its
-        error; while one file is tagged, ffmpeg decodes the next one's first track. ``out_dir`` is
-        one folder for all, or a list with each path's own."""
+        error. ``out_dir`` is one folder for all, or a list with each path's own."""
         inputs = [Path(p) for p in paths]
         outs = [Path(out_dir)] * len(inputs) if isinstance(out_dir, (str, Path)) else [Path(o) for o in out_dir]
-        ahead: list[pipeline.Background] = []
-        for n, path in enumerate(inputs):
-            mine = ahead.pop() if ahead else None
-
-            def decode_next(n: int = n) -> None:
-                if n + 1 < len(inputs):
-                    ahead.append(pipeline.Background(self.decode_ahead, inputs[n + 1], outs[n + 1], tracks))
+        for path, out in zip(inputs, outs):
             try:
-                yield path, self._run(path, outs[n], formats, tracks, force, progress, mine, decode_next)
+                yield path, self._run(path, out, formats, tracks, force, progress)
             except MediaTaggerError as exc:
                 yield path, exc
 
@@ -220,19 +216,8 @@ class Tagger:
             job.check(force)
             return job.run(progress)
 
-    def decode_ahead(self, path: Path, out_dir: Path, tracks: Tracks) -> tuple[str, np.ndarray] | None:
-        """The first chosen track of ``path`` decoded, with the cache key it was decoded for; None if
-        the analysis in ``out_dir`` can be reused (nothing to decode)."""
-        info = media.probe(path)
-        chosen = select_tracks(info, tracks)
-        key = pipeline.cache_key(path, self.preset, chosen)
-        if pipeline.reusable(out_dir / f"{files.output_stem(path)}.analysis.json", key) is not None:
-            return None
-        return key, media.extract_audio(info, chosen[0])
-
     def _run(self, path: Path, out_dir: Path, formats: Iterable[str] | str | None, tracks: Tracks, force: bool,
-             progress: Callback, ahead: pipeline.Background | None = None,
-             then: Callable[[], None] | None = None) -> list[Written]:
+             progress: Callback) -> list[Written]:
         info = media.probe(path)
         chosen = select_tracks(info, tracks)
         names = with_json(choose(formats, self.preset))
@@ -244,9 +229,9 @@ class Tagger:
             else:
                 if not force:
                     refuse_existing(names, out_dir, files.output_stem(path))
-                with self._shared.inference:
+                with self.inference:
                     result = pipeline.analyse(info, chosen, self.preset, lambda: self.models(progress), progress,
-                                              key, decoded_ahead(ahead, key), then)
+                                              key)
                 check_unchanged(path, key, self.preset, chosen)
             return write(result, out_dir, names, self.preset, force, progress)
 
@@ -280,18 +265,6 @@ def timeline_formats(names: Iterable[str] | str | None, kind: str) -> list[str]:
     if not chosen:
         raise UsageError("no output format chosen")
     return list(dict.fromkeys(chosen))
-
-
-def decoded_ahead(ahead: pipeline.Background | None, key: str) -> pipeline.Decoded | None:
-    """The audio ``ahead`` decoded, if it was decoded for these very bytes and settings."""
-    try:
-        value = ahead.result() if ahead is not None else None
-    except (MediaTaggerError, OSError):  # this run meets the problem itself and reports it
-        return None
-    if value is None or value[0] != key:
-        return None
-    audio = value[1]
-    return lambda: audio
 
 
 def select_tracks(info: media.MediaInfo, tracks: Tracks) -> list[int]:

@@ -201,31 +201,14 @@ class AudioSetDetector:
 
     def curves(self, audio: np.ndarray, extra: Sequence[str] = ()) -> Curves:
         """Curves on a 0.24 s grid for our event labels (their AudioSet classes' probabilities summed,
-        capped at 1) and for each label of ``extra`` (an AudioSet class of its own)."""
-        columns = label_columns(extra)
-        values = self.patch_values(audio, np.array(list(columns.values())).T)
-        curves = curves_of(values, list(columns), len(audio) * 1000 // SAMPLE_RATE)
-        return with_quiet(curves, quiet_points(audio, len(curves.values[next(iter(columns))])))
+        capped at 1) and for each label of ``extra`` (an AudioSet class of its own), of a whole track."""
+        heard = self.stream(extra)
+        heard.feed(audio)
+        return heard.finish()
 
-    def patch_values(self, audio: np.ndarray, mapping: np.ndarray) -> np.ndarray:
-        """Patches (every 0.24 s) x labels. Every other patch runs the network; the ones between run it
-        only where their neighbours differ (an event starts or ends there), else take their mean. The
-        front end works a minute of patches at a time, so memory does not grow with the track."""
-        count = patch_count(len(audio))
-        values = np.full((count, mapping.shape[1]), np.nan, np.float32)
-        for first in range(0, count, CHUNK_PATCHES):
-            last = min(count, first + CHUNK_PATCHES + 1)   # one patch ahead: the odd ones need both sides
-            mel = log_mel(samples_for(audio, first, last) * chunk_gain(audio, first, last))
-            run = functools.partial(self._value, mel, first, mapping)
-            for m in range(first, last, 2):
-                if np.isnan(values[m, 0]):
-                    values[m] = run(m)
-            for m in range(first + 1, min(last, count - 1), 2):
-                if changes(values[m - 1], values[m + 1]):
-                    values[m] = run(m)
-        for k in np.flatnonzero(np.isnan(values[:, 0])):  # odd patches on steady sound: their neighbours' mean
-            values[k] = (values[k - 1] + values[k + 1]) / 2 if k + 1 < count else values[k - 1]
-        return values
+    def stream(self, extra: Sequence[str] = ()) -> Heard:
+        """A track heard as its audio comes (``Heard``)."""
+        return Heard(self, extra)
 
     def _value(self, mel: np.ndarray, first: int, mapping: np.ndarray, m: int) -> np.ndarray:
         at = (m - first) * PATCH_HOP
@@ -233,16 +216,123 @@ class AudioSetDetector:
         return np.minimum(1.0, probs @ mapping)
 
 
+BLOCK = CHUNK_PATCHES * PATCH_HOP * HOP                        # samples from one front-end chunk to the next
+BLOCK_SPAN = N_FFT + (CHUNK_PATCHES * PATCH_HOP + PATCH - 1) * HOP  # the samples a chunk's patches read
+POINT = HOP_MS * SAMPLE_RATE // 1000                           # samples in a 0.24 s point of the curves
+
+
+class Heard:
+    """A track heard a minute at a time as its audio comes (``feed``), holding only that minute and the
+    context around it: each minute of patches runs as soon as its audio and the LEVEL_CONTEXT after it
+    are in, the last at ``finish``, so the curves are exactly those of the whole track heard at once.
+    Every other patch runs the network; the ones between run it only where their neighbours differ (an
+    event starts or ends there), else take their mean. ``so_far`` gives the curves of what came so far."""
+
+    def __init__(self, detector: AudioSetDetector, extra: Sequence[str] = ()):
+        columns = label_columns(extra)
+        self.detector, self.labels, self.mapping = detector, list(columns), np.array(list(columns.values())).T
+        self.audio, self.offset, self.total = np.zeros(0, np.float32), 0, 0   # held samples, where they start
+        self.values = np.full((CHUNK_PATCHES + 1, self.mapping.shape[1]), np.nan, np.float32)
+        self.first = 0                       # the next front-end chunk's first patch
+        self.levels: list[np.ndarray] = []   # each whole 0.24 s point's level (dBFS), as they come
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.audio = samples if not len(self.audio) else np.concatenate([self.audio, samples])
+        self.total += len(samples)
+        self._measure()
+        while self.total >= self.first * PATCH_HOP * HOP + BLOCK_SPAN + LEVEL_CONTEXT:
+            self._chunk(self.values, self.first, self.first + CHUNK_PATCHES + 1, None)
+            self.first += CHUNK_PATCHES
+            self._forget(self.first * PATCH_HOP * HOP - LEVEL_CONTEXT)
+
+    def heard_ms(self) -> int:
+        """Up to where the curves can no longer change (the patches of the chunks run so far)."""
+        return max(0, self.first - 2) * HOP_MS
+
+    def finish(self) -> Curves:
+        """The whole track's curves, once its audio has all come."""
+        return self._curves(self.values)
+
+    def so_far(self) -> Curves:
+        """The curves of the audio so far, as if the track ended here (the minute under way heard with
+        the loudness of what came of it); the stream goes on as it was."""
+        return self._curves(self.values.copy())
+
+    def _curves(self, values: np.ndarray) -> Curves:
+        count = patch_count(self.total)
+        values = self._sized(values, count + 1)
+        for first in range(self.first, count, CHUNK_PATCHES):
+            self._chunk(values, first, min(count, first + CHUNK_PATCHES + 1), count)
+        values = values[:count]
+        for k in np.flatnonzero(np.isnan(values[:, 0])):  # odd patches on steady sound: their neighbours' mean
+            values[k] = (values[k - 1] + values[k + 1]) / 2 if k + 1 < count else values[k - 1]
+        curves = curves_of(values, self.labels, self.total * 1000 // SAMPLE_RATE)
+        return with_quiet(curves, self._quiet(len(curves.values[self.labels[0]])))
+
+    def _chunk(self, values: np.ndarray, first: int, last: int, count: int | None) -> None:
+        values = self._sized(values, last + 1)
+        mel = log_mel(self._samples(first, last) * self._gain(first, last))
+        run = functools.partial(self.detector._value, mel, first, self.mapping)
+        for m in range(first, last, 2):
+            if np.isnan(values[m, 0]):
+                values[m] = run(m)
+        for m in range(first + 1, last if count is None else min(last, count - 1), 2):
+            if changes(values[m - 1], values[m + 1]):
+                values[m] = run(m)
+
+    def _sized(self, values: np.ndarray, rows: int) -> np.ndarray:
+        """``values`` with room for ``rows`` patches: grown in place (doubling) when it is the stream's own."""
+        if len(values) >= rows:
+            return values
+        grown = np.full((max(rows, 2 * len(values)), values.shape[1]), np.nan, np.float32)
+        grown[:len(values)] = values
+        if values is self.values:
+            self.values = grown
+        return grown
+
+    def _held(self, start: int, end: int) -> np.ndarray:
+        """Samples ``start`` to ``end`` of the track (as far as it goes)."""
+        return self.audio[max(0, start - self.offset):max(0, end - self.offset)]
+
+    def _samples(self, first: int, last: int) -> np.ndarray:
+        """The audio patches ``first`` to ``last - 1`` read, zero-padded past the end."""
+        start, length = first * PATCH_HOP * HOP, N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
+        out = np.zeros(length, np.float32)
+        piece = self._held(start, start + length)
+        out[:len(piece)] = piece
+        return out
+
+    def _gain(self, first: int, last: int) -> float:
+        """The loudness gain for patches ``first`` to ``last - 1``, from their audio and LEVEL_CONTEXT around."""
+        start = first * PATCH_HOP * HOP
+        end = start + N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
+        return loudness_gain(self._held(max(0, start - LEVEL_CONTEXT), end + LEVEL_CONTEXT))
+
+    def _forget(self, before: int) -> None:
+        if before > self.offset:
+            self.audio = self.audio[before - self.offset:].copy()
+            self.offset = before
+
+    def _measure(self) -> None:
+        """The level of each whole 0.24 s point that has come."""
+        done = sum(len(levels) for levels in self.levels) * POINT
+        whole = (self.total - done) // POINT
+        if whole:
+            self.levels.append(levels_db(self._held(done, done + whole * POINT), POINT))
+
+    def _quiet(self, points: int) -> np.ndarray:
+        """Which 0.24 s points are silent (their level below GATE_DB); a last part point is padded with
+        silence, points past the end are silent."""
+        done = sum(len(levels) for levels in self.levels) * POINT
+        levels = np.concatenate([*self.levels, levels_db(self._held(done, self.total), POINT)])
+        out = np.ones(points, bool)
+        out[:min(points, len(levels))] = levels[:points] < GATE_DB
+        return out
+
+
 def changes(before: np.ndarray, after: np.ndarray) -> bool:
     """Whether some label differs between two patches by REFINE or more where either heard it."""
     return bool(((np.abs(before - after) >= REFINE) & (np.maximum(before, after) >= REFINE)).any())
-
-
-def chunk_gain(audio: np.ndarray, first: int, last: int) -> float:
-    """The loudness gain for patches ``first`` to ``last - 1``, from their audio and LEVEL_CONTEXT around."""
-    start = first * PATCH_HOP * HOP
-    end = start + N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
-    return loudness_gain(audio[max(0, start - LEVEL_CONTEXT):end + LEVEL_CONTEXT])
 
 
 def loudness_gain(audio: np.ndarray) -> float:
@@ -263,15 +353,6 @@ def levels_db(audio: np.ndarray, size: int) -> np.ndarray:
     return 10 * np.log10(np.mean(np.square(frames).reshape(count, size), axis=1) + 1e-20)
 
 
-def samples_for(audio: np.ndarray, first: int, last: int) -> np.ndarray:
-    """The audio patches ``first`` to ``last - 1`` read, zero-padded past the end."""
-    start, length = first * PATCH_HOP * HOP, N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
-    out = np.zeros(length, np.float32)
-    piece = audio[start:start + length]
-    out[:len(piece)] = piece
-    return out
-
-
 def label_columns(extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
     """Label -> a 0/1 column over the 521 classes: the classes whose probabilities it sums."""
     index = {name: i for i, name in enumerate(tags.audioset_classes())}
@@ -281,16 +362,6 @@ def label_columns(extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
         column = np.zeros(len(index), np.float32)
         column[[index[n] for n in members]] = 1.0
         out[label] = column
-    return out
-
-
-def quiet_points(audio: np.ndarray, points: int) -> np.ndarray:
-    """Which 0.24 s points of the track are silent (their level below GATE_DB), a block at a time."""
-    size, block = HOP_MS * SAMPLE_RATE // 1000, 10_000
-    out = np.ones(points, bool)  # points past the audio's end are silent
-    for first in range(0, min(points, -(-len(audio) // size)), block):
-        levels = levels_db(audio[first * size:(first + block) * size], size)[:points - first]
-        out[first:first + len(levels)] = levels < GATE_DB
     return out
 
 

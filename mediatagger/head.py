@@ -48,12 +48,26 @@ class SpeechDetector(Protocol):
     def regions(self, audio: np.ndarray) -> list[tuple[int, int]]: ...
 
 
+class Hearing(Protocol):
+    """A track heard by an ``EventDetector`` as its audio comes."""
+
+    def feed(self, samples: np.ndarray) -> None: ...
+
+    def heard_ms(self) -> int: ...
+
+    def so_far(self) -> Curves: ...
+
+    def finish(self) -> Curves: ...
+
+
 class EventDetector(Protocol):
-    """A detector of sound events that hears a whole track (the AudioSet detector)."""
+    """A detector of sound events that hears a whole track (the AudioSet detector), or one as it comes."""
 
     name: str
 
     def curves(self, audio: np.ndarray, extra: Sequence[str] = ()) -> Curves: ...
+
+    def stream(self, extra: Sequence[str] = ()) -> Hearing: ...
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
+import queue
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -146,12 +150,15 @@ def file_arg(path: Path | str) -> str:
     return "file:" + os.path.abspath(path)
 
 
-def input_args(path: Path | str, demuxers: tuple[str, ...] = MEDIA_DEMUXERS) -> list[str]:
+def input_args(path: Path | str | None, demuxers: tuple[str, ...] = MEDIA_DEMUXERS) -> list[str]:
     """``-i`` for a media file from outside: ffmpeg may open it only with a demuxer of ``MEDIA_DEMUXERS``
     and through the ``file`` protocol alone. ffmpeg picks the demuxer from the content, not the name, so
     without this a text file named ``clip.mp4`` holding an HLS playlist or an ffconcat list would be read
     as the files it names (anywhere on this machine, or URLs). Every ffmpeg run on outside media takes
-    its inputs from here; a refusal reads as ``RefusedInputError`` (see ``ffmpeg_error``)."""
+    its inputs from here; a refusal reads as ``RefusedInputError`` (see ``ffmpeg_error``). ``path`` None:
+    the bytes written to ffmpeg's standard input, through the ``pipe`` protocol alone."""
+    if path is None:
+        return ["-format_whitelist", ",".join(demuxers), "-protocol_whitelist", "pipe", "-i", "pipe:0"]
     return ["-format_whitelist", ",".join(demuxers), "-protocol_whitelist", "file", "-i", file_arg(path)]
 
 
@@ -451,6 +458,19 @@ def select_tracks(info: MediaInfo, track: int | str) -> list[int]:
     return [track]
 
 
+def decode_args(info: MediaInfo, track: int, piped: bool = False) -> list[str]:
+    """ffmpeg's command that decodes audio track ``track`` of ``info`` to 16 kHz mono float32 on its stdout,
+    read from the file or (``piped``) from the bytes written to its stdin."""
+    return [find_ffmpeg(), "-hide_banner", *([] if piped else ["-nostdin"]), "-loglevel", "error",
+            "-threads", "1", *input_args(None if piped else info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1",
+            "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"]
+
+
+def offset_samples(info: MediaInfo, track: int) -> int:
+    """Where track ``track``'s first sample falls on the media clock, in samples (negative: before it)."""
+    return info.audio_tracks[track].offset_ms * SAMPLE_RATE // 1000 if track < len(info.audio_tracks) else 0
+
+
 def extract_audio(info: MediaInfo, track: int,
                   progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One audio track as 16 kHz mono float32, decoded by ffmpeg straight into one array.
@@ -461,10 +481,7 @@ def extract_audio(info: MediaInfo, track: int,
     after the first video frame is led by silence, one that starts before it loses what comes first,
     so sample 0 is the first frame's instant.
     """
-    offset = info.audio_tracks[track].offset_ms * SAMPLE_RATE // 1000 if track < len(info.audio_tracks) else 0
-    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
-           *input_args(info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
-           "-c:a", "pcm_f32le", "-f", "f32le", "-"]
+    offset, cmd = offset_samples(info, track), decode_args(info, track)
     samples = np.empty((info.duration_ms * SAMPLE_RATE) // 1000 + SAMPLE_RATE + max(offset, 0), dtype="<f4")
     samples[:max(offset, 0)] = 0
     filled = max(offset, 0) * 4  # bytes
@@ -490,3 +507,108 @@ def extract_audio(info: MediaInfo, track: int,
     if proc.returncode != 0:
         raise ffmpeg_error(info.path, f"cannot decode audio track {track}", stderr + stopped(proc.returncode))
     return samples[max(-offset, 0): max(filled // 4, -offset)]
+
+
+class AudioStream:
+    """One audio track decoded as it is read: blocks of ``block_s`` seconds of 16 kHz mono float32 on the
+    media clock (as ``extract_audio``), never the whole track. ffmpeg reads the file, or (``feed``) the
+    bytes ``feed`` writes to it as they come (a recording still being written); a thread reads ffmpeg's
+    output ahead, at most ``ahead_s`` seconds of it, so decoding overlaps the work on earlier blocks.
+    ``get`` gives the next block, None at the end; an ffmpeg that fails raises there."""
+
+    END = None
+
+    def __init__(self, info: MediaInfo, track: int, feed: Callable[[Any], None] | None = None,
+                 block_s: float = 1.0, ahead_s: float = 30.0):
+        self.info, self.track, self.feed, self._closed = info, track, feed, False
+        self.block = int(block_s * SAMPLE_RATE)
+        self.queue: queue.Queue[np.ndarray | BaseException | None] = queue.Queue(max(2, int(ahead_s / block_s)))
+        self.errors = tempfile.TemporaryFile()
+        held = hold_signals()
+        try:
+            self.proc = subprocess.Popen(decode_args(info, track, feed is not None), stdout=subprocess.PIPE,
+                                         stderr=self.errors,
+                                         stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL)
+        except OSError as exc:
+            release_signals(held)
+            raise MediaError(find_ffmpeg(), f"cannot run ffmpeg: {exc.strerror}") from None
+        _RUNNING.add(self.proc)
+        release_signals(held)
+        self.threads = [threading.Thread(target=self._read, daemon=True)]
+        if feed is not None:
+            self.threads.append(threading.Thread(target=self._feed, daemon=True))
+        for thread in self.threads:
+            thread.start()
+
+    def _feed(self) -> None:
+        assert self.feed is not None and self.proc.stdin is not None
+        with contextlib.suppress(OSError, ValueError):  # ffmpeg gone (it failed, or was stopped): its error is read
+            try:
+                self.feed(self.proc.stdin)
+            finally:
+                self.proc.stdin.close()
+
+    def _read(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        skip = -offset_samples(self.info, self.track)
+        try:
+            if skip < 0:   # the track starts after the media clock's zero: silence first
+                self._put(np.zeros(-skip, np.float32))
+            while raw := stdout.read(self.block * 4):
+                block = np.frombuffer(raw[:len(raw) // 4 * 4], "<f4")
+                if skip > 0:
+                    block, skip = block[skip:], max(0, skip - len(block))
+                if len(block):
+                    self._put(block)
+            self.proc.wait()
+            if self.proc.returncode != 0:
+                self.errors.seek(0)
+                text = self.errors.read().decode("utf-8", "replace") + stopped(self.proc.returncode)
+                raise ffmpeg_error(self.info.path, f"cannot decode audio track {self.track}", text)
+            self._put(self.END)
+        except BaseException as exc:  # handed to the reader of ``get``
+            self._put(exc)
+        finally:
+            _RUNNING.discard(self.proc)
+
+    def _put(self, item: np.ndarray | BaseException | None) -> None:
+        while not self.closed():
+            with contextlib.suppress(queue.Full):
+                self.queue.put(item, timeout=0.2)
+                return
+
+    def closed(self) -> bool:
+        return self._closed
+
+    def get(self, timeout: float | None = None) -> np.ndarray | None:
+        """The next block; None once the track has ended; ``queue.Empty`` if none came within ``timeout``."""
+        item = self.queue.get(timeout=timeout)
+        if isinstance(item, BaseException):
+            self.queue.put(item)   # asked again, it fails again
+            raise item
+        if item is None:
+            self.queue.put(None)
+        return item
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        while (block := self.get()) is not None:
+            yield block
+
+    def close(self) -> None:
+        """Stop ffmpeg (if it still runs) and the threads."""
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stdin, self.errors):
+            with contextlib.suppress(OSError, ValueError):
+                if stream is not None:
+                    stream.close()
+        _RUNNING.discard(self.proc)
+
+    def __enter__(self) -> AudioStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

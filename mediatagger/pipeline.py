@@ -1,10 +1,10 @@
-"""The pipeline: media -> (VAD, SenseVoice) -> Analysis.
+"""The pipeline: media -> (VAD, SenseVoice, the AudioSet detector) -> Analysis.
 
-Extract each audio track, find speech, tag it, scan the gaps, and derive spans from the curves;
-``cache_key`` says when an analysis already made can be reused instead. The models come from a
-``load_models()`` callable, called after the input was probed (so a file that is not media never pays
-for loading them) and before any audio is decoded (so loading's transient peak and hours of decoded
-audio are never in memory together).
+Each audio track is decoded as it is read (``media.AudioStream``) and heard a chunk at a time
+(``stream.TrackStream``), so memory does not grow with its length; spans are derived from its curves
+at the end. ``cache_key`` says when an analysis already made can be reused instead. The models come
+from a ``load_models()`` callable, called after the input was probed (so a file that is not media never
+pays for loading them).
 """
 
 from __future__ import annotations
@@ -13,157 +13,57 @@ import functools
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mediatagger import audioset, media, scan, tags, vad
-from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, Segment, TrackResult, Word, derive, load
+from mediatagger import audioset, media
+from mediatagger.analysis import SCHEMA, Analysis, ModelInfo, TrackResult, derive, load
 from mediatagger.errors import MediaTaggerError
-from mediatagger.head import AudioTagger, Models, SpeechDetector, Tagged
+from mediatagger.head import Models
 from mediatagger.media import MediaInfo
 from mediatagger.presets import Preset
 from mediatagger.progress import Callback, Stage, ignore
+from mediatagger.stream import TrackStream
 
 LoadModels = Callable[[], Models]
-Decoded = Callable[[], np.ndarray]  # a track's audio, decoded ahead (waits for it if still decoding)
 
 
 def analyse(info: MediaInfo, tracks: list[int], preset: Preset, load_models: LoadModels,
-            progress: Callback = ignore, cache_key: str | None = None,
-            first: Decoded | None = None, then: Callable[[], None] | None = None) -> Analysis:
-    """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``.
-
-    While one track is tagged, ffmpeg decodes the next on a background thread, so the CPU that
-    inference leaves idle is used. ``first`` gives the first track's audio if it was decoded ahead
-    (while the file before was tagged); ``then`` is called once that audio is in hand and inference
-    begins, to start decoding the file after."""
-    opts, results = preset.model, []
+            progress: Callback = ignore, cache_key: str | None = None) -> Analysis:
+    """The analysis of ``tracks`` of the probed file ``info``, spans derived with ``preset.spans``: one
+    track after another, each read and heard as it is decoded."""
     models = load_models()
-    audio = extract(info, tracks[0], progress, first)
-    if then is not None:
-        then()
-    for n, index in enumerate(tracks):
-        following = Background(media.extract_audio, info, tracks[n + 1]) if n + 1 < len(tracks) else None
-        results.append(derive(analyse_track(audio, index, preset, load_models, progress), preset.spans, preset.events))
-        if following is not None:
-            audio = extract(info, tracks[n + 1], progress, following.result)
+    return analysis_of(info, [listen_track(info, index, preset, models, progress) for index in tracks],
+                       preset, models, cache_key)
+
+
+def listen_track(info: MediaInfo, index: int, preset: Preset, models: Models,
+                 progress: Callback = ignore) -> TrackResult:
+    """Track ``index`` decoded and heard a block at a time (the stage ``tag track N``, in media seconds)."""
+    stage = Stage(progress, f"tag track {index}", info.duration_ms / 1000, "s")
+    heard = TrackStream(index, preset, models)
+    with media.AudioStream(info, index) as audio:
+        for block in audio:
+            heard.feed(block)
+            stage.update(heard.fed_ms / 1000)
+    result = heard.finish()
+    stage.finish()
+    return result
+
+
+def analysis_of(info: MediaInfo, tracks: list[TrackResult], preset: Preset, models: Models,
+                cache_key: str | None = None) -> Analysis:
+    """The document of ``tracks`` heard in ``info``: their spans derived, the model and settings named."""
+    opts = preset.model
     settings = {"scan": asdict(preset.scan), "spans": asdict(preset.spans), "events": asdict(preset.events)}
     if models.audioset is not None and models.sensevoice is None:  # the AudioSet detector alone
         model = ModelInfo(models.audioset.name, "none", opts.language, opts.itn, "int8")
     else:
         model = ModelInfo(opts.name, opts.vad, opts.language, opts.itn, opts.effective_precision())
-    return Analysis(media.with_frame_count(info), model,
-                    tuple(results), settings, cache_key)
-
-
-def extract(info: MediaInfo, index: int, progress: Callback = ignore, decoded: Decoded | None = None) -> np.ndarray:
-    """Track ``index``'s audio, reported as its own stage: decoded now, or awaited from ``decoded``."""
-    stage = Stage(progress, f"extract track {index}", info.duration_ms / 1000, "s")
-    audio = decoded() if decoded is not None else media.extract_audio(info, index, stage.update)
-    stage.finish()
-    return audio
-
-
-class Background:
-    """A call run on a daemon thread: its result (or error) when asked for; a process that is
-    stopped does not wait for it."""
-
-    def __init__(self, call: Callable[..., Any], *args: Any):
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self.run, args=(call, args), daemon=True)
-        self.thread.start()
-
-    def run(self, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        try:
-            self.value = call(*args)
-        except BaseException as exc:  # handed to the caller of result()
-            self.error = exc
-
-    def result(self) -> Any:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-def analyse_track(audio: np.ndarray, index: int, preset: Preset, load_models: LoadModels,
-                  progress: Callback = ignore) -> TrackResult:
-    """One track through the detectors the preset asks for: SenseVoice (speech, then the scan of the
-    gaps), the AudioSet detector (the whole track), or both; each one's curves are kept."""
-    models = load_models()
-    duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
-    track = TrackResult(index, duration_ms=duration_ms)
-    if models.sensevoice is not None:
-        track = listen_sensevoice(audio, index, preset, models.sensevoice, models.vad, progress)
-    if models.audioset is not None:
-        listening = Stage(progress, f"audioset track {index}", 1)
-        track = replace(track, audioset=models.audioset.curves(audio, preset.events.extra_labels()))
-        listening.finish()
-    return track
-
-
-def listen_sensevoice(audio: np.ndarray, index: int, preset: Preset, sensevoice: AudioTagger,
-                      detector: SpeechDetector | None, progress: Callback = ignore) -> TrackResult:
-    opts = preset.model
-    duration_ms = len(audio) * 1000 // media.SAMPLE_RATE
-    finding = Stage(progress, f"vad track {index}", 1)
-    regions = vad.speech_regions(audio, detector, preset.vad)
-    finding.finish()
-
-    tagging = Stage(progress, f"tag track {index}", len(regions), "seg")
-    tagged = sensevoice.tag(audio, regions, opts.language, opts.itn, opts.batch_seconds, tagging.update, words=True)
-    tagging.finish()
-    segments = tuple(segment_from(s, e, t) for (s, e), t in zip(regions, tagged))
-    windows = [scan.Window(s, e, t.probs, rank=0) for (s, e), t in zip(regions, tagged)]
-    coarse: list[scan.Window] = []
-    fine: list[scan.Window] = []
-    if preset.scan.enabled:
-        coarse, fine = scan_gaps(sensevoice, audio, windows, preset, progress, index)
-    grid = preset.scan.grid_ms
-    # fine windows place event boundaries; a half-second of speech is too little to judge a feeling
-    events = scan.curves(windows + coarse + fine, duration_ms, grid, (*tags.EVENTS, tags.SPEECH))
-    emotions = scan.curves(windows + coarse, duration_ms, grid, tags.EMOTIONS)
-    curves = scan.Curves(grid, {**events.values, **emotions.values})
-    return TrackResult(index, segments, curves=curves, duration_ms=duration_ms)
-
-
-def scan_gaps(sensevoice: AudioTagger, audio: np.ndarray, segments: list[scan.Window], preset: Preset,
-              progress: Callback, index: int) -> tuple[list[scan.Window], list[scan.Window]]:
-    """Coarse windows over the gaps between speech segments, then (``scan.refine``) fine windows
-    around the event boundaries the coarse pass shows; returns both, with their probabilities."""
-    opts, duration_ms = preset.model, len(audio) * 1000 // media.SAMPLE_RATE
-
-    def tag(name: str, spans: list[tuple[int, int]]) -> list[scan.Window]:
-        stage = Stage(progress, f"{name} track {index}", len(spans), "win")
-        out = sensevoice.tag(audio, spans, opts.language, opts.itn, opts.batch_seconds, stage.update, text=False)
-        stage.finish()
-        return [scan.Window(s, e, t.probs) for (s, e), t in zip(spans, out)]
-
-    gaps = scan.gaps(duration_ms, [(w.start_ms, w.end_ms) for w in segments])
-    coarse = tag("scan", vad.audible(audio, scan.tile(gaps, preset.scan.window_ms)))
-    if not preset.scan.refine:
-        return coarse, []
-    curve = scan.curves(segments + coarse, duration_ms, preset.scan.grid_ms, tags.EVENTS)
-    edges = scan.crossings(curve, tags.EVENTS, preset.spans.on_level)
-    fine = scan.within(scan.fine_windows(edges, duration_ms, preset.scan), gaps, preset.scan.fine_window_ms // 2)
-    return coarse, tag("refine", fine)
-
-
-def segment_from(start_ms: int, end_ms: int, tagged: Tagged) -> Segment:
-    rich = tags.parse_rich(tagged.raw)
-    words = tuple(Word(start_ms + s, start_ms + e, w) for s, e, w in tagged.words)
-    return Segment(start_ms, end_ms, rich.language, rich.emotion, rich.event, rich.text, tagged.raw,
-                   _score(tagged.probs, rich.emotion), _score(tagged.probs, rich.event), words)
-
-
-def _score(probs: dict[str, float], label: str | None) -> float | None:
-    return round(probs[label], 3) if label in probs else None
+    derived = tuple(derive(track, preset.spans, preset.events) for track in tracks)
+    return Analysis(media.with_frame_count(info), model, derived, settings, cache_key)
 
 
 # --- reuse -----------------------------------------------------------------------------------

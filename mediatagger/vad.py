@@ -72,10 +72,17 @@ def detect(audio: np.ndarray, vad: SpeechDetector, chunk_ms: int = CHUNK_MS) -> 
 def quiet_cuts(audio: np.ndarray, chunk: int) -> list[int]:
     """Sample positions that cut ``audio`` into pieces of at most ``chunk`` samples, each cut at the
     quietest 100 ms frame of the last quarter before it."""
-    frame, cuts = SAMPLE_RATE // 10, [0]
+    cuts = [0]
     while cuts[-1] + chunk < len(audio):
-        end = cuts[-1] + chunk
-        start = end - max(frame, chunk // 4 // frame * frame)
-        energy = np.square(audio[start:end].reshape(-1, frame)).mean(axis=1)
-        cuts.append(start + int(np.argmin(energy)) * frame + frame // 2)
+        cuts.append(cuts[-1] + quiet_cut(audio[cuts[-1]:cuts[-1] + chunk]))
     return cuts + [len(audio)]
+
+
+def quiet_cut(piece: np.ndarray, align: int = 1) -> int:
+    """Where to end ``piece``: the middle of the quietest 100 ms frame of its last quarter (the first such,
+    rounded down to a multiple of ``align`` samples), so that no speech is cut in two."""
+    frame, end = SAMPLE_RATE // 10, len(piece)
+    start = end - max(frame, end // 4 // frame * frame)
+    energy = np.square(piece[start:end].reshape(-1, frame)).mean(axis=1)
+    cut = start + int(np.argmin(energy)) * frame + frame // 2
+    return max(align, cut - cut % align)

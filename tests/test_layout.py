@@ -144,10 +144,10 @@ def test_every_package_is_shipped():
 LEVELS = [
     ["errors", "tags", "timecode", "timeline", "files", "progress", "presets"],
     ["media", "vad", "model", "audioset", "head", "scan", "fusion"],
-    ["analysis", "pipeline"],
+    ["analysis", "stream", "pipeline"],
     ["exporters", "highlights", "cutting", "burnin", "clips", "outputs", "summary"],
     ["cut", "fcpxml_timeline"],
-    ["api", "batch"],
+    ["api", "batch", "follow"],
     ["cli", "web", "__main__"],
     ["editors"],
 ]

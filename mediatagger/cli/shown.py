@@ -127,3 +127,38 @@ class BatchShown(batch.Listener):
 
     def wrote(self, written: list[Written]) -> None:
         report(written, self.quiet or self.batch and not self.bars.quiet)
+
+
+class FollowShown:
+    """What ``tag --follow`` shows: each span as it is found, a line on stderr, and (on a terminal) a
+    status line with the time heard so far."""
+
+    def __init__(self, quiet: bool, name: str):
+        self.quiet, self.name = quiet, name
+        self.status = not quiet and sys.stderr.isatty()
+        self.heard_s = -1.0
+
+    def span(self, span: Any) -> None:
+        if self.quiet:
+            return
+        from mediatagger.tags import label_name
+        from mediatagger.timecode import clock
+
+        self._clear()
+        score = f" {span.score:.2f}" if span.score is not None else ""
+        click.echo(f"{clock(span.start_ms)}-{clock(span.end_ms)} {label_name(span.label)}{score}"
+                   f" (track {span.track})", err=True)
+
+    def progress(self, seconds: float) -> None:
+        if self.status and int(seconds) != int(self.heard_s):
+            from mediatagger.timecode import clock
+
+            self.heard_s = seconds
+            click.echo(f"\rfollowing {self.name}: {clock(int(seconds * 1000))} heard", err=True, nl=False)
+
+    def _clear(self) -> None:
+        if self.status and self.heard_s >= 0:
+            click.echo("\r\033[K", err=True, nl=False)
+
+    def close(self) -> None:
+        self._clear()

@@ -21,7 +21,8 @@ from mediatagger.cli.common import (
     run_options,
     with_output_flags,
 )
-from mediatagger.cli.shown import Bars, BatchShown, report
+from mediatagger.cli.shown import Bars, BatchShown, FollowShown, report, warn
+from mediatagger.errors import UsageError
 from mediatagger.files import Written
 from mediatagger.tags import LANGUAGES
 
@@ -48,6 +49,14 @@ from mediatagger.tags import LANGUAGES
               help="Worker processes for a batch, each loading the model once (memory: one model each).")
 @click.option("--ray", "ray_address", metavar="auto|ADDRESS", help="Hand a batch to a Ray cluster: an actor per CPU, "
               "each with one loaded model (inputs and -o on a disk every node sees).")
+@click.option("--follow", is_flag=True, help="Tag one recording while it is still being written (a file, - for "
+              "standard input, or a named pipe), writing markers as it goes; ends when the recording does.")
+@click.option("--refresh", "refresh_s", type=click.FloatRange(0.5, 3600), default=10, show_default=True,
+              metavar="SECONDS", help="With --follow: rewrite the chosen outputs this often.")
+@click.option("--idle", "idle_s", type=click.FloatRange(1, 86400), default=30, show_default=True, metavar="SECONDS",
+              help="With --follow: end when the file has not grown for this long.")
+@click.option("--name", "stream_name", metavar="NAME", help="With --follow -: the stem of the stream's copy "
+              "and outputs [default: live].")
 @run_options
 @reports_errors
 def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None, vad: str | None,
@@ -55,8 +64,8 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
         rich_text: str | None, label_lang: str | None, karaoke: bool | None, start_tc: str | None,
         timecode: str | None, device: str | None, precision: str | None, threads: int | None, recursive: bool,
         detector: str | None, audioset_labels: tuple[str, ...], retry_failed: bool, busy_wait: float, jobs: int,
-        ray_address: str | None, force: bool, quiet: bool,
-        debug: bool) -> int:
+        ray_address: str | None, follow: bool, refresh_s: float, idle_s: float, stream_name: str | None, force: bool,
+        quiet: bool, debug: bool) -> int:
     """Analyse INPUT media files (or the media in INPUT folders) and write the chosen exports for each.
 
     A folder's outputs mirror its subfolders under -o. With several inputs or a folder, a journal in
@@ -68,6 +77,8 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
     tagger = api.Tagger(options, model=model, vad=vad, language=language, itn=itn, device=device,
                         precision=precision, threads=threads, detector=detector,
                         audioset_labels=audioset_labels or None, verbose=debug)
+    if follow:
+        return following(tagger, inputs, out_dir, exports, track, refresh_s, idle_s, stream_name, force, quiet)
     result = batch.tag_folder(inputs, out_dir, tagger, recursive=recursive, exports=exports, track=track,
                               force=force, retry_failed=retry_failed, jobs=jobs, ray=ray_address,
                               busy_wait=busy_wait, progress=BatchShown(quiet), names=FLAGS, debug=debug)
@@ -100,3 +111,22 @@ def export_analysis(analysis_path: Path, out_dir: Path | None, exports: list[str
         return api.reexport(analysis_path, out_dir, exports, options, force=force, progress=bars)
     finally:
         bars.close()
+
+
+def following(tagger: api.Tagger, inputs: tuple[Path, ...], out_dir: Path, exports: list[str] | None,
+              track: int | str, refresh_s: float, idle_s: float, name: str | None, force: bool, quiet: bool) -> int:
+    """``tag --follow``: one recording, its spans shown as they are found."""
+    from mediatagger import follow
+
+    if len(inputs) != 1:
+        raise UsageError("--follow takes one recording (a file, - for standard input, or a named pipe)")
+    shown = FollowShown(quiet, str(inputs[0]))
+    try:
+        done = follow.follow(tagger, str(inputs[0]), out_dir, exports, track, refresh_s, idle_s, name, force,
+                             heard=shown.span, progress=shown.progress)
+    finally:
+        shown.close()
+    if not done.complete:
+        warn(f"{done.analysis.source.path}: {done.said}")
+    report(done.written, quiet)
+    return 0
