@@ -102,10 +102,29 @@ def finished(path: Path) -> bool | None:
                 return _segment_size_known(head)
             if head[4:8] == b"ftyp":
                 fh.seek(-16, os.SEEK_END)
-                return fh.read(16)[4:8] == b"mfro"
+                return fh.read(16)[4:8] == b"mfro" or _whole_mp4(fh)
     except OSError:
         return None
     return None
+
+
+def _whole_mp4(fh: BinaryIO) -> bool:
+    """An MP4/MOV whose index (``moov``) is written and that is not fragmented (a fragmented one is
+    finished only by its ``mfra``): its top-level boxes read, headers only."""
+    end, at, moov = fh.seek(0, os.SEEK_END), 0, False
+    while at + 8 <= end:
+        fh.seek(at)
+        head = fh.read(16)
+        size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+        if size == 1:
+            size = int.from_bytes(head[8:16], "big")
+        if kind == b"moof" or size < 8 and size != 0:
+            return False
+        moov = moov or kind == b"moov"
+        if size == 0:
+            break
+        at += size
+    return moov and at <= end
 
 
 def _segment_size_known(head: bytes) -> bool | None:

@@ -318,6 +318,18 @@ def _duration_ms(text: str) -> int:
     return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
 
 
+_TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def _read_through(path: Path) -> int:
+    """How long a file whose container does not say (``Duration: N/A``: a Matroska stream written to a
+    pipe, then saved) plays: ffmpeg copies its packets to nowhere and tells the last time it reached."""
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", *input_args(path), "-map", "0", "-c", "copy",
+                           "-f", "null", "-"], capture_output=True, check=False)
+    times = _TIME.findall(done.stderr.decode("utf-8", "replace"))
+    return round((int(times[-1][0]) * 3600 + int(times[-1][1]) * 60 + float(times[-1][2])) * 1000) if times else 0
+
+
 def _first_video_frame(path: Path) -> tuple[Fraction | None, Fraction]:
     """The first video stream's frame rate as ffmpeg's filter graph sees it (an exact fraction), and
     its first frame's time in seconds from the file's start."""
@@ -428,7 +440,8 @@ def _probe(given: str, where: str, nbytes: int, mtime_ns: int, ffmpeg: str) -> M
     fps, video_start = _first_video_frame(path) if video else (None, None)
     start_ms, tracks = _on_clock(path, [_audio_track(i, m, meta) for i, (m, meta) in enumerate(audio)], video_start)
     return MediaInfo(
-        path=where, duration_ms=_duration_ms(text), fps=fps,
+        path=where, duration_ms=_duration_ms(text) or (_read_through(path) if "Duration: N/A" in text else 0),
+        fps=fps,
         width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
         start_timecode=timecodes[0] if timecodes else None, audio_tracks=tuple(tracks),
         variable_fps=_is_variable(video[0][0].group(4)) if video else False, start_ms=start_ms,
@@ -462,8 +475,8 @@ def decode_args(info: MediaInfo, track: int, piped: bool = False) -> list[str]:
     """ffmpeg's command that decodes audio track ``track`` of ``info`` to 16 kHz mono float32 on its stdout,
     read from the file or (``piped``) from the bytes written to its stdin."""
     return [find_ffmpeg(), "-hide_banner", *([] if piped else ["-nostdin"]), "-loglevel", "error",
-            "-threads", "1", *input_args(None if piped else info.path), "-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1",
-            "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"]
+            "-threads", "1", *input_args(None if piped else info.path), "-map", f"0:a:{track}", "-vn", "-sn",
+            "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"]
 
 
 def offset_samples(info: MediaInfo, track: int) -> int:

@@ -41,6 +41,7 @@ class TrackStream:
         self.pending, self.start, self.total = np.zeros(0, np.float32), 0, 0   # samples
         self.segments: list[Segment] = []
         self.parts: list[scan.Curves] = []
+        self.joins: list[int] = []   # where one chunk ended and the next began (ms)
         self.heard = models.audioset.stream(preset.events.extra_labels()) if models.audioset is not None else None
 
     def feed(self, block: np.ndarray) -> None:
@@ -54,6 +55,7 @@ class TrackStream:
             cut = vad.quiet_cut(self.pending[:self.chunk], self.align)
             self._listen(self.pending[:cut])
             self.pending, self.start = self.pending[cut:].copy(), self.start + cut
+            self.joins.append(self.start * 1000 // SAMPLE_RATE)
 
     @property
     def fed_ms(self) -> int:
