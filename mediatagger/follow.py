@@ -308,11 +308,12 @@ Heard = Callable[[LiveSpan], None]
 
 def follow(tagger: Tagger, source: str | Path, out_dir: Path | str = ".", formats: Any = None,
            tracks: Tracks = "all", refresh_s: float = 10.0, idle_s: float = 30.0, name: str | None = None,
-           force: bool = False, heard: Heard | None = None,
-           progress: Callable[[float], None] | None = None) -> Followed:
+           force: bool = False, heard: Heard | None = None, progress: Callable[[float], None] | None = None,
+           refreshed: Callable[[Analysis], None] | None = None, stop: threading.Event | None = None) -> Followed:
     """Tag the recording at ``source`` (a file being written, ``-`` for standard input, or a named pipe)
-    as it is written; ``heard`` is told each finished span, ``progress`` the seconds heard so far.
-    Returns once it has ended, its outputs written (``Followed``)."""
+    as it is written; ``heard`` is told each finished span, ``progress`` the seconds heard so far,
+    ``refreshed`` the analysis so far at each refresh; ``stop`` set ends it as Ctrl-C does. Returns once
+    it has ended, its outputs written (``Followed``)."""
     out = Path(out_dir)
     names = with_json(choose(formats, tagger.preset))
     recording = Recording.open(source, out, name, idle_s, force)
@@ -320,14 +321,15 @@ def follow(tagger: Tagger, source: str | Path, out_dir: Path | str = ".", format
     with OutputLock(out, stem), stopping_on_interrupt(recording):
         info = recording.probe()
         chosen = select_tracks(info, tracks)
-        live = Live(out, stem, [n for n in names if n in EXPORTERS and n != "json"], tagger.preset, heard)
+        live = Live(out, stem, [n for n in names if n in EXPORTERS and n != "json"], tagger.preset, heard, refreshed)
         if not force:
             refuse_existing(names, out, stem)
             if live.path.exists():
                 raise OutputExistsError(live.path, "already exists, from an earlier run")
         models = tagger.models()
         with tagger.inference:
-            results = Listening(info, chosen, tagger.preset, models, recording, live, refresh_s, progress).run()
+            results = Listening(info, chosen, tagger.preset, models, recording, live, refresh_s, progress,
+                                stop).run()
         ending = recording.ending or FINISHED
         final = media.probe(recording.path)
         result = pipeline.analysis_of(final, results, tagger.preset, models,
@@ -363,8 +365,9 @@ class Listening:
     """The tracks of a recording heard in turn, a block at a time, as it is written."""
 
     def __init__(self, info: MediaInfo, tracks: list[int], preset: Preset, models: Models, recording: Recording,
-                 live: Live, refresh_s: float, progress: Callable[[float], None] | None):
+                 live: Live, refresh_s: float, progress: Callable[[float], None] | None, stop: threading.Event | None):
         self.info, self.recording, self.live, self.refresh_s, self.progress = info, recording, live, refresh_s, progress
+        self.stop = stop
         self.heard = [TrackStream(index, preset, models) for index in tracks]
         self.models = models
         self.preset = preset
@@ -376,6 +379,8 @@ class Listening:
         try:
             while open_:
                 moved = any([self._take(k, streams[k], open_) for k in sorted(open_)])
+                if self.stop is not None and self.stop.is_set():
+                    self.recording.stop(STOPPED)
                 if not moved:
                     self.recording.check()
                     time.sleep(POLL_S)
@@ -418,8 +423,10 @@ class Live:
     """The outputs of a recording under way: the chosen text outputs rewritten from what is known so
     far, and ``<stem>.live.jsonl``, a line per span once it can no longer change."""
 
-    def __init__(self, out_dir: Path, stem: str, names: list[str], preset: Preset, heard: Heard | None):
+    def __init__(self, out_dir: Path, stem: str, names: list[str], preset: Preset, heard: Heard | None,
+                 refreshed: Callable[[Analysis], None] | None = None):
         self.out_dir, self.stem, self.names, self.preset, self.heard = out_dir, stem, names, preset, heard
+        self.refreshed = refreshed
         self.path = out_dir / f"{stem}.live.jsonl"
         self.told: set[LiveSpan] = set()
         spans = preset.spans
@@ -430,6 +437,8 @@ class Live:
             files.write_text(EXPORTERS[name].path(self.out_dir, self.stem), EXPORTERS[name].to_string(doc, self.preset))
         settled = {h.index: h.settled_ms() - self.margin for h in heard}
         self._tell(doc, lambda span: span.end_ms <= settled[span.track])
+        if self.refreshed is not None:
+            self.refreshed(doc)
 
     def end(self, doc: Analysis, ending: str, said: str) -> None:
         """Every span not yet told, and how the recording ended."""

@@ -31,7 +31,7 @@ TWO_TRACKS = SAMPLES / "two_tracks.mov"
 # server, Blender, Kdenlive and Shotcut, Ray, soak and long media, killed processes, and the tests that
 # load funasr models or cut video (marked where they are). The README's test command runs the rest.
 SLOW_FILES = ("web/test_browser.py", "web/test_detectors.py", "web/test_api_inputs.py", "web/test_server.py",
-              "web/test_abuse.py",
+              "web/test_abuse.py", "web/test_follow_page.py", "test_follow.py", "test_stream.py",
               "web/test_playlist_upload.py", "test_blender.py", "test_ray.py", "test_soak.py", "test_edges.py")
 SLOW_FOLDERS = ("faults",)
 

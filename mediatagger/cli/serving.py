@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from mediatagger import api, presets
@@ -59,15 +61,18 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
               help="Ask visitors for this user and password [env MEDIATAGGER_AUTH].")
 @click.option("--max-upload", default="4GB", show_default=True, help="Largest upload, e.g. 500MB or 4GB.")
 @click.option("--ui-lang", type=click.Choice(["en", "zh"]), help="The page's language [default: the browser's].")
+@click.option("--recordings", type=click.Path(path_type=Path, file_okay=False, exists=True), metavar="DIR",
+              help="A folder (OBS's recording folder) whose recordings visitors may follow as they are written.")
 @click.option("--debug", is_flag=True, help="Show funasr's logs and full tracebacks.")
 @reports_errors
 def serve(host: str, port: int, preset: str, model: str | None, vad: str | None, device: str | None,
           precision: str | None, threads: int | None, detector: str | None, auth: str | None, max_upload: str,
-          ui_lang: str | None, debug: bool) -> int:
+          ui_lang: str | None, recordings: Path | None, debug: bool) -> int:
     """The web console: upload footage, see where the laughs are, take the markers and the reel home."""
     from mediatagger import web
 
-    options = web.ServeOptions(host, port, parse_auth(auth), max_upload.lower(), ui_lang, debug_hint="--debug")
+    options = web.ServeOptions(host, port, parse_auth(auth), max_upload.lower(), ui_lang, debug_hint="--debug",
+                               recordings=recordings)
     web.gradio()
     tagger = api.Tagger(preset, model=model, vad=vad, device=device, precision=precision, threads=threads,
                         detector=detector, verbose=debug)

@@ -27,6 +27,7 @@ class ServeOptions:
     ui_lang: str | None = None      # en, zh; None: the browser's language
     sweep_s: float = 600.0          # how often abandoned session folders are looked for
     debug_hint: str = "verbose=True"  # how the server log says tracebacks are turned on (the CLI: --debug)
+    recordings: Path | None = None  # a folder whose recordings visitors may follow as they are written
 
 
 def gradio() -> Any:
@@ -74,7 +75,7 @@ def launch(tagger: Any, options: ServeOptions, sessions: Any, block: bool) -> An
 
     uploads.install()
 
-    console = Console(tagger, sessions, options.ui_lang)
+    console = Console(tagger, sessions, options.ui_lang, options.recordings)
     console.loader.start()
     threading.Thread(target=sweeping, args=(sessions, options.sweep_s), daemon=True).start()
     demo = page.build(console)

@@ -241,8 +241,9 @@ class Console:
     folders, the UI language (None: the browser's). Every handler of a visitor holds that visitor's
     lock, so a slider moved during a reel, or the tab closed during a run, waits its turn."""
 
-    def __init__(self, tagger: api.Tagger, sessions: Sessions, ui_lang: str | None = None):
-        self.tagger, self.sessions, self.ui_lang = tagger, sessions, ui_lang
+    def __init__(self, tagger: api.Tagger, sessions: Sessions, ui_lang: str | None = None,
+                 recordings: Path | None = None):
+        self.tagger, self.sessions, self.ui_lang, self.recordings = tagger, sessions, ui_lang, recordings
         self.folders: dict[str, Path] = {}
         self.locks: dict[Path, threading.Lock] = {}
         self.guard = threading.Lock()

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from mediatagger import tags
+from mediatagger.errors import UnknownChoiceError
 from mediatagger.presets.options import DETECTORS
 from mediatagger.web import app
 from mediatagger.web.app import Console
@@ -145,6 +146,9 @@ def build(console: Console) -> gr.Blocks:
         files = gr.File(label=t("downloads"), file_count="multiple", interactive=False, elem_id="mt-downloads")
         jobs = media_jobs(t, console)
         wire(demo, console, t, visit, status, ins, outs, tune, files, jobs)
+        if console.recordings is not None:
+            shown = [outs["rich"], outs["timeline"], outs["table"], files]
+            wire_follow(console, visit, following(t, console), ins, shown)
     demo.i18n_instance = t  # type: ignore[attr-defined]
     return demo
 
@@ -181,6 +185,38 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
                        api_visibility="private")
     client_api(console)
     demo.unload(console.leave)
+
+
+def following(t: gr.I18n, console: Console) -> dict[str, Any]:
+    """Follow a recording of the server's recordings folder (``serve --recordings DIR``) as it is written."""
+    from mediatagger.web.following import recordings
+
+    def known(what: str, value: Any) -> str | None:
+        names = recordings(console.recordings)
+        return None if value is None or value in names else UnknownChoiceError(what, value, names).message
+
+    names = recordings(console.recordings)
+    with gr.Accordion(t("follow_title"), open=True), gr.Row():
+        pick = checked(named(gr.Dropdown(names, value=names[0] if names else None, label=t("follow_pick"),
+                                         allow_custom_value=True, elem_id="mt-follow-pick"), "recording"), known)
+        with gr.Column():
+            listed = gr.Button(t("follow_list"), size="sm", elem_id="mt-follow-list")
+            start = gr.Button(t("follow"), variant="primary", elem_id="mt-follow")
+            stop = gr.Button(t("follow_stop"), elem_id="mt-follow-stop")
+    return {"pick": pick, "list": listed, "start": start, "stop": stop, "progress": progress_line("mt-follow-progress")}
+
+
+def wire_follow(console: Console, visit: gr.State, parts: dict[str, Any], ins: dict[str, Any],
+                shown: list[Any]) -> None:
+    from mediatagger.web.following import Follows, listing
+
+    follows = Follows(console)
+    parts["list"].click(lambda: listing(console), outputs=parts["pick"], queue=False, api_visibility="private")
+    parts["start"].click(follows.start, concurrency_id="model", concurrency_limit=1,
+                         inputs=[parts["pick"], ins["form"], ins["label_lang"], ins["detector"], visit],
+                         outputs=[parts["progress"], visit, *shown], show_progress="hidden",
+                         api_visibility="private")
+    parts["stop"].click(follows.stop, queue=False, api_visibility="private")
 
 
 def client_api(console: Console) -> None:

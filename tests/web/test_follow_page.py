@@ -1,0 +1,90 @@
+"""The console follows a recording as ffmpeg writes it (``serve --recordings DIR``): spans appear in the
+table while the recording goes on, the downloads come when it ends, Stop ends it early. A console of its
+own (the recordings folder is its option), real Chromium, real ffmpeg in real time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import TALK
+from tests.test_follow import writer
+from tests.web.conftest import Server, free_port
+from tests.web.test_browser import table, visit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def recorder_server(tiny_model, tmp_path_factory) -> Iterator[Server]:
+    from mediatagger import api, web
+
+    folder = tmp_path_factory.mktemp("recordings")
+    tagger = api.Tagger(model=str(tiny_model), vad="silero")
+    port = free_port()
+    demo = web.start(tagger, web.ServeOptions(port=port, sweep_s=3600, recordings=folder), block=False)
+    began = time.monotonic()
+    while not tagger.loaded:
+        assert time.monotonic() - began < 120 and demo.console.load_error is None
+        time.sleep(0.1)
+    yield Server(f"http://127.0.0.1:{port}/", demo, folder, 0.0, 0.0)
+    demo.close()
+    demo.console.sessions.close()
+
+
+def rows_while(visitor, running) -> list[list[str]]:
+    end = time.monotonic() + 60
+    while time.monotonic() < end and running():
+        rows = table(visitor)
+        if len(rows) > 1:
+            return rows
+        time.sleep(0.5)
+    return []
+
+
+def test_a_recording_is_followed_with_its_spans_shown_as_they_are_found(browser, recorder_server):
+    recording = writer(TALK, recorder_server.root / "show.mkv", loops=1)   # 40 s
+    visitor = visit(browser, recorder_server)
+    page = visitor.page
+    try:
+        time.sleep(2)
+        page.locator("#mt-follow-list").click()
+        page.locator("#mt-follow-pick input").wait_for()
+        assert page.locator("#mt-follow-pick input").input_value() == "show.mkv"
+        page.locator("#mt-follow").click()
+        progress = page.locator("#mt-follow-progress .mt-progress-text")
+        progress.wait_for()
+        rows = rows_while(visitor, lambda: recording.poll() is None)
+        assert rows, "no span in the table while the recording went on"
+        assert recording.poll() is None
+        assert "Following show.mkv:" in progress.inner_text() and "heard" in progress.inner_text()
+        recording.wait(60)
+        page.locator("#mt-downloads a[download$='show.analysis.json']").wait_for(timeout=40_000)
+    finally:
+        recording.kill()
+    final = table(visitor)
+    assert len(final) >= len(rows) and any("Laughter" in " ".join(r) for r in final)
+    assert page.locator("#mt-follow-progress .mt-progress-text").count() == 0
+    page.context.close()
+
+
+def test_stop_ends_a_follow_and_shows_what_came(browser, recorder_server):
+    recording = writer(TALK, recorder_server.root / "late.mkv", loops=3)
+    visitor = visit(browser, recorder_server)
+    page = visitor.page
+    try:
+        time.sleep(2)
+        page.locator("#mt-follow-list").click()
+        page.locator("#mt-follow-pick input").wait_for()
+        assert page.locator("#mt-follow-pick input").input_value() == "late.mkv"   # the newest first
+        page.locator("#mt-follow").click()
+        page.locator("#mt-follow-progress .mt-progress-text").wait_for()
+        assert rows_while(visitor, lambda: recording.poll() is None)
+        page.locator("#mt-follow-stop").click()
+        page.locator("#mt-downloads a[download$='late.analysis.json']").wait_for(timeout=40_000)
+        assert recording.poll() is None   # the recording goes on; the follow ended
+    finally:
+        recording.kill()
+    page.context.close()
