@@ -42,6 +42,8 @@ from mediatagger.presets import Preset
 from mediatagger.stream import TrackStream
 
 POLL_S = 0.2
+PROBE_WAIT_S = 3.0   # a file that has not grown for this long, with no writer, is what it is
+TURN_BLOCKS = 10     # a track is fed at most this many blocks before the next track's turn
 STDIN = "-"
 
 # how a recording ended: complete, or early (the outputs cover what came)
@@ -216,12 +218,14 @@ class Recording:
             self.spooled.set()
 
     def probe(self) -> MediaInfo:
-        """The recording's streams, once enough of it is written to read them."""
+        """The recording's streams, once enough of it is written to read them; a file that nobody is
+        writing and that does not read is refused at once."""
         while True:
             try:
                 return media.probe(self.path)
             except MediaError:
-                if self.check():
+                still = time.monotonic() - self._grew() >= PROBE_WAIT_S and self.size > 0
+                if self.check() or (still and not self.spooling and writing(self.path) is False):
                     raise
             time.sleep(POLL_S * 2)
 
@@ -326,6 +330,7 @@ def follow(tagger: Tagger, source: str | Path, out_dir: Path | str = ".", format
             refuse_existing(names, out, stem)
             if live.path.exists():
                 raise OutputExistsError(live.path, "already exists, from an earlier run")
+        live.path.unlink(missing_ok=True)   # an earlier run's, replaced (--force)
         models = tagger.models()
         with tagger.inference:
             results = Listening(info, chosen, tagger.preset, models, recording, live, refresh_s, progress,
@@ -393,15 +398,16 @@ class Listening:
         return [h.finish() for h in self.heard]
 
     def _take(self, k: int, stream: media.AudioStream, open_: set[int]) -> bool:
-        """Feed track ``k`` the blocks that have come; False if none had."""
+        """Feed track ``k`` the blocks that have come (at most TURN_BLOCKS: a recording followed from far
+        behind its writer moves all its tracks on together); False if none had."""
         moved = False
-        while True:
+        for _ in range(TURN_BLOCKS):
             try:
                 block = stream.get(timeout=0)
             except queue.Empty:
                 return moved
             except MediaTaggerError:
-                if self.recording.check() in COMPLETE:
+                if self.recording.check() in (*COMPLETE, None):
                     raise
                 block = None   # a recording cut short may end inside a packet: what came before it stands
             if block is None:
@@ -411,6 +417,7 @@ class Listening:
             moved = True
             if self.progress is not None:
                 self.progress(min(h.fed_ms for h in self.heard) / 1000)
+        return moved
 
     def _so_far(self) -> Analysis:
         fed = max(h.fed_ms for h in self.heard)

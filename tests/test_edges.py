@@ -194,8 +194,10 @@ def test_late_audio_is_timed_on_the_picture(edges, tagged):
     assert 9970 <= offset <= 9990 and late.source.start_ms == 0     # ffprobe: audio start_time 9.978667
     # AAC priming moves the first sound 21 ms further: what was heard at t is now at t + 10 s
     assert len(segments(late)) == len(segments(talk))
-    for (s0, e0, _), (s1, e1, _) in zip(segments(talk), segments(late)):  # the VAD's chunks fall differently
-        assert abs(s1 - (s0 + 10000)) <= 100 and abs(e1 - (e0 + 10000)) <= 600
+    # the 10 s chunks fall elsewhere in the sound (after 10 s of silence), so the VAD hears each segment with
+    # other context: starts stay within 100 ms, ends within one scan hop (a 0.4 s blip ends 0.8 s later)
+    for (s0, e0, _), (s1, e1, _) in zip(segments(talk), segments(late)):
+        assert abs(s1 - (s0 + 10000)) <= 100 and abs(e1 - (e0 + 10000)) <= 1000
     first_talk, first_late = talk.spans("events")[0], late.spans("events")[0]
     assert first_late.label == first_talk.label
     assert abs(first_late.start_ms - (first_talk.start_ms + 10000)) <= 300

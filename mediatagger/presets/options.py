@@ -196,7 +196,7 @@ class ScanOptions:
     fine_hop_ms: int = ms(100, "the finer windows' step", positive=True)
     grid_ms: int = ms(50, "stored probability curves are sampled every grid_ms", positive=True)
     chunk_ms: int = opt(10000, "SenseVoice hears a track this much at a time, each piece ending at the quietest "
-                        "moment of its last quarter (the delay of --follow; memory does not grow with length)",
+                        "moment of its last quarter (the delay of live tagging; memory does not grow with length)",
                         min=1000)
 
 
