@@ -205,12 +205,23 @@ def use_threads(threads: int) -> None:
 
 def quantise(module: Any) -> Any:
     """The model with its Linear layers in int8 (dynamic quantisation: int8 weights, activations
-    quantised on the fly), for CPU inference; the encoder is almost all Linear matmuls."""
+    quantised on the fly), for CPU inference; the encoder is almost all Linear matmuls. A layer at a
+    time, each float layer let go as its int8 one takes its place (and the memory handed back every few
+    layers), so the model is not held at both precisions at once."""
     import torch
 
+    linears = [(parent, name) for parent in module.modules() for name, child in parent.named_children()
+               if type(child) is torch.nn.Linear]   # where they are, not the layers: each must be let go
     with warnings.catch_warnings():  # torch 2.13 announces the ao API's future removal on every call
-        warnings.filterwarnings("ignore", message=r".*(quantiz|quint8|qint8).*")
-        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        warnings.filterwarnings("ignore", message=r".*(quant|quint8|qint8).*")
+        for n, (parent, name) in enumerate(linears, 1):
+            holder = torch.nn.Sequential(getattr(parent, name))
+            torch.ao.quantization.quantize_dynamic(holder, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+            setattr(parent, name, holder[0])
+            del holder
+            if n % 16 == 0:
+                _return_freed_memory()
+    return module
 
 
 def load_sensevoice(name: str, device: str = "cpu", verbose: bool = False, precision: str = "fp32",
@@ -246,15 +257,19 @@ DEFERRED = "model.pt (loaded by mediatagger)"  # a path that does not exist: fun
 
 def _load_weights(module: Any, path: Path, verbose: bool) -> None:
     """The checkpoint's tensors assigned to the model as they are read (no copy, no deep copy); a
-    checkpoint that does not fit that way goes through funasr's own loader instead."""
+    checkpoint that does not fit that way goes through funasr's own loader instead. The random weights
+    the model was built with are let go first (their shapes kept), so the model is never in memory twice."""
     import torch
 
     try:
+        _unweighted(module)
+        _return_freed_memory()
         state = torch.load(path, map_location="cpu", weights_only=True)
         for key in ("state_dict", "model_state_dict", "model"):
             state = state[key] if isinstance(state.get(key), dict) else state
         module.load_state_dict(state, strict=True, assign=True)
     except Exception:  # another layout, pickled objects: funasr knows them all
+        _reweighted(module)
         from funasr.train_utils.load_pretrained_model import load_pretrained_model
 
         try:
@@ -264,6 +279,29 @@ def _load_weights(module: Any, path: Path, verbose: bool) -> None:
             raise ModelLoadError(str(path.parent), f"cannot read its weights {path.name} ({_gist(exc)}); the file "
                                  "may be truncated or corrupt", hint="download the model again and pass it as "
                                  "{model_dir}") from None
+
+
+def _unweighted(module: Any) -> None:
+    """Each parameter of ``module`` swapped for one of its shape on the ``meta`` device (no memory)."""
+    import torch
+
+    for sub in module.modules():
+        for name, param in list(sub._parameters.items()):
+            if param is not None:
+                sub._parameters[name] = torch.nn.Parameter(torch.empty_like(param, device="meta"),
+                                                           requires_grad=param.requires_grad)
+
+
+def _reweighted(module: Any) -> None:
+    """Parameters still on the ``meta`` device given memory again, zeroed (funasr's own loader copies
+    the checkpoint into them)."""
+    import torch
+
+    for sub in module.modules():
+        for name, param in list(sub._parameters.items()):
+            if param is not None and param.is_meta:
+                sub._parameters[name] = torch.nn.Parameter(torch.zeros(param.shape, dtype=param.dtype),
+                                                           requires_grad=param.requires_grad)
 
 
 def _gist(exc: BaseException) -> str:
