@@ -96,7 +96,8 @@ def laughs_marked(path: Path) -> list[tuple[int, int]]:
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return [((tc_to_frames(r["start_tc"], Fraction(FPS)) - origin) * 1000 // FPS,
-             (tc_to_frames(r["end_tc"], Fraction(FPS)) - origin) * 1000 // FPS) for r in rows if r["label"] == "Laughter"]
+             (tc_to_frames(r["end_tc"], Fraction(FPS)) - origin) * 1000 // FPS)
+            for r in rows if r["label"] == "Laughter"]
 
 
 def main() -> None:
