@@ -216,3 +216,12 @@ def test_follow_takes_one_recording_and_says_why_not(tmp_path):
     done = run_cli("tag", "--follow", tmp_path / "nothing.mkv", "-o", tmp_path)
     assert done.returncode != 0 and "nothing.mkv: no such file" in done.stderr
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_standard_input_is_not_read_when_the_outputs_are_there_already(tmp_path):
+    """Refused before a byte of the stream is read (standard input is read once): nothing copied."""
+    (tmp_path / "show.edl").write_text("TITLE: an earlier show\n")
+    done = subprocess.run([sys.executable, "-m", "mediatagger", "tag", "--follow", "-", "--name", "show", "-o",
+                           str(tmp_path), "--export", "edl"], input=TALK.read_bytes(), capture_output=True)
+    assert done.returncode == 1 and b"show.edl: already exists" in done.stderr and b"Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["show.edl"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mediatagger import files, media, pipeline
+from mediatagger import media, pipeline
 from mediatagger.analysis import Analysis, TrackResult
 from mediatagger.api import Tagger, Tracks, input_key, select_tracks
 from mediatagger.errors import MediaTaggerError, OutputExistsError
@@ -47,6 +47,7 @@ from mediatagger.follow.recording import (
     Recording,
     container_suffix,
     finished,
+    stem_of,
     writing,
 )
 from mediatagger.head import Models
@@ -83,31 +84,38 @@ def follow(tagger: Tagger, source: str | Path, out_dir: Path | str = ".", format
     ``refreshed`` the analysis so far at each refresh; ``stop`` set ends it as Ctrl-C does. Returns once
     it has ended, its outputs written (``Followed``)."""
     out = Path(out_dir)
-    names = with_json(choose(formats, tagger.preset))
-    recording = Recording.open(source, out, name, idle_s, force)
-    stem = files.output_stem(recording.path)
-    with OutputLock(out, stem), stopping_on_interrupt(recording):
-        info = recording.probe()
-        chosen = select_tracks(info, tracks)
+    names, stem = with_json(choose(formats, tagger.preset)), stem_of(source, name)
+    with OutputLock(out, stem):   # one run at a time writes these outputs
         live = Live(out, stem, [n for n in names if n in EXPORTERS and n != "json"], tagger.preset, heard, refreshed)
-        if not force:
+        if not force:   # before anything is read: standard input is read once
             refuse_existing(names, out, stem)
             if live.path.exists():
                 raise OutputExistsError(live.path, "already exists, from an earlier run")
         live.path.unlink(missing_ok=True)   # an earlier run's, replaced (--force)
-        models = tagger.models()
-        with tagger.inference:
-            results = Listening(info, chosen, tagger.preset, models, recording, live, refresh_s, progress,
-                                stop).run()
-        ending = recording.ending or FINISHED
-        final = media.probe(recording.path)
-        result = pipeline.analysis_of(final, results, tagger.preset, models,
-                                      input_key(recording.path, tagger.preset, chosen))
-        said = SAID[ending].format(idle=f"{idle_s:g}")
-        if ending not in COMPLETE:
-            result = replace(result, settings={**result.settings, "follow": {"ended": ending, "said": said}})
-        written = write(result, out, names, tagger.preset, force=True)
-        live.end(result, ending, said)
+        recording = Recording.open(source, out, name, idle_s, force)
+        with stopping_on_interrupt(recording):
+            return _followed(tagger, recording, out, names, tracks, live, refresh_s, idle_s, progress, stop)
+
+
+def _followed(tagger: Tagger, recording: Recording, out: Path, names: list[str], tracks: Tracks, live: Live,
+              refresh_s: float, idle_s: float, progress: Callable[[float], None] | None,
+              stop: threading.Event | None) -> Followed:
+    """The recording heard to its end, and its outputs written."""
+    info = recording.probe()
+    chosen = select_tracks(info, tracks)
+    models = tagger.models()
+    with tagger.inference:
+        results = Listening(info, chosen, tagger.preset, models, recording, live, refresh_s, progress,
+                            stop).run()
+    ending = recording.ending or FINISHED
+    final = media.probe(recording.path)
+    result = pipeline.analysis_of(final, results, tagger.preset, models,
+                                  input_key(recording.path, tagger.preset, chosen))
+    said = SAID[ending].format(idle=f"{idle_s:g}")
+    if ending not in COMPLETE:
+        result = replace(result, settings={**result.settings, "follow": {"ended": ending, "said": said}})
+    written = write(result, out, names, tagger.preset, force=True)
+    live.end(result, ending, said)
     return Followed(written, ending, said, result)
 
 

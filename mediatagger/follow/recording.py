@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from mediatagger import media
+from mediatagger import files, media
 from mediatagger.errors import MediaError, OutputExistsError
 from mediatagger.media import MediaInfo
 
@@ -139,8 +139,7 @@ class Recording:
             return cls(path, idle_s)
         spool = sys_stdin() if str(source) == STDIN else open(source, "rb")  # a FIFO: open waits for its writer
         head = spool.read(64) if hasattr(spool, "read") else b""
-        stem = name or (Path(source).stem if str(source) != STDIN else "live")
-        path = out_dir / f"{stem}.{container_suffix(head)}"
+        path = out_dir / f"{stem_of(source, name)}.{container_suffix(head)}"
         if path.exists() and not force:
             raise OutputExistsError(path, "already exists (the copy of the stream would replace it)")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -217,6 +216,14 @@ class Recording:
                     fh.seek(-1, os.SEEK_CUR)
                     continue
                 time.sleep(POLL_S)
+
+
+def stem_of(source: str | Path, name: str | None) -> str:
+    """The outputs' stem: the recording's, or for standard input and a pipe (whose copy is followed)
+    ``name``, else the pipe's name, else ``live``."""
+    if str(source) != STDIN and not _is_pipe(Path(source)):
+        return files.output_stem(source)
+    return name or (Path(source).stem if str(source) != STDIN else "live")
 
 
 def _is_pipe(path: Path) -> bool:
