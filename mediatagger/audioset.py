@@ -235,6 +235,7 @@ class Heard:
         self.values = np.full((CHUNK_PATCHES + 1, self.mapping.shape[1]), np.nan, np.float32)
         self.first = 0                       # the next front-end chunk's first patch
         self.levels: list[np.ndarray] = []   # each whole 0.24 s point's level (dBFS), as they come
+        self.measured = 0                    # the points in ``levels``
 
     def feed(self, samples: np.ndarray) -> None:
         self.audio = samples if not len(self.audio) else np.concatenate([self.audio, samples])
@@ -315,15 +316,16 @@ class Heard:
 
     def _measure(self) -> None:
         """The level of each whole 0.24 s point that has come."""
-        done = sum(len(levels) for levels in self.levels) * POINT
+        done = self.measured * POINT
         whole = (self.total - done) // POINT
         if whole:
             self.levels.append(levels_db(self._held(done, done + whole * POINT), POINT))
+            self.measured += whole
 
     def _quiet(self, points: int) -> np.ndarray:
         """Which 0.24 s points are silent (their level below GATE_DB); a last part point is padded with
         silence, points past the end are silent."""
-        done = sum(len(levels) for levels in self.levels) * POINT
+        done = self.measured * POINT
         levels = np.concatenate([*self.levels, levels_db(self._held(done, self.total), POINT)])
         out = np.ones(points, bool)
         out[:min(points, len(levels))] = levels[:points] < GATE_DB
