@@ -40,7 +40,8 @@ class TrackStream:
         self.align = preset.scan.grid_ms * SAMPLE_RATE // 1000
         self.pending, self.start, self.total = np.zeros(0, np.float32), 0, 0   # samples
         self.segments: list[Segment] = []
-        self.parts: list[scan.Curves] = []
+        self.values: dict[str, np.ndarray] = {}   # SenseVoice's curves so far, in arrays grown by doubling
+        self.points = 0                            # ... of which this many points are filled
         self.joins: list[int] = []   # where one chunk ended and the next began (ms)
         self.heard = models.audioset.stream(preset.events.extra_labels()) if models.audioset is not None else None
 
@@ -69,7 +70,7 @@ class TrackStream:
 
     def finish(self) -> TrackResult:
         """The track's result, once its audio has all come."""
-        if self.models.sensevoice is not None and (len(self.pending) or not self.parts):
+        if self.models.sensevoice is not None and (len(self.pending) or not self.values):
             self._listen(self.pending)
             self.start += len(self.pending)
             self.pending = np.zeros(0, np.float32)
@@ -82,7 +83,12 @@ class TrackStream:
 
     def _result(self, audioset: scan.Curves | None) -> TrackResult:
         duration = self.fed_ms
-        curves = joined(self.parts, self.preset.scan.grid_ms, duration) if self.models.sensevoice is not None else None
+        curves = None
+        if self.models.sensevoice is not None:
+            points = max(1, -(-duration // self.preset.scan.grid_ms))
+            labels = self.values or dict.fromkeys((*tags.EVENTS, tags.SPEECH, *tags.EMOTIONS), np.zeros(0, np.uint8))
+            curves = scan.Curves(self.preset.scan.grid_ms, {label: padded(values[:self.points], points)
+                                                            for label, values in labels.items()})
         return TrackResult(self.index, tuple(self.segments), curves=curves, duration_ms=duration, audioset=audioset)
 
     def _listen(self, audio: np.ndarray) -> None:
@@ -90,24 +96,25 @@ class TrackStream:
         found = listen(audio, self.preset, self.models.sensevoice, self.models.vad)
         offset = self.start * 1000 // SAMPLE_RATE
         self.segments += [shifted(s, offset) for s in found.segments]
-        self.parts.append(found.curves)
+        self._append(found.curves)
+
+    def _append(self, curves: scan.Curves) -> None:
+        """A chunk's curves after those before it (each chunk but the last is a whole number of points)."""
+        for label, values in curves.values.items():
+            have = self.values.get(label, np.zeros(0, np.uint8))
+            if self.points + len(values) > len(have):
+                grown = np.zeros(max(2 * len(have), self.points + len(values), 1024), np.uint8)
+                grown[:self.points] = have[:self.points]
+                have = self.values[label] = grown
+            have[self.points:self.points + len(values)] = values
+        self.points += len(next(iter(curves.values.values())))
 
 
-def joined(parts: list[scan.Curves], grid_ms: int, duration_ms: int) -> scan.Curves:
-    """The chunks' curves one after another (each chunk but the last is a whole number of grid points),
-    padded with zeros up to ``duration_ms``."""
-    points = max(1, -(-duration_ms // grid_ms))
-    labels = parts[0].values if parts else {label: None for label in (*tags.EVENTS, tags.SPEECH, *tags.EMOTIONS)}
-    values = {}
-    for label in labels:
-        out = np.zeros(points, np.uint8)
-        at = 0
-        for part in parts:
-            piece = part.values[label][:points - at]
-            out[at:at + len(piece)] = piece
-            at += len(piece)
-        values[label] = out
-    return scan.Curves(grid_ms, values)
+def padded(values: np.ndarray, points: int) -> np.ndarray:
+    """``values`` cut or padded with zeros to ``points`` (a copy)."""
+    out = np.zeros(points, np.uint8)
+    out[:min(points, len(values))] = values[:points]
+    return out
 
 
 def shifted(segment: Segment, offset_ms: int) -> Segment:
