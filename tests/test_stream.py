@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mediatagger import api, audioset, media, pipeline, presets
+from mediatagger import analysis, api, audioset, media, pipeline, presets
 from mediatagger.analysis import Analysis
 from mediatagger.stream import TrackStream, listen
 from mediatagger.timeline import Span
-from tests.conftest import SAMPLES, TALK, TWO_TRACKS
+from tests.conftest import DATA, SAMPLES, TALK, TWO_TRACKS
 
 pytestmark = pytest.mark.slow
 
@@ -160,6 +160,16 @@ def test_speech_keeps_its_words_across_the_joins(tagged):
     segments = tagged["chunked"].tracks[0].segments
     assert segments and all(a.end_ms <= b.start_ms for a, b in zip(segments, segments[1:]))
     assert all(s.start_ms <= w.start_ms <= w.end_ms <= s.end_ms + 60 for s in segments for w in s.words)
+
+
+@pytest.mark.parametrize("sample", [TALK, TWO_TRACKS], ids=["talk", "two_tracks"])
+def test_one_chunk_as_long_as_the_track_is_the_whole_track_pipeline_of_before(sample, tiny_model):
+    """tests/data/whole_track holds what the whole-track pipeline made of the samples before issue 25 (commit
+    0642bc4, which held each track in memory): the streaming pipeline with one chunk makes the very same
+    tracks, segments, words, curves and spans."""
+    before = analysis.load(DATA / "whole_track" / f"{sample.stem}.analysis.json")
+    now = tag(sample, tiny_model, 10 ** 8, "sensevoice")
+    assert analysis.to_dict(now)["tracks"] == analysis.to_dict(before)["tracks"]
 
 
 def test_a_track_shorter_than_a_chunk_is_heard_in_one_piece(tiny_model):
