@@ -42,6 +42,10 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch):
     assert {p.name for p in season.summary} == {"summary.csv", "summary.html"}
     again = mediatagger.tag_folder(["samples"], "out/season", seen["tagger"], exports=["json", "edl"])
     assert (again.line(), again.exit_code) == ("0 done, 0 failed, 2 skipped", 0)
+    live = seen["live"]
+    assert (live.ending, live.complete) == ("finished", True)
+    assert api.to_string(live.analysis, "edl") == (tmp_path / "out/live/talk.edl").read_text()
+    assert (tmp_path / "out/live/talk.live.jsonl").read_text().splitlines()[-1].startswith('{"ended": "finished"')
 
 
 def test_every_public_name_is_documented():
