@@ -213,6 +213,8 @@ def test_finished_tells_a_recording_under_way_from_a_finished_one(tmp_path):
 def test_follow_takes_one_recording_and_says_why_not(tmp_path):
     done = run_cli("tag", "--follow", TALK, TWO_TRACKS, "-o", tmp_path)
     assert done.returncode != 0 and "--follow takes one recording" in done.stderr and "Traceback" not in done.stderr
+    done = run_cli("tag", "--follow", TALK, "-j", "2", "-o", tmp_path)
+    assert done.returncode != 0 and "--jobs: for batches; --follow tags one recording" in done.stderr
     done = run_cli("tag", "--follow", tmp_path / "nothing.mkv", "-o", tmp_path)
     assert done.returncode != 0 and "nothing.mkv: no such file" in done.stderr
     assert [p.name for p in tmp_path.iterdir()] == []

@@ -78,6 +78,10 @@ def tag(inputs: tuple[Path, ...], out_dir: Path, preset: str, model: str | None,
                         precision=precision, threads=threads, detector=detector,
                         audioset_labels=audioset_labels or None, verbose=debug)
     if follow:
+        batch_only = [flag for flag, used in (("--recursive", recursive), ("--retry-failed", retry_failed),
+                                              ("--jobs", jobs != 1), ("--ray", ray_address)) if used]
+        if batch_only:
+            raise UsageError(f"{', '.join(batch_only)}: for batches; --follow tags one recording")
         return following(tagger, inputs, out_dir, exports, track, refresh_s, idle_s, stream_name, force, quiet)
     result = batch.tag_folder(inputs, out_dir, tagger, recursive=recursive, exports=exports, track=track,
                               force=force, retry_failed=retry_failed, jobs=jobs, ray=ray_address,
