@@ -44,16 +44,21 @@ def rows_while(visitor, running) -> list[list[str]]:
     return []
 
 
+def follow_newest(page, name: str) -> None:
+    """The list refreshed: ``name`` is offered first; Follow pressed."""
+    time.sleep(2)
+    page.locator("#mt-follow-list").click()
+    page.locator("#mt-follow-pick input").wait_for()
+    assert page.locator("#mt-follow-pick input").input_value() == name
+    page.locator("#mt-follow").click()
+
+
 def test_a_recording_is_followed_with_its_spans_shown_as_they_are_found(browser, recorder_server):
     recording = writer(TALK, recorder_server.root / "show.mkv", loops=1)   # 40 s
     visitor = visit(browser, recorder_server)
     page = visitor.page
     try:
-        time.sleep(2)
-        page.locator("#mt-follow-list").click()
-        page.locator("#mt-follow-pick input").wait_for()
-        assert page.locator("#mt-follow-pick input").input_value() == "show.mkv"
-        page.locator("#mt-follow").click()
+        follow_newest(page, "show.mkv")
         progress = page.locator("#mt-follow-progress .mt-progress-text")
         progress.wait_for()
         rows = rows_while(visitor, lambda: recording.poll() is None)
@@ -75,11 +80,7 @@ def test_stop_ends_a_follow_and_shows_what_came(browser, recorder_server):
     visitor = visit(browser, recorder_server)
     page = visitor.page
     try:
-        time.sleep(2)
-        page.locator("#mt-follow-list").click()
-        page.locator("#mt-follow-pick input").wait_for()
-        assert page.locator("#mt-follow-pick input").input_value() == "late.mkv"   # the newest first
-        page.locator("#mt-follow").click()
+        follow_newest(page, "late.mkv")   # the newest first
         page.locator("#mt-follow-progress .mt-progress-text").wait_for()
         assert rows_while(visitor, lambda: recording.poll() is None)
         page.locator("#mt-follow-stop").click()
