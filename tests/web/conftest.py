@@ -1,5 +1,6 @@
-"""One console server per test session (the tiny model, silero-vad, a 20 MB upload limit), shared by
-the client and browser tests."""
+"""One console server per test session (the tiny model, silero-vad, a 20 MB upload limit, a recordings
+folder to follow), shared by the client and browser tests. One per process: Gradio's upload folder is the
+process's (an environment variable), so a second console would take it from the first."""
 
 import socket
 import time
@@ -21,6 +22,7 @@ class Server:
     root: Path
     started_s: float        # start() to the page answering
     ready_s: float          # start() to "model ready"
+    recordings: Path        # the folder it follows recordings in (serve --recordings)
 
 
 def free_port() -> int:
@@ -30,19 +32,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tiny_model) -> Iterator[Server]:
+def server(tiny_model, tmp_path_factory) -> Iterator[Server]:
     from mediatagger import api, web
 
     began = time.monotonic()
+    recordings = tmp_path_factory.mktemp("recordings")
     tagger = api.Tagger(model=str(tiny_model), vad="silero")
     port = free_port()
-    demo = web.start(tagger, web.ServeOptions(port=port, max_upload=f"{MAX_UPLOAD_MB}mb", sweep_s=3600), block=False)
+    options = web.ServeOptions(port=port, max_upload=f"{MAX_UPLOAD_MB}mb", sweep_s=3600, recordings=recordings)
+    demo = web.start(tagger, options, block=False)
     started = time.monotonic() - began
     while not tagger.loaded:
         assert demo.console.load_error is None, demo.console.load_error
         assert time.monotonic() - began < 120, "the model did not load in 2 minutes"
         time.sleep(0.1)
-    yield Server(f"http://127.0.0.1:{port}/", demo, web.root_of(demo), started, time.monotonic() - began)
+    yield Server(f"http://127.0.0.1:{port}/", demo, web.root_of(demo), started, time.monotonic() - began, recordings)
     demo.close()
     demo.console.sessions.close()
 

@@ -1,37 +1,18 @@
 """The console follows a recording as ffmpeg writes it (``serve --recordings DIR``): spans appear in the
-table while the recording goes on, the downloads come when it ends, Stop ends it early. A console of its
-own (the recordings folder is its option), real Chromium, real ffmpeg in real time."""
+table while the recording goes on, the downloads come when it ends, Stop ends it early. The session's
+console (its recordings folder), real Chromium, real ffmpeg in real time."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import TALK
 from tests.test_follow import writer
-from tests.web.conftest import Server, free_port
 from tests.web.test_browser import table, visit
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def recorder_server(tiny_model, tmp_path_factory) -> Iterator[Server]:
-    from mediatagger import api, web
-
-    folder = tmp_path_factory.mktemp("recordings")
-    tagger = api.Tagger(model=str(tiny_model), vad="silero")
-    port = free_port()
-    demo = web.start(tagger, web.ServeOptions(port=port, sweep_s=3600, recordings=folder), block=False)
-    began = time.monotonic()
-    while not tagger.loaded:
-        assert time.monotonic() - began < 120 and demo.console.load_error is None
-        time.sleep(0.1)
-    yield Server(f"http://127.0.0.1:{port}/", demo, folder, 0.0, 0.0)
-    demo.close()
-    demo.console.sessions.close()
 
 
 def rows_while(visitor, running) -> list[list[str]]:
@@ -53,9 +34,9 @@ def follow_newest(page, name: str) -> None:
     page.locator("#mt-follow").click()
 
 
-def test_a_recording_is_followed_with_its_spans_shown_as_they_are_found(browser, recorder_server):
-    recording = writer(TALK, recorder_server.root / "show.mkv", loops=1)   # 40 s
-    visitor = visit(browser, recorder_server)
+def test_a_recording_is_followed_with_its_spans_shown_as_they_are_found(browser, server):
+    recording = writer(TALK, server.recordings / "show.mkv", loops=1)   # 40 s
+    visitor = visit(browser, server)
     page = visitor.page
     try:
         follow_newest(page, "show.mkv")
@@ -75,9 +56,9 @@ def test_a_recording_is_followed_with_its_spans_shown_as_they_are_found(browser,
     page.context.close()
 
 
-def test_stop_ends_a_follow_and_shows_what_came(browser, recorder_server):
-    recording = writer(TALK, recorder_server.root / "late.mkv", loops=3)
-    visitor = visit(browser, recorder_server)
+def test_stop_ends_a_follow_and_shows_what_came(browser, server):
+    recording = writer(TALK, server.recordings / "late.mkv", loops=3)
+    visitor = visit(browser, server)
     page = visitor.page
     try:
         follow_newest(page, "late.mkv")   # the newest first
