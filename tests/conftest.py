@@ -78,6 +78,21 @@ def load_fixed() -> analysis.Analysis:
         **analysis.to_dict(doc)["source"], "path": str(TALK)}})
 
 
+def repeated(doc: analysis.Analysis, times: int, name: str = "show.mp4") -> analysis.Analysis:
+    """``doc`` (one track) as if its media played ``times`` times in a row: a longer show, named ``name``."""
+    data, length = analysis.to_dict(doc), doc.source.duration_ms
+    track = data["tracks"][0]
+
+    def moved(items: list[dict], k: int) -> list[dict]:
+        return [{**item, "start_ms": item["start_ms"] + k * length, "end_ms": item["end_ms"] + k * length}
+                for item in items]
+
+    tracks = [{**track, **{key: [x for k in range(times) for x in moved(track[key], k)]
+                           for key in ("segments", "events", "emotions")}}]
+    return analysis.from_dict({**data, "source": {**data["source"], "path": f"/media/{name}",
+                                                  "duration_ms": times * length}, "tracks": tracks})
+
+
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mediatagger", *map(str, args)], capture_output=True,
                           text=True, errors="backslashreplace", cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)

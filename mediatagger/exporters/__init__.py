@@ -10,14 +10,28 @@ before any file is written. Nothing here runs ffmpeg or knows the media jobs: cl
 from __future__ import annotations
 
 from mediatagger.errors import UnknownChoiceError
-from mediatagger.exporters import ass, csv, edl, edl_loc, fcpxml, json, kdenlive, otio, shotcut, srt, vtt, xmeml
+from mediatagger.exporters import (
+    ass,
+    chapters,
+    csv,
+    edl,
+    edl_loc,
+    fcpxml,
+    json,
+    kdenlive,
+    otio,
+    shotcut,
+    srt,
+    vtt,
+    xmeml,
+)
 from mediatagger.exporters.base import Exporter
 
 __all__ = ["EXPORTERS", "Exporter", "get_exporter"]
 
 EXPORTERS: dict[str, Exporter] = {e.name: e for e in (
     json.EXPORTER, ass.EXPORTER, srt.EXPORTER, vtt.EXPORTER, edl.EXPORTER, edl_loc.EXPORTER, fcpxml.EXPORTER,
-    xmeml.EXPORTER, otio.EXPORTER, csv.EXPORTER, shotcut.EXPORTER, kdenlive.EXPORTER)}
+    xmeml.EXPORTER, otio.EXPORTER, csv.EXPORTER, shotcut.EXPORTER, kdenlive.EXPORTER, chapters.EXPORTER)}
 
 
 def get_exporter(name: str) -> Exporter:

@@ -120,7 +120,7 @@ def rules_of(f: dataclasses.Field[Any]) -> Rules:
 # Every output a preset's ``exports`` may name: the text formats, then the media jobs. Kept here, low,
 # so that presets import no output; ``mediatagger.outputs`` checks at import that its registry is this.
 OUTPUT_NAMES = ("json", "ass", "srt", "vtt", "edl", "edl-loc", "fcpxml", "xmeml", "otio", "csv", "shotcut",
-                "kdenlive", "clips", "reel")
+                "kdenlive", "chapters", "clips", "reel")
 
 
 @dataclass(frozen=True)

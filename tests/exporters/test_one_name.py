@@ -24,10 +24,16 @@ TOKEN = re.compile(r"\b(BGM|CRY)\b")
 
 
 def music_and_crying() -> analysis.Analysis:
-    """The fixed analysis (its music from 14 s, and a segment SenseVoice heard over music) and a cry."""
+    """The fixed analysis (its music from 14 s, and a segment SenseVoice heard over music) and a cry at
+    40 s, in a minute (long enough for chapters, and the cry a chapter of its own)."""
     doc = analysis.to_dict(load_fixed())
-    doc["tracks"][0]["events"].append({"start_ms": 17_000, "end_ms": 18_500, "label": "CRY", "score": 0.8, "track": 0})
+    doc["source"]["duration_ms"] = 60_000
+    doc["tracks"][0]["events"].append({"start_ms": 40_000, "end_ms": 41_500, "label": "CRY", "score": 0.8, "track": 0})
     return analysis.from_dict(doc)
+
+
+def chapter_titles(text: str) -> list[str]:
+    return [line.split(" ", 1)[1] for line in text.splitlines()]
 
 
 def subtitles(fmt: str):
@@ -60,7 +66,7 @@ SHOWN = {
     "edl-loc": marker_names(lambda text: readers.locator_edl(text, FPS)),
     "fcpxml": marker_names(readers.fcpxml), "xmeml": marker_names(readers.xmeml),
     "otio": marker_names(readers.otio_json), "csv": csv_cells,
-    "shotcut": mlt_properties, "kdenlive": kdenlive_guides,
+    "shotcut": mlt_properties, "kdenlive": kdenlive_guides, "chapters": chapter_titles,
 }
 
 
