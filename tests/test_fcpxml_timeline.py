@@ -37,7 +37,13 @@ def cut_with(sandbox: Path, attribute: str, value: str, media: Path | None = Non
         shutil.copy(TALK, media)
     text = (DATA / "talk.fcpxml").read_text().replace("file:///media/talk.mp4", media.as_uri())
     tag = TAGS[ELEMENTS[attribute]]
-    changed = re.sub(rf'(<{tag}\b[^>]*? {attribute}=")[^"]*"', lambda m: m.group(1) + value + '"', text, count=1)
+    head, project, timeline = text.partition("<project")   # the timeline's element, not the browser clip's
+
+    def changing(part: str) -> str:
+        return re.sub(rf'(<{tag}\b[^>]*? {attribute}=")[^"]*"', lambda m: m.group(1) + value + '"', part, count=1)
+
+    changed = head + project + changing(timeline) if changing(timeline) != timeline else changing(head) + project + \
+        timeline
     assert changed != text, (attribute, tag)
     path = sandbox / "cut.fcpxml"
     path.write_text(changed)

@@ -106,7 +106,7 @@ def test_the_clip_is_as_long_as_its_video_stream(tagged):
     fcp = EXPORTERS["fcpxml"].to_string(doc, preset)
     readers.fcpxml(fcp)  # valid against the DTD
     root = etree.fromstring(fcp.encode())
-    assert root.find("resources/asset").get("duration") == root.find(".//asset-clip").get("duration") \
+    assert root.find("resources/asset").get("duration") == root.find(".//spine/asset-clip").get("duration") \
         == f"{599 * 1001}/30000s"
     xml = otio.adapters.read_from_string(EXPORTERS["xmeml"].to_string(doc, preset), "fcp_xml")
     assert {c.source_range.duration.to_frames() for c in xml.find_clips()} == {599}

@@ -46,7 +46,7 @@ def test_fcpxml_markers_sit_in_the_clips_source_time(fixed_analysis):
     doc = with_source_tc(fixed_analysis, 25, "10:00:00:00")
     text = fcpxml.to_string(doc, presets.load())
     root = etree.fromstring(text.encode())
-    clip = root.find(".//asset-clip")
+    clip = root.find(".//spine/asset-clip")
     assert root.find("resources/asset").get("start") == clip.get("start") == f"{36000 * 25}/25s"
     assert clip.get("offset") == root.find(".//sequence").get("tcStart") == f"{3600 * 25}/25s"  # 01:00:00:00
     assert clip.find("marker").get("start") == f"{36000 * 25 + 12}/25s"
