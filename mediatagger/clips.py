@@ -82,7 +82,8 @@ def plan_dict(analysis: Analysis, clips: list[tuple[Clip, Path]], out_dir: Path,
         "clips": [{"file": path.relative_to(out_dir).as_posix(), "in_ms": c.start_ms, "out_ms": c.end_ms,
                    "in_frame": c.first_frame, "frames": c.frames,
                    "out_frame": None if c.first_frame is None else c.first_frame + (c.frames or 0),
-                   "rank": round(c.rank, 3),
+                   "rank": round(c.rank, 3), "score": round(c.score, 3), "rule": preset.clips.rank,
+                   "why": asdict(c.why) if c.why else None,
                    "spans": [asdict(s) for s in c.spans]} for c, path in clips],
     }
 

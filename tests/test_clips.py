@@ -20,6 +20,10 @@ def test_clip_files_and_plan(fixed_analysis, tmp_path):
     # laugh 4-6.5 s and applause 10.5-13.5 s, padded 4 s before and 1 s after, run together
     assert (entry["in_ms"], entry["in_frame"], entry["out_frame"]) == (0, 0, 434)  # 14.5 s lies in frame 434
     assert entry["frames"] == 434 and [s["label"] for s in entry["spans"]] == ["LAUGHTER", "APPLAUSE"]
+    # why it is a highlight: 2.5 s of laughter at 0.93, a second of applause within 5 s after it, the setup
+    assert entry["rule"] == "length" and entry["score"] == entry["rank"] == round(2.5 * 0.93 + 3 * 0.88, 3)
+    assert entry["why"] == {"laughter_s": 2.5, "laughter_score": 0.93, "applause_after_s": 1.0, "swing": 0.0,
+                            "setup": "So I told him no, {absolutely} not."}
     assert not list(tmp_path.glob("clips/.*"))  # no temp files left
 
 

@@ -66,3 +66,43 @@ def test_audio_only_clips_keep_milliseconds():
     doc = dataclasses.replace(doc_with(EVENTS), source=dataclasses.replace(doc_with(EVENTS).source, fps=None))
     clip = highlights.plan(doc, options())[0]
     assert clip.frames is None and (clip.start_ms, clip.seek) == (6000, Fraction(6))
+
+
+def with_feelings(doc, emotions):
+    data = analysis.to_dict(doc)
+    data["tracks"][0]["emotions"] = [{"start_ms": s, "end_ms": e, "label": label, "score": 0.8, "track": 0}
+                                     for s, e, label in emotions]
+    return analysis.from_dict(data)
+
+
+def test_each_clip_says_why_it_scored_as_it_did():
+    doc = with_feelings(doc_with(EVENTS), [(2_000, 9_000, "NEUTRAL"), (9_000, 15_000, "HAPPY")])
+    first = highlights.plan(doc, options(max_clip_ms=0))[0]
+    why = first.why
+    assert why.laughter_s == 2.0 and why.laughter_score == 0.9
+    assert why.applause_after_s == 1.0          # applause 13-14 s, within 5 s of the laugh's end at 12 s
+    # before the laugh (0-10 s): 1 s cheerful of 8 heard; during the clip (6-15 s): 6 of 9
+    assert why.swing == round(6 / 9 - 1 / 8, 3)
+    assert why.setup == "And that is when the music started."   # 7-9.1 s, just before the laugh at 10 s
+    assert first.score == first.rank == 0.9 * 2 + 0.6 * 1      # the default rule: every span's score x seconds
+
+
+def test_the_rank_rule_chooses_the_order():
+    doc = with_feelings(doc_with(EVENTS), [(2_000, 9_000, "NEUTRAL"), (9_000, 15_000, "HAPPY")])
+    by = {rule: highlights.plan(doc, options(order="score", max_clip_ms=0, rank=rule)) for rule in highlights.RANKS}
+    assert [c.spans[0].start_ms for c in by["length"]] == [50_000, 10_000, 30_000]
+    for clip in by["reaction"]:
+        w = clip.why
+        assert clip.score == w.laughter_s * w.laughter_score + w.applause_after_s + 2 * w.swing
+    # the 10 s laugh has applause after it and a swing to cheer, which only the reaction rule counts
+    reaction = {c.spans[0].start_ms: c.score for c in by["reaction"]}
+    assert reaction[10_000] == 1.8 + 1.0 + 2 * round(6 / 9 - 1 / 8, 3) and reaction[50_000] == 8 * 0.8
+    assert [round(c.score, 3) for c in by["laughs"]] == [6.4, 1.8, 0.4]
+
+
+def test_two_clips_of_one_laugh_become_one():
+    """Widened to 12 s, the clips of laughs 3 s apart would overlap (both hold the first laugh's end)."""
+    doc = doc_with([(10_000, 11_000, "LAUGHTER", 0.9), (15_000, 16_000, "LAUGHTER", 0.8)])
+    clips = highlights.plan(doc, options(pad_before_ms=0, pad_after_ms=0, merge_gap_ms=0, min_clip_ms=12_000))
+    assert spans_of(clips) == [[("LAUGHTER", 10_000), ("LAUGHTER", 15_000)]]
+    assert all(a.end_ms <= b.start_ms for a, b in zip(clips, clips[1:]))

@@ -228,6 +228,9 @@ class ClipOptions:
     min_clip_ms: int = ms(3000, "shorter clips are widened evenly")
     max_clip_ms: int = ms(20000, "longer clips are cut from their best span's pre-roll (0: no limit)")
     order: str = opt("time", "the reel's order: by time, or best score first", choices=("time", "score"))
+    rank: str = opt("length", "how clips are scored: length (every span's score x seconds), laughs (laughter "
+                    "seconds x score), reaction (laughs + applause after + 2 x swing of feeling)",
+                    choices=("length", "laughs", "reaction"))
     target_ms: int = ms(0, "0: every clip; else the best (score x duration) up to this total")
     cut: str = opt("accurate", "accurate re-encodes, frame-exact; fast copies streams, keyframe-snapped",
                    choices=("accurate", "fast"))
