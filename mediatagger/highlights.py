@@ -30,6 +30,7 @@ AFTER_MS = 5000          # applause this soon after the last laugh is the audien
 BEFORE_MS = 10000        # the feeling before the first laugh: the emotion spans this long before it
 SETUP_MS = 15000         # the setup: the last line said that ends this close before the laugh
 CHEERFUL = ("HAPPY", "SURPRISED")
+SETUP_CHARS = 80         # a setup line said in words is cut to this
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,21 @@ def setup(analysis: Analysis, laugh_ms: int) -> str:
     said = [s for _, s in analysis.segments() if s.start_ms < laugh_ms and s.end_ms >= laugh_ms - SETUP_MS
             and s.text.strip()]
     return " ".join(max(said, key=lambda s: s.start_ms).text.split()) if said else ""
+
+
+def said(why: Why, durations: bool = True) -> str:
+    """``why`` in words: ``2.5 s of laughter (0.93) · 1 s of applause after · feeling +0.40 · setup: "…"``
+    (without ``durations``, for a page that shows times its own way: ``laughter (0.93) · applause after``)."""
+    seconds = (lambda s: f"{s:g} s of ") if durations else (lambda s: "")
+    parts = [f"{seconds(why.laughter_s)}laughter ({why.laughter_score:.2f})" if why.laughter_s else "no laughter"]
+    if why.applause_after_s:
+        parts.append(f"{seconds(why.applause_after_s)}applause after")
+    if why.swing:
+        parts.append(f"feeling +{why.swing:.2f}")
+    if why.setup:
+        setup = why.setup if len(why.setup) <= SETUP_CHARS else why.setup[:SETUP_CHARS - 1].rstrip() + "\u2026"
+        parts.append(f"setup: \u201c{setup}\u201d")
+    return " \u00b7 ".join(parts)
 
 
 def scored(clip: Clip, why: Why, rule: str) -> float:

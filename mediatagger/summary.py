@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediatagger import analysis as document
-from mediatagger import clips, files, tags
+from mediatagger import clips, files, highlights, tags
 from mediatagger.analysis import Analysis
 from mediatagger.errors import MediaTaggerError
 from mediatagger.exporters import EXPORTERS
@@ -117,6 +117,17 @@ def best_moments(result: Analysis, options: ClipOptions, top: int = 3) -> list[S
     ranked as clips are (score x duration, no score counting half), in time order."""
     ranked = sorted(chosen_spans(result, options), key=lambda s: -(0.5 if s.score is None else s.score) * s.duration_ms)
     return sorted(ranked[:top])
+
+
+def reasons(result: Analysis, options: ClipOptions, moments: list[Span]) -> dict[Span, str]:
+    """Why the highlight clip (``highlights.plan``) of each of ``moments`` was chosen, in words (no
+    durations: the page shows times as clocks only), told at the first moment of each clip."""
+    told: dict[Span, str] = {}
+    for clip in highlights.plan(result, options):
+        first = next((s for s in moments if s in clip.spans), None)
+        if first is not None and clip.why:
+            told[first] = highlights.said(clip.why, durations=False)
+    return told
 
 
 # --- the outputs of one input ---------------------------------------------------------------
@@ -234,8 +245,11 @@ def html_row(r: Row, out: Path, scale: Scale, options: ClipOptions) -> str:
                 f'<td colspan="7">{html.escape(r.error)}</td></tr>')
     cells = [f"{scale.time(round(s * 1000))} ({n})" for s, n in (seconds(r.result, label) for label in COUNTED)]
     emotions = ", ".join(html.escape(tags.label_name(e)) for e in dominant_emotions(r.result))
+    best = best_moments(r.result, options)
+    whys = reasons(r.result, options, best)
     moments = "<br>".join(moment(r.result, s, scale.time(s.start_ms), html.escape)
-                          for s in best_moments(r.result, options)) or '<span class="none">none</span>'
+                          + (f'<small class="why">{html.escape(whys[s])}</small>' if s in whys else "")
+                          for s in best) or '<span class="none">none</span>'
     tracks = [r.result.track_name(t.index) for t in r.result.tracks]
     if len(tracks) > 1:
         name += f'<small class="tracks">{html.escape(", ".join(t for t in tracks if t))}</small>'
@@ -249,6 +263,7 @@ STYLE = """body{font:14px system-ui,sans-serif;margin:1.5em;color:#1e293b}table{
 td,th{padding:.4em .5em;border-bottom:1px solid #e2e8f0;text-align:left;vertical-align:top}
 th{background:#f1f5f9}tr.failed td{color:#b91c1c}tr.busy td,tr.pending td{color:#92400e}
 th small,small.tracks{display:block;font-weight:normal;color:#64748b}.none{color:#94a3b8}
+small.why{display:block;white-space:normal;max-width:26em;color:#475569}
 time{font-variant-numeric:tabular-nums}td.time,td.moments{white-space:nowrap}
 .key{margin-right:1em;white-space:nowrap}.key svg{vertical-align:-1px}
 td.files a{margin-right:.4em;white-space:nowrap}"""

@@ -81,6 +81,11 @@ def by_input(doc: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
     return {tr.xpath("string(td[1])"): tr for tr in doc.xpath("//table/tr[td]")}
 
 
+def moments_of(tr: lxml.html.HtmlElement) -> str:
+    """The best moments a row names, without the lines that say why."""
+    return "".join(tr.xpath("td[@class='moments']//text()[not(ancestor::small[@class='why'])]"))
+
+
 def test_one_time_style_on_the_page_regression_three_styles_in_one_column(tmp_path):
     """0:00:09.7 (audio), 00:00:03;29 (drop-frame) and 10:00:01:00 (a start timecode) were one column."""
     rows = season(tmp_path)
@@ -96,8 +101,8 @@ def test_one_time_style_on_the_page_regression_three_styles_in_one_column(tmp_pa
     outside = doc.xpath("//body//text()[not(ancestor::time) and not(ancestor::svg)]")
     assert not [t for t in outside if OTHER_TIMES.search(t) or CLOCK.search(t)], outside
     moments = by_input(doc)
-    assert moments["show/camera.mov"].xpath("string(td[@class='moments'])") == "Laughter 0:09.7"
-    assert moments["show/radio.wav"].xpath("string(td[@class='moments'])") == "Applause 0:04.0"
+    assert moments_of(moments["show/camera.mov"]) == "Laughter 0:09.7"
+    assert moments_of(moments["show/radio.wav"]) == "Applause 0:04.0"
     best = [r["best_moments"] for r in csv.DictReader((tmp_path / "summary.csv").open(encoding="utf-8"))]
     assert best[:3] == ["Laughter 0:04.0; Applause 0:10.5", "Laughter 0:09.7", "Applause 0:04.0"]
 
@@ -188,15 +193,26 @@ def test_crying_is_never_a_best_moment_regression_it_was_offered_as_one(tmp_path
     and applause by default), as its clips and reel are."""
     rows = season(tmp_path)
     summary.write(rows, tmp_path)
-    moments = by_input(page(tmp_path))["show/talk.mp4"].xpath("string(td[@class='moments'])")
+    moments = moments_of(by_input(page(tmp_path))["show/talk.mp4"])
     assert moments == "Laughter 0:04.0Applause 0:10.5"
     assert page(tmp_path).xpath("//th[starts-with(., 'Best moments')]/small/text()") == ["Laughter, Applause"]
-    assert by_input(page(tmp_path))[f"show/{HOSTILE}"].xpath("string(td[@class='moments'])") == "none"  # a cough
+    assert moments_of(by_input(page(tmp_path))[f"show/{HOSTILE}"]) == "none"  # a cough
     default = presets.load()
     crying = replace(default, clips=replace(default.clips, labels=("CRY",)))
     summary.write(rows, tmp_path, crying)
-    assert by_input(page(tmp_path))["show/talk.mp4"].xpath("string(td[@class='moments'])") == "Crying 0:08.0"
+    assert moments_of(by_input(page(tmp_path))["show/talk.mp4"]) == "Crying 0:08.0"
     assert page(tmp_path).xpath("//th[starts-with(., 'Best moments')]/small/text()") == ["Crying"]
+
+
+def test_each_best_moment_says_why_once_per_clip(tmp_path):
+    """The laugh at 4 s and the applause at 10.5 s are one clip: its why is told once, in words and
+    scores, without durations (the page's times are clocks)."""
+    rows = season(tmp_path)
+    summary.write(rows, tmp_path)
+    whys = by_input(page(tmp_path))["show/talk.mp4"].xpath("td[@class='moments']/small[@class='why']/text()")
+    assert whys == ["laughter (0.60) \u00b7 applause after"]   # no swing: cheerful before the laugh too
+    assert by_input(page(tmp_path))["show/camera.mov"].xpath("td[@class='moments']/small/text()") == \
+        ["laughter (0.90)"]
 
 
 @pytest.mark.slow

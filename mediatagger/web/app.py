@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from mediatagger import analysis as document
-from mediatagger import api, files, media, presets, tags
+from mediatagger import api, files, highlights, media, presets, tags
 from mediatagger.analysis import Analysis
 from mediatagger.errors import MediaTaggerError
 from mediatagger.exporters import EXPORTERS
@@ -148,8 +148,9 @@ def chosen_media(upload: str | None, recording: str | None, lang: str) -> Path:
     return Path(path)
 
 
-def text_formats() -> list[str]:
-    return list(EXPORTERS)
+def text_formats(result: Analysis | None = None) -> list[str]:
+    """Every text format (that can hold ``result``: a short video has no chapters)."""
+    return [name for name, exporter in EXPORTERS.items() if result is None or exporter.fits(result)]
 
 
 def shown(visit: Visit, form: str, label_lang: str) -> tuple[Any, ...]:
@@ -166,7 +167,7 @@ def downloads(visit: Visit) -> list[str]:
     """Every text export, as written, and one zip of them all."""
     assert visit.result is not None
     stem = visit.result.stem
-    paths = [EXPORTERS[n].path(visit.out, stem) for n in text_formats()]
+    paths = [EXPORTERS[n].path(visit.out, stem) for n in text_formats(visit.result)]
     bundle = visit.out / f"{stem}.exports.zip"
     with files.atomic_path(bundle) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in paths:
@@ -331,7 +332,7 @@ class Console:
             chosen: Any = "all" if tracks == "all" else int(tracks or 0)
             result = tagger.tag(media_path, chosen, progress)
             progress(Progress("export", 0, 1))
-            api.export(public(result), visit.out, text_formats(), tagger.preset, force=True)
+            api.export(public(result), visit.out, text_formats(result), tagger.preset, force=True)
             visit.media, visit.preset, visit.result = media_path, tagger.preset, result
             return (visit, *shown(visit, form, label_lang), *players(visit.media),
                     *slider_values(tagger.preset, views.extra_labels(result)), reel_choices(result, tagger.preset))
@@ -353,7 +354,7 @@ class Console:
             preset = self.spans_preset(form, label_lang, min_ms, gap_ms, levels, views.extra_labels(visit.result),
                                        visit.preset)
             result = document.rederive(visit.result, preset.spans)
-            api.export(public(result), visit.out, text_formats(), preset, force=True)
+            api.export(public(result), visit.out, text_formats(result), preset, force=True)
             visit.preset, visit.result = preset, result
             return (visit, *shown(visit, form, label_lang))
 
@@ -362,38 +363,39 @@ class Console:
             raise refusal(TEXT[self.lang(request)]["no_analysis"])
         return visit
 
-    def reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float,
+    def reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float, rank: str,
              request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        """The reel button: clips of ``labels`` joined, previewed and offered for download."""
-        job = Job(lambda report: self.run_reel(visit, labels, target_s, crossfade_ms, request, report))
-        yield from streamed(job, self.lang(request), 2)
+        """The reel button: clips of ``labels`` joined, previewed and offered for download, and why each
+        clip was chosen."""
+        job = Job(lambda report: self.run_reel(visit, labels, target_s, crossfade_ms, rank, request, report))
+        yield from streamed(job, self.lang(request), 3)
 
-    def run_reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float,
-                 request: gr.Request, progress: Callback) -> tuple[Any, Any]:
+    def run_reel(self, visit: Visit | None, labels: list[str], target_s: float, crossfade_ms: float, rank: str,
+                 request: gr.Request, progress: Callback) -> tuple[Any, Any, str]:
         visit = self.analysed(visit, request)
         assert visit.result is not None
         clip = replace(visit.preset.clips, labels=tuple(labels) or visit.preset.clips.labels,
-                       target_ms=int(target_s * 1000), crossfade_ms=int(crossfade_ms))
+                       target_ms=int(target_s * 1000), crossfade_ms=int(crossfade_ms), rank=rank)
         with self.lock(visit), failures():
             written = api.export(visit.result, visit.out, ["reel"], replace(visit.preset, clips=clip), force=True,
                                  progress=progress)
         path = next((str(w.path) for w in written if not w.removed and w.path.name.endswith(".reel.mp4")), None)
         if path is None:
             raise refusal(TEXT[self.lang(request)]["no_clips"])
-        return path, path
+        return path, path, views.reel_why_html(visit.result, highlights.plan(visit.result, clip))
 
     def burn(self, visit: Visit | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """The burn button: the styled ASS burned into the visitor's media."""
-        yield from streamed(Job(lambda report: self.run_burn(visit, request, report)), self.lang(request), 2)
+        yield from streamed(Job(lambda report: self.run_burn(visit, request, report)), self.lang(request), 3)
 
-    def run_burn(self, visit: Visit | None, request: gr.Request, progress: Callback) -> tuple[Any, Any]:
+    def run_burn(self, visit: Visit | None, request: gr.Request, progress: Callback) -> tuple[Any, Any, Any]:
         visit = self.analysed(visit, request)
         assert visit.result is not None and visit.media is not None
         out = visit.out / f"{files.output_stem(visit.media)}.subtitled.mp4"
         with self.lock(visit), failures():
             path = api.burn(visit.media, out, result=visit.result, preset=visit.preset, force=True,
                             progress=progress)
-        return str(path), str(path)
+        return str(path), str(path), ""
 
     def tag_for_client(self, upload: str | None, language: str, request: gr.Request,
                        progress: gr.Progress = TRACKED) -> tuple[str, str]:

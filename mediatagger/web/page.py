@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from mediatagger import tags
+from mediatagger import presets, tags
 from mediatagger.errors import UnknownChoiceError
 from mediatagger.presets.options import DETECTORS
 from mediatagger.web import app
@@ -121,14 +121,17 @@ def media_jobs(t: gr.I18n, console: Console) -> dict[str, Any]:
             target = named(gr.Slider(0, 600, value=clips.target_ms / 1000, step=5, label=t("reel_target")),
                            "reel target length (s)")
             fade = named(gr.Slider(0, 2000, value=clips.crossfade_ms, step=50, label=t("crossfade")), "crossfade (ms)")
+            rank = named(gr.Radio(list(presets.choices("clips", "rank")), value=clips.rank, label=t("reel_rank"),
+                                  elem_id="mt-reel-rank"), "reel rank rule")
             make = gr.Button(t("make_reel"), elem_id="mt-make-reel")
             burn = gr.Button(t("burn"), elem_id="mt-burn")
             progress = progress_line("mt-job-progress")
         with gr.Column():
             preview = gr.Video(label=t("preview"), interactive=False, elem_id="mt-preview")
             made = gr.File(label=t("downloads"), elem_id="mt-made")
-    return {"labels": labels, "target": target, "fade": fade, "make": make, "burn": burn, "preview": preview,
-            "made": made, "progress": progress}
+            why = gr.HTML(elem_id="mt-reel-why")
+    return {"labels": labels, "target": target, "fade": fade, "rank": rank, "make": make, "burn": burn,
+            "preview": preview, "made": made, "why": why, "progress": progress}
 
 
 def build(console: Console) -> gr.Blocks:
@@ -177,11 +180,11 @@ def wire(demo: gr.Blocks, console: Console, t: gr.I18n, visit: gr.State, status:
     outs["table"].select(app.seek, inputs=visit, outputs=outs["seek"], queue=False,
                          api_visibility="private").then(None, inputs=outs["seek"], js=app.SEEK_JS)
     jobs["make"].click(console.reel, concurrency_id="media", concurrency_limit=1,
-                       inputs=[visit, jobs["labels"], jobs["target"], jobs["fade"]],
-                       outputs=[jobs["progress"], jobs["preview"], jobs["made"]], show_progress="hidden",
+                       inputs=[visit, jobs["labels"], jobs["target"], jobs["fade"], jobs["rank"]],
+                       outputs=[jobs["progress"], jobs["preview"], jobs["made"], jobs["why"]], show_progress="hidden",
                        api_visibility="private")
     jobs["burn"].click(console.burn, concurrency_id="media", concurrency_limit=1, inputs=visit,
-                       outputs=[jobs["progress"], jobs["preview"], jobs["made"]], show_progress="hidden",
+                       outputs=[jobs["progress"], jobs["preview"], jobs["made"], jobs["why"]], show_progress="hidden",
                        api_visibility="private")
     client_api(console)
     demo.unload(console.leave)

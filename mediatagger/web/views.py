@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mediatagger import fusion, tags
+from mediatagger import fusion, highlights, tags
 from mediatagger.analysis import Analysis, TrackResult, event_options
+from mediatagger.highlights import Clip
 from mediatagger.presets import EventOptions
 from mediatagger.progress import Progress
 from mediatagger.scan import Curves
@@ -87,6 +88,14 @@ def span_starts(analysis: Analysis) -> list[int]:
     """Each table row's start, in ms, in the table's order (a row click seeks the player there)."""
     spans = sorted(analysis.spans("events") + analysis.spans("emotions"), key=lambda s: (s.start_ms, s.track))
     return [s.start_ms for s in spans]
+
+
+def reel_why_html(analysis: Analysis, planned: list[Clip]) -> str:
+    """The reel's clips in reel order, each with its score and why (``highlights.said``)."""
+    hours = in_hours(analysis)
+    rows = "".join(f"<li><b>{clock(c.start_ms, hours)}\u2013{clock(c.end_ms, hours)}</b> "
+                   f"score {c.score:.2f}: {html.escape(highlights.said(c.why)) if c.why else ''}</li>" for c in planned)
+    return f'<ol class="mt-why">{rows}</ol>'
 
 
 def rich_html(text: str, form: str) -> str:

@@ -111,6 +111,17 @@ def test_a_reel_and_burned_subtitles_are_previewed_and_downloaded(tagged, tmp_pa
     made.write_bytes(link(tagged, "#mt-made", suffix))
     probe = ffprobe(made)
     assert probe["video"] and probe["audio"] and seconds[0] < float(probe["format"]["duration"]) < seconds[1]
+    if button == "#mt-make-reel":   # why the clip was chosen, beside the preview
+        why = page.locator("#mt-reel-why li").first.inner_text()
+        assert why.startswith("0:00.0\u20130:14.5 score 4.96:") and "2.5 s of laughter (0.93)" in why
+        assert "1 s of applause after" in why and "setup: \u201cSo I told him no" in why
+
+
+def test_the_reel_rank_rule_is_chosen_in_the_panel(tagged):
+    page = tagged.page
+    page.locator("#mt-reel-rank label", has_text="laughs").click()
+    page.locator("#mt-make-reel").click()
+    page.locator("#mt-reel-why li", has_text="score 2.33:").wait_for()   # 2.5 s x 0.93, the laughter alone
 
 
 def test_a_slider_re_derives_the_spans_and_the_downloads(tagged):
