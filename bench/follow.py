@@ -1,6 +1,6 @@
 """``tag --follow`` on a recording written in real time: how soon the markers come, and the final outputs.
 
-    python bench/follow.py [--minutes 20] [--refresh 10] [--model samples/model] [--detector fused]
+    python bench/follow.py [--minutes 20] [--refresh 10] [--model samples/model] [--detector fused] [--offline]
 
 Builds a recording of real sounds (samples/realsound: read speech, a voice-acted laugh every minute or so,
 applause, music; see its SOURCES.md), and has ffmpeg write it in real time (``-re``) as OBS does: Matroska,
@@ -12,12 +12,18 @@ Prints, with PASS or FAIL (exit 1 on a FAIL), the three targets of issue 25:
   latency    a laugh's marker within refresh + 15 s of the laugh's end being recorded (every laugh found)
   final      the final outputs written within 10 s of the writer stopping
   identical  every output byte for byte that of ``mediatagger tag`` of the finished file
+
+Each laugh's own line follows (where it is, when its marker came). ``--offline`` does not record: it
+feeds the same recording to the streaming pipeline as fast as it goes, takes the markers as a refresh
+would every ``--refresh`` seconds of audio, and prints how much audio came after each laugh's end before
+its marker did: the lag the pipeline itself makes, apart from the machine's speed.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import statistics
 import subprocess
 import sys
@@ -87,17 +93,60 @@ def record(source: Path, dest: Path) -> subprocess.Popen:
 
 
 def laughs_marked(path: Path) -> list[tuple[int, int]]:
+    """The Laughter markers of a markers CSV file (see ``laughs_in``)."""
+    return laughs_in(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def laughs_in(text: str) -> list[tuple[int, int]]:
     """The Laughter markers of a markers CSV (ms from the start; its timecode starts at 01:00:00:00)."""
     from mediatagger.timecode import tc_to_frames
 
-    if not path.exists():
-        return []
     origin = tc_to_frames("01:00:00:00", Fraction(FPS))
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = list(csv.DictReader(io.StringIO(text)))
     return [((tc_to_frames(r["start_tc"], Fraction(FPS)) - origin) * 1000 // FPS,
              (tc_to_frames(r["end_tc"], Fraction(FPS)) - origin) * 1000 // FPS)
             for r in rows if r["label"] == "Laughter"]
+
+
+def overlaps(laugh: tuple[int, int], marked: list[tuple[int, int]]) -> bool:
+    return any(s < laugh[1] and e > laugh[0] for s, e in marked)
+
+
+def offline(source: Path, laughs: list[tuple[int, int]], args: argparse.Namespace) -> None:
+    """The streaming pipeline fed ``source`` at full speed, the markers taken every ``args.refresh``
+    seconds of audio as a follow run's refresh takes them; prints each laugh's lag in audio seconds."""
+    from dataclasses import replace
+
+    from mediatagger import api, media, pipeline
+    from mediatagger.exporters import EXPORTERS
+    from mediatagger.stream import TrackStream
+
+    tagger = api.Tagger(model=args.model, vad="silero", detector=args.detector)
+    models, info = tagger.models(), media.probe(source)
+    heard = TrackStream(0, tagger.preset, models)
+    seen: dict[int, int] = {}
+    every, due = int(args.refresh * 1000), int(args.refresh * 1000)
+    for block in media.AudioStream(info, 0):
+        heard.feed(block)
+        if heard.fed_ms < due:
+            continue
+        due += every
+        doc = pipeline.analysis_of(replace(info, duration_ms=heard.fed_ms, video_frames=None), [heard.so_far()],
+                                   tagger.preset, models)
+        marked = laughs_in(EXPORTERS["csv"].to_string(doc, tagger.preset))
+        for k, laugh in enumerate(laughs):
+            if k not in seen and overlaps(laugh, marked):
+                seen[k] = heard.fed_ms - laugh[1]
+    final = pipeline.analysis_of(info, [heard.finish()], tagger.preset, models)
+    marked = laughs_in(EXPORTERS["csv"].to_string(final, tagger.preset))
+    for k, laugh in enumerate(laughs):
+        lag = f"{seen[k] / 1000:5.1f} s of audio after its end" if k in seen else "not before the end"
+        print(f"laugh {k:2d} {laugh[0] / 1000:7.1f}-{laugh[1] / 1000:7.1f} s ({LAUGHS[k % len(LAUGHS)][:3]}): "
+              f"{'marked' if overlaps(laugh, marked) else 'MISSED'} in the end; {lag}")
+    lags = [v / 1000 for v in seen.values()]
+    if lags:
+        print(f"offline lag: median {statistics.median(lags):.1f} s, max {max(lags):.1f} s of audio "
+              f"(refresh every {args.refresh:g} s of audio)")
 
 
 def main() -> None:
@@ -106,11 +155,14 @@ def main() -> None:
     parser.add_argument("--refresh", type=float, default=10)
     parser.add_argument("--model", default=str(REPO / "samples" / "model"))
     parser.add_argument("--detector", default="fused")
+    parser.add_argument("--offline", action="store_true", help="the pipeline's own lag, fed at full speed")
     args = parser.parse_args()
     common = ["--model", args.model, "--vad", "silero", "--detector", args.detector, "--export", ",".join(EXPORTS)]
     with tempfile.TemporaryDirectory(prefix="mediatagger-follow-") as tmp_name:
         tmp = Path(tmp_name)
         laughs = build(args.minutes, tmp / "source.flac")
+        if args.offline:
+            return offline(tmp / "source.flac", laughs, args)
         rec, out, again = tmp / "show.mkv", tmp / "live", tmp / "tag"
         started = time.monotonic()
         writing = record(tmp / "source.flac", rec)
@@ -119,9 +171,10 @@ def main() -> None:
         seen: dict[int, float] = {}
         while writing.poll() is None:
             now = time.monotonic() - started
-            for k, (a, b) in enumerate(laughs):
-                if k not in seen and any(s < b and e > a for s, e in laughs_marked(out / "show.markers.csv")):
-                    seen[k] = now - b / 1000
+            marked = laughs_marked(out / "show.markers.csv")
+            for k, laugh in enumerate(laughs):
+                if k not in seen and overlaps(laugh, marked):
+                    seen[k] = now - laugh[1] / 1000
             time.sleep(0.5)
         stopped = time.monotonic()
         run.wait()
@@ -131,8 +184,12 @@ def main() -> None:
                                  *common], cwd=REPO)
         same = [name for name in TEXTS if (out / f"show.{name}").read_bytes() == (again / f"show.{name}").read_bytes()]
         found_at_end = laughs_marked(out / "show.markers.csv")
-    found = [k for k, (a, b) in enumerate(laughs) if any(s < b and e > a for s, e in found_at_end)]
+    found = [k for k, laugh in enumerate(laughs) if overlaps(laugh, found_at_end)]
     lags = [seen[k] for k in found if k in seen]
+    for k, laugh in enumerate(laughs):
+        lag = f"marker {seen[k]:5.1f} s after its end" if k in seen else "no marker while recording"
+        print(f"laugh {k:2d} {laugh[0] / 1000:7.1f}-{laugh[1] / 1000:7.1f} s ({LAUGHS[k % len(LAUGHS)][:3]}): "
+              f"{'marked' if k in found else 'MISSED'} in the end; {lag}")
     print(f"{args.minutes:g} min recorded in real time ({recorded:.0f} s), {len(laughs)} laughs, refresh "
           f"{args.refresh:g} s, detector {args.detector}; exit codes: follow {run.returncode}, tag {tagged.returncode}")
     print(f"laughs marked in the end: {len(found)} of {len(laughs)}; marked while recording: {len(lags)}")

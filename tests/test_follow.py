@@ -4,6 +4,7 @@ Ctrl-C. Real ffmpeg, the real tiny model, real silero-vad; the outputs read back
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -64,7 +65,8 @@ def same_outputs(a: Path, b: Path, stem: str) -> None:
 def test_a_recording_is_tagged_while_it_is_written_and_ends_as_tag_of_the_finished_file(tmp_path, tiny_model):
     rec, out, again = tmp_path / "rec.mkv", tmp_path / "out", tmp_path / "tag"
     recording = writer(TWO_TRACKS, rec, loops=2)   # 42 s, two audio tracks
-    run = follower(rec, "-o", out, "--model", tiny_model, "--vad", "silero", "--export", EXPORTS, "--refresh", "1")
+    exports = EXPORTS + ",chapters"   # written from 30 s on (a shorter video has none)
+    run = follower(rec, "-o", out, "--model", tiny_model, "--vad", "silero", "--export", exports, "--refresh", "1")
     try:
         # mid-show: the markers so far import, and finished spans are in the live file, while ffmpeg still writes
         edl = wait_for(lambda: (out / "rec.edl").exists() and recording.poll() is None and (out / "rec.edl"),
@@ -81,9 +83,10 @@ def test_a_recording_is_tagged_while_it_is_written_and_ends_as_tag_of_the_finish
         recording.kill()
         run.kill()
     assert run.returncode == 0, err
-    done = run_cli("tag", rec, "-o", again, "--model", tiny_model, "--vad", "silero", "--export", EXPORTS)
+    done = run_cli("tag", rec, "-o", again, "--model", tiny_model, "--vad", "silero", "--export", exports)
     assert done.returncode == 0, done.stderr
     same_outputs(out, again, "rec")
+    assert (out / "rec.chapters.txt").read_bytes() == (again / "rec.chapters.txt").read_bytes()
     doc = analysis.load(out / "rec.analysis.json")
     assert [t.index for t in doc.tracks] == [0, 1] and doc.spans("events") and "follow" not in doc.settings
     told = live_lines(out / "rec.live.jsonl")
@@ -115,11 +118,14 @@ def test_standard_input_is_followed_and_kept_as_the_recording(tmp_path, tiny_mod
 def test_a_named_pipe_is_followed(tmp_path, tiny_model):
     pipe, out = tmp_path / "cam.mkv", tmp_path / "out"
     os.mkfifo(pipe)
-    run = follower(pipe, "-o", out, "--model", tiny_model, "--vad", "silero", "--export", "edl")
+    run = follower(pipe, "-o", out, "--model", tiny_model, "--vad", "silero", "--export", "edl,chapters")
     recording = writer(TALK, pipe, realtime=False)
     _, err = run.communicate(timeout=120)
     recording.wait(10)
     assert run.returncode == 0, err
+    # 20 s cannot have chapters: the rest is written, and the run says why that one is not
+    assert "chapters not written: " in err and "20 s is too short for YouTube chapters" in err
+    assert not (out / "cam.chapters.txt").exists()
     doc = analysis.load(out / "cam.analysis.json")
     assert [s.label for s in doc.spans("events")] == ["LAUGHTER", "APPLAUSE", "BGM"]
     assert (out / "cam.mkv").is_file() and otio.adapters.read_from_file(str(out / "cam.edl"), rate=30)
@@ -187,6 +193,30 @@ def test_ctrl_c_ends_the_follow_and_writes_what_came(tmp_path, tiny_model):
         run.kill()
     assert run.returncode == 0, err
     check_early_end(out, "rec", follow.STOPPED)
+
+
+def test_a_follow_started_late_shows_the_markers_so_far_as_soon_as_it_has_caught_up(tmp_path, tiny_model):
+    """Started 20 s into the show with a refresh of 120 s: the markers of those 20 s come once they are
+    heard, not at the first refresh."""
+    rec, out = tmp_path / "rec.mkv", tmp_path / "out"
+    recording = writer(TALK, rec, loops=5)   # 120 s
+    try:
+        time.sleep(20)
+        began = time.monotonic()
+        run = follower(rec, "-o", out, "--model", tiny_model, "--vad", "silero", "--export", EXPORTS,
+                       "--refresh", "120")
+        try:
+            wait_for(lambda: (out / "rec.markers.csv").exists(), 60, "markers before the first refresh")
+            assert time.monotonic() - began < 60 and recording.poll() is None
+            with open(out / "rec.markers.csv", newline="", encoding="utf-8") as fh:
+                assert [row for row in csv.DictReader(fh) if row["label"]], "no marker for the first 20 s"
+            run.send_signal(signal.SIGINT)
+            _, err = run.communicate(timeout=60)
+        finally:
+            run.kill()
+    finally:
+        recording.kill()
+    assert run.returncode == 0, err
 
 
 def test_finished_tells_a_recording_under_way_from_a_finished_one(tmp_path):

@@ -132,5 +132,7 @@ def following(tagger: api.Tagger, inputs: tuple[Path, ...], out_dir: Path, expor
         shown.close()
     if not done.complete:
         warn(f"{done.analysis.source.path}: {done.said}")
+    for why in done.left_out:
+        warn(why)
     report(done.written, quiet)
     return 0

@@ -12,12 +12,19 @@ if TYPE_CHECKING:
     from mediatagger.presets import Preset
 
 
+def always(analysis: Analysis) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Exporter:
     name: str
     suffix: str
     description: str
     to_string: Callable[[Analysis, Preset], str]
+    fits: Callable[[Analysis], bool] = always   # whether the format can hold this analysis at all
+                                                # (chapters: not a video under 30 s); asked for, one that
+                                                # cannot is an error; offered (console, live), left out
 
     def path(self, out_dir: Path, stem: str) -> Path:
         return out_dir / f"{stem}{self.suffix}"

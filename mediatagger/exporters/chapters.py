@@ -41,10 +41,14 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     return "".join(f"{clock(c.start_s, analysis.source.duration_ms)} {c.title}\n" for c in chapters(analysis))
 
 
+def long_enough(analysis: Analysis) -> bool:
+    return analysis.source.duration_ms // 1000 >= MIN_S * MIN_COUNT
+
+
 def chapters(analysis: Analysis) -> list[Chapter]:
     """The chapters of ``analysis`` (``UsageError`` when its media is too short for any)."""
     length = analysis.source.duration_ms // 1000
-    if length < MIN_S * MIN_COUNT:
+    if not long_enough(analysis):
         raise UsageError(f"{analysis.source.path}: {length} s is too short for YouTube chapters "
                          f"(they need {MIN_COUNT} of at least {MIN_S} s)")
     lines = sorted((s for _, s in analysis.segments() if one_line(s.text)), key=lambda s: s.start_ms)
@@ -126,4 +130,5 @@ def clock(seconds: int, duration_ms: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if duration_ms >= 3600_000 else f"{minutes + 60 * hours}:{secs:02d}"
 
 
-EXPORTER = Exporter("chapters", ".chapters.txt", "YouTube chapters for a video's description", to_string)
+EXPORTER = Exporter("chapters", ".chapters.txt", "YouTube chapters for a video's description", to_string,
+                    long_enough)

@@ -69,6 +69,7 @@ class Followed:
     ending: str
     said: str
     analysis: Analysis
+    left_out: tuple[str, ...] = ()   # why a chosen format was not written (a recording too short for chapters)
 
     @property
     def complete(self) -> bool:
@@ -93,6 +94,7 @@ def follow(tagger: Tagger, source: str | Path, out_dir: Path | str = ".", format
                 raise OutputExistsError(live.path, "already exists, from an earlier run")
         live.path.unlink(missing_ok=True)   # an earlier run's, replaced (--force)
         recording = Recording.open(source, out, name, idle_s, force)
+        threading.Thread(target=preload, args=(tagger,), daemon=True).start()   # while the writer starts
         with stopping_on_interrupt(recording):
             return _followed(tagger, recording, out, names, tracks, live, refresh_s, idle_s, progress, stop)
 
@@ -114,9 +116,26 @@ def _followed(tagger: Tagger, recording: Recording, out: Path, names: list[str],
     said = SAID[ending].format(idle=f"{idle_s:g}")
     if ending not in COMPLETE:
         result = replace(result, settings={**result.settings, "follow": {"ended": ending, "said": said}})
-    written = write(result, out, names, tagger.preset, force=True)
+    unfit = [n for n in names if n in EXPORTERS and not EXPORTERS[n].fits(result)]
+    written = write(result, out, [n for n in names if n not in unfit], tagger.preset, force=True)
     live.end(result, ending, said)
-    return Followed(written, ending, said, result)
+    return Followed(written, ending, said, result, tuple(why_not(n, result, tagger.preset) for n in unfit))
+
+
+def why_not(name: str, result: Analysis, preset: Preset) -> str:
+    """The format's own message for an analysis it cannot hold."""
+    try:
+        EXPORTERS[name].to_string(result, preset)
+    except MediaTaggerError as exc:
+        return f"{name} not written: {exc}"
+    return f"{name} not written"
+
+
+def preload(tagger: Tagger) -> None:
+    """The models loaded while the recording's first seconds come; a failure is raised again, as a
+    message, where the follow run asks for them."""
+    with contextlib.suppress(Exception):
+        tagger.models()
 
 
 @contextlib.contextmanager
@@ -151,8 +170,9 @@ class Listening:
 
     def run(self) -> list[TrackResult]:
         streams = [media.AudioStream(self.info, h.index, feed=self.recording.feed, ahead_s=120) for h in self.heard]
+        started = time.monotonic()
         open_ = set(range(len(streams)))
-        refreshed = time.monotonic()
+        refreshed: float | None = None   # the first refresh once caught up with the writer, then every refresh_s
         try:
             while open_:
                 moved = any([self._take(k, streams[k], open_) for k in sorted(open_)])
@@ -161,13 +181,20 @@ class Listening:
                 if not moved:
                     self.recording.check()
                     time.sleep(POLL_S)
-                if time.monotonic() - refreshed >= self.refresh_s:
+                if self._due(moved, refreshed, started):
                     self.live.refresh(self._so_far(), self.heard)
                     refreshed = time.monotonic()
         finally:
             for stream in streams:
                 stream.close()
         return [h.finish() for h in self.heard]
+
+    def _due(self, moved: bool, refreshed: float | None, started: float) -> bool:
+        """A refresh is due ``refresh_s`` after the last, and the first as soon as the audio that came
+        before the follow began is heard (a run started late shows its markers at once)."""
+        if refreshed is None and not moved and any(h.fed_ms for h in self.heard):
+            return True
+        return time.monotonic() - (started if refreshed is None else refreshed) >= self.refresh_s
 
     def _take(self, k: int, stream: media.AudioStream, open_: set[int]) -> bool:
         """Feed track ``k`` the blocks that have come (at most TURN_BLOCKS: a recording followed from far

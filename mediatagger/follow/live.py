@@ -51,7 +51,7 @@ class Live:
         self.margin = spans.merge_gap_ms + 2 * spans.pad_ms + 4 * max(preset.scan.grid_ms, 240)
 
     def refresh(self, doc: Analysis, heard: list[TrackStream]) -> None:
-        for name in self.names:
+        for name in (n for n in self.names if EXPORTERS[n].fits(doc)):   # chapters once 30 s have come
             files.write_text(EXPORTERS[name].path(self.out_dir, self.stem), EXPORTERS[name].to_string(doc, self.preset))
         settled = {h.index: h.settled_ms() - self.margin for h in heard}
         self._tell(doc, lambda span: span.end_ms <= settled[span.track])

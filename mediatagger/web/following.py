@@ -81,7 +81,7 @@ class Follows:
             yield ("", *[gr.skip()] * (FOLLOW_OUTPUTS - 1))
         done = job.outcome()
         with console.lock(visit), failures():
-            api.export(public(done.analysis), visit.out, text_formats(), tagger.preset, force=True)
+            api.export(public(done.analysis), visit.out, text_formats(done.analysis), tagger.preset, force=True)
             visit.media, visit.preset, visit.result = path, tagger.preset, done.analysis
             yield ("", visit, *shown(visit, form, label_lang))
 
