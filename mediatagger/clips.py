@@ -22,9 +22,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from mediatagger import cutting, files, highlights, media, tags
+from mediatagger import cutting, files, framing, highlights, media, tags
 from mediatagger.analysis import Analysis, dumps
-from mediatagger.errors import OutputExistsError
+from mediatagger.errors import OutputExistsError, UsageError
 from mediatagger.exporters import ass
 from mediatagger.files import Written
 from mediatagger.highlights import Clip
@@ -126,6 +126,7 @@ class Job:
         self.analysis, self.out_dir, self.preset, self.render = analysis, out_dir, preset, render
         self.stem = analysis.stem
         self.planned = highlights.plan(analysis, preset.clips)
+        self.crops: dict[Path, framing.Framing] = {}   # each clip's crop, for a vertical or square reel
         self.paths = [clip_path(out_dir, self.stem, n, c) for n, c in enumerate(self.planned, 1)]
         self.key = fingerprint(analysis, list(zip(self.planned, self.paths)), out_dir, preset)
         self.previous = previous_plan(out_dir, self.stem)
@@ -157,6 +158,8 @@ class Job:
         ``force``) files of another job in the way."""
         if self.planned and self.render is None:
             media.check_input(Path(self.analysis.source.path))
+        if self.render is not None and self.preset.clips.aspect != "source":
+            raise UsageError(f"--aspect {self.preset.clips.aspect} is not supported yet for an editor's cut")
         cutting.check(self.analysis.source, self.preset.clips)
         if force or self.same:
             return
@@ -179,7 +182,7 @@ class Job:
                 part.unlink(missing_ok=True)
         self.write_plan(list(zip(self.planned, self.paths)), stale)
         cut = self.cut_missing(progress)
-        written = [Written(p, kept=kept, replaced=p in over) for (_, p), kept in cut]
+        written = [Written(p, kept=kept, replaced=p in over, note=self.crop_note(p)) for (_, p), kept in cut]
         made = [clip for clip, _ in cut]
         reel = self.reel_file
         if reel is not None:
@@ -200,6 +203,8 @@ class Job:
         with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
             subs = burned_subtitles(self.analysis, Path(tmp), self.preset) if opts.burn != "none" else None
             for clip, path in zip(self.planned, self.paths):
+                if opts.aspect != "source" and self.render is None:
+                    self.crops[path] = framing.frame(info, clip.seek, clip.length, opts.aspect)
                 kept = self.same and path.exists()
                 if kept:
                     made = cutting.as_cut(info, clip, opts, path, keys)
@@ -208,7 +213,8 @@ class Job:
                         if self.render is not None:
                             made = self.render(clip, opts, part, subs, stage.after(before), path.name)
                         else:
-                            made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before), path.name)
+                            made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before), path.name,
+                                               self.crops.get(path))
                 out.append(((made, path), kept))
                 before += float(clip.length)
                 stage.update(before)
@@ -221,8 +227,17 @@ class Job:
             join(self.analysis, made, self.preset, part, stage.update)
         stage.finish()
 
+    def crop_note(self, path: Path) -> str:
+        crop = self.crops.get(path)
+        return "" if crop is None or crop.faces else "no face found in a shot: that shot is cropped at the centre"
+
     def write_plan(self, clips: list[tuple[Clip, Path]], stale: list[Path] | None = None) -> Path:
         doc = plan_dict(self.analysis, clips, self.out_dir, self.preset, self.key, self.reel_file, stale)
+        for entry, (_, path) in zip(doc["clips"], clips):
+            crop = self.crops.get(path)
+            entry["crop"] = None if crop is None else {"aspect": self.preset.clips.aspect, "width": crop.width,
+                                                       "height": crop.height, "faces": crop.faces,
+                                                       "x": [list(k) for k in crop.keys]}
         return files.write_text(plan_path(self.out_dir, self.stem), dumps(doc))
 
 

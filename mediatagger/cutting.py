@@ -15,8 +15,9 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-from mediatagger import burnin, media
+from mediatagger import burnin, framing, media
 from mediatagger.errors import UsageError
+from mediatagger.framing import Framing
 from mediatagger.highlights import Clip, framed
 from mediatagger.media import MediaInfo
 from mediatagger.presets import ClipOptions
@@ -49,7 +50,7 @@ def encode_args(opts: ClipOptions) -> list[str]:
 
 
 def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
-                  fontsdir: Path | None = None) -> list[str]:
+                  fontsdir: Path | None = None, crop: Framing | None = None) -> list[str]:
     coarse, fine = hybrid_seek(clip, info.origin)
     args = ["-y", "-loglevel", "warning", "-ss", seconds(coarse), *media.input_args(info.path),
             "-ss", seconds(fine), "-t", seconds(clip.length), "-map", "0:v:0?", "-map", "0:a?",
@@ -58,8 +59,12 @@ def accurate_args(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, sub
         args += ["-fps_mode", "cfr", "-r", format_rate(info.fps)]  # (-frames:v ends the audio early in ffmpeg 5)
     # audio from the clip's first instant (silence fills what a coarse packet boundary left out) to its last
     args += ["-af", "aresample=async=1:first_pts=0,apad"]
-    if subs is not None:  # the filter sees times from the coarse seek; the output seek trims after it
-        args += ["-vf", burnin.subtitles_filter(subs, fontsdir, shift=coarse - info.origin)]
+    # the filters see times from the coarse seek; the output seek trims after them
+    chain = [framing.crop_filter(crop, float(fine))] if crop is not None else []
+    if subs is not None:
+        chain.append(burnin.subtitles_filter(subs, fontsdir, shift=coarse - info.origin))
+    if chain:
+        args += ["-vf", ",".join(chain)]
     return args + encode_args(opts) + [media.file_arg(out)]
 
 
@@ -86,6 +91,8 @@ def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
 
 def check(info: MediaInfo, opts: ClipOptions) -> None:
     """What would make a cut fail part-way, raised before anything is cut."""
+    if opts.aspect != "source":
+        framing.check(info, opts)
     if opts.cut != "fast" or not info.fps:
         return
     if opts.burn != "none":
@@ -101,7 +108,7 @@ def refuse_variable_rate(info: MediaInfo) -> None:
 
 def cut(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | None = None,
         keys: list[Fraction] | None = None, progress: Callable[[float], None] | None = None,
-        name: str | None = None) -> Clip:
+        name: str | None = None, crop: Framing | None = None) -> Clip:
     """Write one clip to ``out`` (a temp file that becomes ``name``, for messages); returns the clip as
     actually cut (fast cuts move to keyframes). ``progress`` gets the seconds of the clip written so far."""
     what = f"cannot cut {name or out.name}"
@@ -109,7 +116,7 @@ def cut(info: MediaInfo, clip: Clip, opts: ClipOptions, out: Path, subs: Path | 
         keys = keys if keys is not None else media.keyframes(info.path)
         media.run_ffmpeg(fast_args(info, snap_to_keyframes(clip, keys, info), out), info.path, what, progress)
         return as_cut(info, clip, opts, out, keys)
-    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs), info.path, what, progress)
+    done = media.run_ffmpeg(accurate_args(info, clip, opts, out, subs, crop=crop), info.path, what, progress)
     if subs is not None:
         burnin.check_fonts(done.stderr.decode("utf-8", "replace"), subs)
     return clip

@@ -34,6 +34,7 @@ class Written:
     kept: bool = False
     replaced: bool = False
     removed: bool = False
+    note: str = ""      # what a user should know of it (a vertical clip with a shot where no face was found)
 
 
 def umask() -> int:

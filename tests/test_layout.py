@@ -18,7 +18,8 @@ import mediatagger
 
 PACKAGE = Path(mediatagger.__file__).parent
 # media jobs (they run ffmpeg and may compose the text formats) and front ends: exporters/ takes none of them
-MEDIA_JOBS = ("mediatagger.clips", "mediatagger.cutting", "mediatagger.burnin", "mediatagger.outputs")
+MEDIA_JOBS = ("mediatagger.clips", "mediatagger.cutting", "mediatagger.burnin", "mediatagger.outputs",
+              "mediatagger.framing")
 FRONT_ENDS = ("mediatagger.cli", "mediatagger.web", "mediatagger.editors", "mediatagger.batch", "mediatagger.api")
 # extras a plain install may lack: their modules are imported only where the extra is installed
 EXTRAS = {"mediatagger.web": "gradio", "mediatagger.editors.blender.addon": "bpy",
@@ -145,7 +146,7 @@ LEVELS = [
     ["errors", "tags", "timecode", "timeline", "files", "progress", "presets"],
     ["media", "vad", "model", "audioset", "head", "scan", "fusion"],
     ["analysis", "stream", "pipeline"],
-    ["exporters", "highlights", "cutting", "burnin", "clips", "outputs", "summary"],
+    ["exporters", "highlights", "framing", "cutting", "burnin", "clips", "outputs", "summary"],
     ["cut", "fcpxml_timeline"],
     ["api", "batch", "follow"],
     ["cli", "web", "__main__"],

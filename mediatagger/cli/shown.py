@@ -50,6 +50,9 @@ class Bars:
 def report(written: list[Written], quiet: bool) -> None:
     """Paths written on stdout; on stderr, outputs left as they were (they would come out the same),
     files written over that an earlier, different job made, and that job's files deleted."""
+    for item in written:
+        if item.note:
+            click.echo(f"mediatagger: warning: {item.path}: {item.note}", err=True)
     if quiet:
         return
     for item in written:

@@ -234,6 +234,8 @@ class ClipOptions:
     target_ms: int = ms(0, "0: every clip; else the best (score x duration) up to this total")
     cut: str = opt("accurate", "accurate re-encodes, frame-exact; fast copies streams, keyframe-snapped",
                    choices=("accurate", "fast"))
+    aspect: str = opt("source", "the clips' frame: the source's, or a crop of 9:16, 1:1 or 4:5 that follows the "
+                      "speaker's face (needs the vertical extra: OpenCV)", choices=("source", "9:16", "1:1", "4:5"))
     crossfade_ms: int = ms(500, "reel transitions (xfade/acrossfade); 0: hard cuts")
     audio_fade_ms: int = ms(30, "with hard cuts, audio fades in and out this fast (no clicks)")
     burn: str = opt("none", "burn in event badges ([Laughter] at the top) or all the styled ASS, into clips and reel",

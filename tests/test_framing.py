@@ -1,0 +1,130 @@
+"""Vertical and square reels (``reel --aspect``): the crop follows the face, eases within a shot and jumps
+once at a cut, prefers the person speaking, keeps the centre (and says so) where no face is found.
+
+samples/face.mp4 (samples/make_face.py: a photographed face, NASA's portrait of Eileen Collins, moving,
+then a cut, then a second face with the sound on its side); the face detector is OpenCV's own, run on
+the rendered reel too, frame by frame, to check where the face sits in what was written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mediatagger import analysis, framing, media
+from samples import make_face
+from tests.conftest import SAMPLES, TALK, ffprobe, load_fixed, run_cli
+
+pytest.importorskip("cv2", reason="vertical reels need OpenCV: pip install 'mediatagger[vertical]'")
+pytestmark = pytest.mark.slow
+
+FACE = SAMPLES / "face.mp4"
+
+
+@pytest.mark.parametrize(("size", "aspect", "crop"), [
+    ((1280, 720), "9:16", (404, 720)), ((1280, 720), "1:1", (720, 720)), ((1280, 720), "4:5", (576, 720)),
+    ((1280, 720), "source", (1280, 720)), ((720, 1280), "9:16", (720, 1280)), ((720, 1280), "1:1", (720, 720)),
+    ((1080, 1350), "9:16", (760, 1350))])
+def test_the_crop_is_the_largest_of_its_aspect(size, aspect, crop):
+    assert framing.crop_size(*size, aspect) == crop
+
+
+@pytest.fixture(scope="module")
+def framed() -> framing.Framing:
+    return framing.frame(media.probe(FACE), Fraction(0), Fraction(20), "9:16")
+
+
+def centre_at(crop: framing.Framing, ms: int) -> float:
+    keys = crop.keys
+    times = [k for k, _ in keys]
+    return float(np.interp(ms, times, [x for _, x in keys])) + crop.width / 2
+
+
+def test_the_crop_follows_the_face_and_the_speaker(framed):
+    assert (framed.width, framed.height, framed.faces) == (404, 720, True)
+    for ms in range(0, 20_000, 200):
+        faces = make_face.faces(ms / 1000)
+        speaker = faces[-1][0]     # one face, or (from 12 s) the one on the right, whose side is loud
+        centre = centre_at(framed, ms)
+        assert abs(centre - speaker) < framed.width / 2 - 40, (ms, centre, speaker)   # the face is in frame
+        settled = ms >= 1000 and not (8000 <= ms < 9000) and not (12_000 <= ms < 13_000)
+        if settled:
+            assert abs(centre - speaker) < 0.15 * framed.width, (ms, centre, speaker)
+
+
+def test_the_crop_jumps_once_per_cut_and_eases_otherwise(framed):
+    keys = list(framed.keys)
+    jumps = [b_ms for (a_ms, a), (b_ms, b) in zip(keys, keys[1:]) if abs(b - a) > 60 and b_ms - a_ms < 100]
+    assert jumps == [8000, 12000]   # the cut, and the second face appearing (a new shot to the detector)
+    steps = [abs(b - a) for (a_ms, a), (b_ms, b) in zip(keys, keys[1:]) if b_ms - a_ms >= 100]
+    assert max(steps) <= 60   # within a shot: at most 60 px per 0.2 s, no jitter
+    still = [x for ms, x in keys if 9000 <= ms < 12_000]
+    assert len(set(still)) == 1   # a face that does not move: a crop that does not move
+
+
+def reel_of(tmp_path: Path, media_path: Path, *args: str) -> subprocess.CompletedProcess:
+    doc = analysis.to_dict(load_fixed())
+    doc["source"] = {**analysis.to_dict(analysis.bare(media.probe(media_path)))["source"]}
+    doc["tracks"][0]["events"] = [{"start_ms": 2000, "end_ms": 17_000, "label": "LAUGHTER", "score": 0.9,
+                                   "track": 0}]
+    source = tmp_path / f"{media_path.stem}.analysis.json"
+    source.write_text(json.dumps(doc), encoding="utf-8")
+    return run_cli("reel", source, "-o", tmp_path / "out", "--crossfade", "0", "--cut", "accurate", *args)
+
+
+def faces_in(path: Path, seconds: list[float]) -> list[list[float]]:
+    """The face centres (x) OpenCV finds in the frames of ``path`` at ``seconds``, the largest first."""
+    cascade = framing.detector()
+    out = []
+    for at in seconds:
+        done = subprocess.run([media.find_ffmpeg(), "-v", "error", "-ss", f"{at}", "-i", str(path), "-frames:v", "1",
+                               "-pix_fmt", "gray", "-f", "rawvideo", "-"], capture_output=True, check=True)
+        width, height = ffprobe(path)["video"]["width"], ffprobe(path)["video"]["height"]
+        picture = np.frombuffer(done.stdout, np.uint8)[:width * height].reshape(height, width)
+        found = cascade.detectMultiScale(picture, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40))
+        out.append([x + w / 2 for x, _, w, _ in sorted(found, key=lambda box: -box[2])])
+    return out
+
+
+def test_a_vertical_reel_keeps_the_face_near_the_middle_of_each_frame(tmp_path):
+    done = reel_of(tmp_path, FACE, "--aspect", "9:16")
+    assert done.returncode == 0, done.stderr
+    reel = tmp_path / "out" / "face.reel.mp4"
+    probe = ffprobe(reel)
+    assert (probe["video"]["width"], probe["video"]["height"]) == (404, 720)
+    plan = json.loads((tmp_path / "out" / "face.clips.json").read_text())
+    (clip,) = plan["clips"]
+    assert clip["crop"]["aspect"] == "9:16" and clip["crop"]["faces"] is True and len(clip["crop"]["x"]) >= 80
+    keys = clip["crop"]["x"]
+    # the clip runs from 0 s (the laugh at 2 s less its pre-roll) to 18 s; a frame each half second
+    seconds = [t / 2 for t in range(1, 36)]
+    for at, found in zip(seconds, faces_in(reel, seconds)):
+        left = float(np.interp(at * 1000, [k for k, _ in keys], [x for _, x in keys]))
+        expected = make_face.faces(at)[-1][0] - left   # where the speaker's face is in the frame, by the plan
+        assert any(abs(x - expected) < 8 for x in found), (at, expected, found)   # the frame is cropped as planned
+        if not (7.5 <= at <= 8.5 or 11.5 <= at <= 12.5):   # a second after a cut: the face near the middle
+            assert abs(expected - 202) < 0.15 * 404, (at, expected)
+
+
+def test_no_face_keeps_the_centre_and_says_so(tmp_path):
+    done = reel_of(tmp_path, TALK, "--aspect", "1:1")
+    assert done.returncode == 0, done.stderr
+    assert "warning: " in done.stderr and "no face found in a shot: that shot is cropped at the centre" in done.stderr
+    (clip,) = json.loads((tmp_path / "out" / "talk.clips.json").read_text())["clips"]
+    width = media.probe(TALK).width
+    assert clip["crop"]["faces"] is False and {x for _, x in clip["crop"]["x"]} == {(width - 360) // 2}
+    assert ffprobe(tmp_path / "out" / "talk.reel.mp4")["video"]["height"] == 360
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--aspect", "9:16", "--cut", "fast"], "--aspect 9:16 crops the picture, which needs re-encoding"),
+    (["--aspect", "4:5", "--burn", "badges"], "--aspect 4:5 with burned subtitles is not supported yet")])
+def test_what_a_crop_cannot_do_is_one_line(tmp_path, args, said):
+    done = reel_of(tmp_path, FACE, *args)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert said in done.stderr.strip().splitlines()[0]
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.mp4"))
