@@ -43,7 +43,7 @@ DETECTORS = ", ".join(options.DETECTORS)
 LEVELS = len(tags.EVENTS + tags.EMOTIONS) + 1   # ours, then one for the analysis's AudioSet classes
 # what each event gets when a test changes one value: what the page sends (states as None)
 VALID = {"tag": [None, "auto"], "start": [None, None, "auto", "0", "labels", "en", "sensevoice", [], None],
-         "retune": [None, "labels", "en", 300, 300, *[0.5] * LEVELS], "reel": [None, ["LAUGHTER"], 0, 0],
+         "retune": [None, "labels", "en", 300, 300, *[0.5] * LEVELS], "reel": [None, ["LAUGHTER"], 0, 0, "length"],
          "burn": [None], "js_fn": [1.5], "track_choices": [None], "seek": [None]}
 HUGE = "x" * 10_240
 
@@ -294,6 +294,8 @@ def test_reel_labels_outside_the_choices_are_one_line(console):
     assert refused(console, "reel", with_value("reel", 1, [HUGE])).startswith(f"unknown reel label '{'x' * 38}…")
     for value in ("LAUGHTER", None, {"a": 1}):
         assert refused(console, "reel", with_value("reel", 1, value)).startswith("reel label: expected a list")
+    assert refused(console, "reel", with_value("reel", 4, "loudest")) == \
+        "unknown reel rank rule 'loudest' (choose from: length, laughs, reaction)"
 
 
 @case("Web console", "extra AudioSet labels sent straight to the API that the page would not take (a name that is "
@@ -350,6 +352,9 @@ def test_an_unknown_event_is_one_line(console):
     code, raw = http(console.url + "gradio_api/queue/join",
                      {"data": [], "fn_index": 9999, "session_hash": "nobody", "trigger_id": None})
     assert code == 500 and b"Traceback" not in raw
+    end = time.monotonic() + 5
+    while len(console.lines()) == len(before) and time.monotonic() < end:   # the server logs after it answers
+        time.sleep(0.1)
     assert console.lines()[len(before):] == [
         "mediatagger: internal error, please report it: a request: KeyError: 9999 (--debug shows where)"]
     assert_nothing_touched(console)
