@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mediatagger import cutting, files, framing, highlights, media, tags
 from mediatagger.analysis import Analysis, dumps
@@ -127,6 +130,7 @@ class Job:
         self.stem = analysis.stem
         self.planned = highlights.plan(analysis, preset.clips)
         self.crops: dict[Path, framing.Framing] = {}   # each clip's crop, for a vertical or square reel
+        self.loudness: dict[Path, float | None] = {}   # each clip's laughter level (dBFS), for its why
         self.paths = [clip_path(out_dir, self.stem, n, c) for n, c in enumerate(self.planned, 1)]
         self.key = fingerprint(analysis, list(zip(self.planned, self.paths)), out_dir, preset)
         self.previous = previous_plan(out_dir, self.stem)
@@ -201,8 +205,11 @@ class Job:
         keys = media.keyframes(info.path) if opts.cut == "fast" and info.fps else None
         stage, before, out = Stage(progress, "cut clips", float(sum(c.length for c in self.planned)), "s"), 0.0, []
         with tempfile.TemporaryDirectory(prefix="mediatagger-") as tmp:
-            subs = burned_subtitles(self.analysis, Path(tmp), self.preset) if opts.burn != "none" else None
+            subs = burned_subtitles(self.analysis, Path(tmp), self.preset, self.frame()) if opts.burn != "none" \
+                else None
             for clip, path in zip(self.planned, self.paths):
+                if self.render is None:
+                    self.loudness[path] = laughter_db(info, clip)
                 if opts.aspect != "source" and self.render is None:
                     self.crops[path] = framing.frame(info, clip.seek, clip.length, opts.aspect)
                 kept = self.same and path.exists()
@@ -227,6 +234,13 @@ class Job:
             join(self.analysis, made, self.preset, part, stage.update)
         stage.finish()
 
+    def frame(self) -> tuple[int, int] | None:
+        """The size of a vertical or square reel's frame (None: the source's)."""
+        source, aspect = self.analysis.source, self.preset.clips.aspect
+        if aspect == "source" or not source.width or not source.height:
+            return None
+        return framing.crop_size(source.width, source.height, aspect)
+
     def crop_note(self, path: Path) -> str:
         crop = self.crops.get(path)
         return "" if crop is None or crop.faces else "no face found in a shot: that shot is cropped at the centre"
@@ -234,11 +248,31 @@ class Job:
     def write_plan(self, clips: list[tuple[Clip, Path]], stale: list[Path] | None = None) -> Path:
         doc = plan_dict(self.analysis, clips, self.out_dir, self.preset, self.key, self.reel_file, stale)
         for entry, (_, path) in zip(doc["clips"], clips):
+            if entry["why"] is not None and path in self.loudness:
+                entry["why"]["laughter_db"] = self.loudness[path]
             crop = self.crops.get(path)
             entry["crop"] = None if crop is None else {"aspect": self.preset.clips.aspect, "width": crop.width,
                                                        "height": crop.height, "faces": crop.faces,
                                                        "x": [list(k) for k in crop.keys]}
         return files.write_text(plan_path(self.out_dir, self.stem), dumps(doc))
+
+
+def laughter_db(info: media.MediaInfo, clip: Clip) -> float | None:
+    """How loud the clip's laughter is: the RMS level of its laughter spans' sound, dBFS (None without
+    laughter, or sound)."""
+    laughs = [s for s in clip.spans if s.label == "LAUGHTER"]
+    if not laughs or not info.audio_tracks:
+        return None
+    rate = 8000
+    sound = media.sound(info, clip.seek, clip.length, 1, rate)[:, 0]
+    inside = np.zeros(len(sound), bool)
+    for span in laughs:
+        first = max(0, (span.start_ms - clip.start_ms) * rate // 1000)
+        inside[first:max(first, (span.end_ms - clip.start_ms) * rate // 1000)] = True
+    if not inside.any():
+        return None
+    level = float(np.sqrt(np.mean(sound[inside].astype(np.float64) ** 2)))
+    return round(20 * math.log10(level), 1) if level > 1e-6 else None
 
 
 def burned(analysis: Analysis, preset: Preset) -> Analysis:
@@ -248,8 +282,11 @@ def burned(analysis: Analysis, preset: Preset) -> Analysis:
     return analysis
 
 
-def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset) -> Path:
-    """The styled ASS to burn, as a file in ``folder``."""
+def burned_subtitles(analysis: Analysis, folder: Path, preset: Preset, frame: tuple[int, int] | None = None) -> Path:
+    """The styled ASS to burn, as a file in ``folder`` (laid out for a ``frame`` crop, in its platform's
+    safe zone, when there is one)."""
+    if frame is not None:
+        analysis, preset = framing.safe_subtitles(analysis, preset, frame)
     return files.write_text(folder / "burn.ass", ass.to_string(burned(analysis, preset), preset))
 
 

@@ -9,7 +9,8 @@ the crop follows one face: with several on screen, the one on the side the sound
 speaker, by the stereo balance), else the one it followed, else the largest. It eases toward its face
 (``EASE_S``) and does not move for less than ``DEADZONE`` of the width, so the frame does not jitter;
 at a cut it jumps once. A shot without a face keeps the crop centred, and the clip says so
-(``Framing.faces``). The crop is the largest of the aspect in the source frame.
+(``Framing.faces``). The crop is the largest of the aspect in the source frame. Subtitles burned into
+it are laid out for it, inside the chosen platform's safe zone (``SAFE_ZONES``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from mediatagger import media
+from mediatagger.analysis import Analysis
 from mediatagger.errors import UsageError
 from mediatagger.media import MediaInfo
-from mediatagger.presets import ClipOptions
+from mediatagger.presets import ClipOptions, Preset
 
 ASPECTS = {"source": None, "9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5)}
 SAMPLE_FPS = 5
@@ -38,6 +40,10 @@ STEADY = 0.06         # a face counts when found again within this share of the 
 DEADZONE = 0.04       # ... and holds still for moves under this share of the source width
 SPEAKER_BALANCE = 0.2  # a side this much louder (of the two channels' RMS) is the speaker's
 AUDIO_RATE = 8000
+# what each platform's buttons, captions and bars cover of a vertical frame (top, bottom, left, right
+# shares): burned text stays inside the rest
+SAFE_ZONES = {"shorts": (0.10, 0.25, 0.05, 0.16), "reels": (0.12, 0.22, 0.05, 0.12),
+              "tiktok": (0.08, 0.22, 0.06, 0.14)}
 
 
 @dataclass(frozen=True)
@@ -65,17 +71,23 @@ class Framing:
 
 
 def check(info: MediaInfo, opts: ClipOptions) -> None:
-    """A crop needs a picture, re-encoding, and (for now) no burned subtitles, which are laid out for the
-    source's frame."""
+    """A crop needs a picture and re-encoding."""
     if not info.fps or not info.width or not info.height:
         raise UsageError(f"{info.path}: no picture to crop for --aspect {opts.aspect}")
     if opts.cut == "fast":
         raise UsageError(f"--aspect {opts.aspect} crops the picture, which needs re-encoding",
                          hint="use {cut_accurate}")
-    if opts.burn != "none":
-        raise UsageError(f"--aspect {opts.aspect} with burned subtitles is not supported yet: burn them into "
-                         "the reel afterwards (mediatagger burn)")
     detector()
+
+
+def safe_subtitles(analysis: Analysis, preset: Preset, size: tuple[int, int]) -> tuple[Analysis, Preset]:
+    """The analysis and preset to burn subtitles into a ``size`` crop: laid out for that frame, the dialogue
+    above the platform's bottom zone and between its sides, the badges below its top zone."""
+    width, height = size
+    top, bottom, left, right = SAFE_ZONES[preset.clips.platform]
+    ass = replace(preset.ass, margin_v=round(bottom * height), margin_top=round(top * height),
+                  margin_l=round(left * width), margin_r=round(right * width))
+    return replace(analysis, source=replace(analysis.source, width=width, height=height)), replace(preset, ass=ass)
 
 
 def crop_size(width: int, height: int, aspect: str) -> tuple[int, int]:
@@ -160,14 +172,7 @@ def balances(info: MediaInfo, start: Fraction, length: Fraction, count: int) -> 
     """The stereo balance around each sample (0 everywhere for a mono or silent clip)."""
     if not info.audio_tracks or info.audio_tracks[0].channels < 2:
         return [0.0] * count
-    with tempfile.TemporaryDirectory(prefix="mediatagger-sound-") as tmp:
-        raw = Path(tmp) / "sound.f32"
-        media.run_ffmpeg(["-y", "-loglevel", "error", "-ss", f"{float(start + info.origin):.6f}",
-                          *media.input_args(info.path), "-t", f"{float(length):.6f}", "-map", "0:a:0",
-                          "-ac", "2", "-ar", str(AUDIO_RATE), "-f", "f32le", media.file_arg(raw)], info.path,
-                         "cannot read the clip's sound")
-        sound = np.fromfile(raw, np.float32)
-    sound = sound[:len(sound) // 2 * 2].reshape(-1, 2)
+    sound = media.sound(info, start, length, 2, AUDIO_RATE)
     step = AUDIO_RATE // SAMPLE_FPS
     out = []
     for k in range(count):

@@ -395,6 +395,18 @@ def _is_variable(stream_desc: str) -> bool:
     return tbr > 0 and abs(avg - tbr) / tbr > 0.02
 
 
+def sound(info: MediaInfo, start: Fraction, length: Fraction, channels: int = 1, rate: int = 8000) -> np.ndarray:
+    """``length`` seconds of the first audio track from ``start`` (media time), as float32 samples at
+    ``rate``, one column per channel (a short piece: a clip's, decoded through a temp file)."""
+    with tempfile.TemporaryDirectory(prefix="mediatagger-sound-") as tmp:
+        raw = Path(tmp) / "sound.f32"
+        run_ffmpeg(["-y", "-loglevel", "error", "-ss", f"{float(start + info.origin):.6f}", *input_args(info.path),
+                    "-t", f"{float(length):.6f}", "-map", "0:a:0", "-ac", str(channels), "-ar", str(rate),
+                    "-f", "f32le", file_arg(raw)], info.path, "cannot read the clip's sound")
+        samples = np.fromfile(raw, np.float32)
+    return samples[:len(samples) // channels * channels].reshape(-1, channels)
+
+
 def keyframes(path: Path | str) -> list[Fraction]:
     """Start times (seconds from the file's start) of the first video stream's keyframes, decoding
     only the keyframes."""

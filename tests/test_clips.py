@@ -22,8 +22,10 @@ def test_clip_files_and_plan(fixed_analysis, tmp_path):
     assert entry["frames"] == 434 and [s["label"] for s in entry["spans"]] == ["LAUGHTER", "APPLAUSE"]
     # why it is a highlight: 2.5 s of laughter at 0.93, a second of applause within 5 s after it, the setup
     assert entry["rule"] == "length" and entry["score"] == entry["rank"] == round(2.5 * 0.93 + 3 * 0.88, 3)
+    loud = entry["why"].pop("laughter_db")
     assert entry["why"] == {"laughter_s": 2.5, "laughter_score": 0.93, "applause_after_s": 1.0, "swing": 0.0,
                             "setup": "So I told him no, {absolutely} not."}
+    assert -60 < loud < 0   # the laugh's level in the source (4-6.5 s), dBFS
     assert not list(tmp_path.glob("clips/.*"))  # no temp files left
 
 

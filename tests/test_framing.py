@@ -66,14 +66,55 @@ def test_the_crop_jumps_once_per_cut_and_eases_otherwise(framed):
     assert len(set(still)) == 1   # a face that does not move: a crop that does not move
 
 
-def reel_of(tmp_path: Path, media_path: Path, *args: str) -> subprocess.CompletedProcess:
+def reel_of(tmp_path: Path, media_path: Path, *args: str, laugh: tuple[int, int] = (2000, 17_000),
+            out: str = "out") -> subprocess.CompletedProcess:
+    """``mediatagger reel`` of a hand-made analysis of ``media_path``: samples/talk.mp4's transcript, one
+    laugh (a clip from 4 s before it to 1 s after it)."""
     doc = analysis.to_dict(load_fixed())
     doc["source"] = {**analysis.to_dict(analysis.bare(media.probe(media_path)))["source"]}
-    doc["tracks"][0]["events"] = [{"start_ms": 2000, "end_ms": 17_000, "label": "LAUGHTER", "score": 0.9,
+    doc["tracks"][0]["events"] = [{"start_ms": laugh[0], "end_ms": laugh[1], "label": "LAUGHTER", "score": 0.9,
                                    "track": 0}]
     source = tmp_path / f"{media_path.stem}.analysis.json"
     source.write_text(json.dumps(doc), encoding="utf-8")
-    return run_cli("reel", source, "-o", tmp_path / "out", "--crossfade", "0", "--cut", "accurate", *args)
+    return run_cli("reel", source, "-o", tmp_path / out, "--crossfade", "0", "--cut", "accurate", *args)
+
+
+def picture(path: Path, at: float) -> np.ndarray:
+    """The frame of ``path`` at ``at`` seconds, RGB."""
+    size = ffprobe(path)["video"]
+    done = subprocess.run([media.find_ffmpeg(), "-v", "error", "-ss", f"{at}", "-i", str(path), "-frames:v", "1",
+                           "-pix_fmt", "rgb24", "-f", "rawvideo", "-"], capture_output=True, check=True)
+    return np.frombuffer(done.stdout, np.uint8).reshape(size["height"], size["width"], 3)
+
+
+@pytest.mark.parametrize("platform", sorted(framing.SAFE_ZONES))
+def test_burned_text_stays_inside_the_platforms_safe_zone(tmp_path, platform):
+    """The clip from 0 to 5 s: the first line said (0.5-2.7 s) and the [Laughter] badge (2-4 s) burned in.
+    Where the burned reel differs from the plain one is the text: every such pixel row and column lies
+    inside the platform's safe zone, and there is text near its bottom and its top."""
+    plain = reel_of(tmp_path, FACE, "--aspect", "9:16", laugh=(2000, 4000), out="plain")
+    burned = reel_of(tmp_path, FACE, "--aspect", "9:16", "--burn", "all", "--preset", str(preset_for(tmp_path,
+                     platform)), laugh=(2000, 4000), out="burned")
+    assert plain.returncode == 0 and burned.returncode == 0, plain.stderr + burned.stderr
+    top, bottom, left, right = framing.SAFE_ZONES[platform]
+    width, height = 404, 720
+    for at, what in ((1.5, "dialogue"), (3.3, "badge")):
+        text = np.abs(picture(tmp_path / "burned" / "face.reel.mp4", at).astype(int)
+                      - picture(tmp_path / "plain" / "face.reel.mp4", at).astype(int)).max(axis=2) > 60
+        rows, cols = np.flatnonzero(text.any(axis=1)), np.flatnonzero(text.any(axis=0))
+        assert len(rows), f"no {what} burned at {at} s"
+        assert top * height - 2 <= rows.min() and rows.max() <= (1 - bottom) * height + 2, (what, rows)
+        assert left * width - 2 <= cols.min() and cols.max() <= (1 - right) * width + 2, (what, cols)
+        if what == "dialogue":   # set on the safe zone's bottom edge
+            assert rows.max() > (1 - bottom) * height - 40
+        else:                    # the badge hangs from its top edge
+            assert rows.min() < top * height + 40
+
+
+def preset_for(tmp_path: Path, platform: str) -> Path:
+    path = tmp_path / f"{platform}.yaml"
+    path.write_text(f"clips:\n  platform: {platform}\n", encoding="utf-8")
+    return path
 
 
 def faces_in(path: Path, seconds: list[float]) -> list[list[float]]:
@@ -120,11 +161,12 @@ def test_no_face_keeps_the_centre_and_says_so(tmp_path):
     assert ffprobe(tmp_path / "out" / "talk.reel.mp4")["video"]["height"] == 360
 
 
-@pytest.mark.parametrize(("args", "said"), [
-    (["--aspect", "9:16", "--cut", "fast"], "--aspect 9:16 crops the picture, which needs re-encoding"),
-    (["--aspect", "4:5", "--burn", "badges"], "--aspect 4:5 with burned subtitles is not supported yet")])
-def test_what_a_crop_cannot_do_is_one_line(tmp_path, args, said):
-    done = reel_of(tmp_path, FACE, *args)
+@pytest.mark.parametrize(("media_path", "args", "said"), [
+    (FACE, ["--aspect", "9:16", "--cut", "fast"], "--aspect 9:16 crops the picture, which needs re-encoding"),
+    (SAMPLES / "realsound" / "clips" / "laughter" / "L1-hedgewars-Surfer-Laugh.ogg", ["--aspect", "4:5"],
+     "L1-hedgewars-Surfer-Laugh.ogg: no picture to crop for --aspect 4:5")])
+def test_what_a_crop_cannot_do_is_one_line(tmp_path, media_path, args, said):
+    done = reel_of(tmp_path, media_path, *args, laugh=(100, 500))
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert said in done.stderr.strip().splitlines()[0]
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.mp4"))

@@ -89,11 +89,12 @@ def styles(opts: AssOptions, height: int) -> dict[str, pysubs2.SSAStyle]:
     size = opts.font_size or max(12, round(height * 0.05))
     margin = opts.margin_v or round(height * 0.05)
     base = pysubs2.SSAStyle(fontname=opts.font, fontsize=size, outline=max(1, size // 16), shadow=1,
-                            alignment=pysubs2.Alignment.BOTTOM_CENTER, marginv=margin,
-                            secondarycolor=color(UNSUNG))
+                            alignment=pysubs2.Alignment.BOTTOM_CENTER, marginv=margin, marginl=opts.margin_l or 10,
+                            marginr=opts.margin_r or 10, secondarycolor=color(UNSUNG))
     out = {"Default": base,
            "Badge": base.copy()}
     out["Badge"].alignment = pysubs2.Alignment.TOP_CENTER
+    out["Badge"].marginv = opts.margin_top or margin
     out["Badge"].primarycolor = color(opts.badge_color)
     out["Badge"].bold = True
     for emotion in EMOTIONS:

@@ -236,6 +236,8 @@ class ClipOptions:
                    choices=("accurate", "fast"))
     aspect: str = opt("source", "the clips' frame: the source's, or a crop of 9:16, 1:1 or 4:5 that follows the "
                       "speaker's face (needs the vertical extra: OpenCV)", choices=("source", "9:16", "1:1", "4:5"))
+    platform: str = opt("shorts", "with --aspect and --burn: whose safe zone burned text keeps inside (the "
+                        "platform's buttons and captions cover the rest)", choices=("shorts", "reels", "tiktok"))
     crossfade_ms: int = ms(500, "reel transitions (xfade/acrossfade); 0: hard cuts")
     audio_fade_ms: int = ms(30, "with hard cuts, audio fades in and out this fast (no clicks)")
     burn: str = opt("none", "burn in event badges ([Laughter] at the top) or all the styled ASS, into clips and reel",
@@ -276,6 +278,9 @@ class AssOptions:
     font: str = opt("DejaVu Sans", "bundled with mediatagger, so burn-in works on any machine", form=FONT_NAME)
     font_size: int = opt(0, "0: 5 % of the video height", min=0)
     margin_v: int = opt(0, "0: 5 % of the video height", min=0)
+    margin_top: int = opt(0, "the event badges' distance from the top (0: as margin_v)", min=0)
+    margin_l: int = opt(0, "dialogue kept this far from the left edge (px)", min=0)
+    margin_r: int = opt(0, "dialogue kept this far from the right edge (px)", min=0)
     badge_color: str = opt("&H0000FFFF", "event badge colour, ASS &HAABBGGRR (yellow)", form=ASS_COLOUR)
     fade_ms: int = ms(150, "badge fade in/out")
     karaoke: bool = opt(False, "highlight each word as it is spoken (\\k), from the word times")
