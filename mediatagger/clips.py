@@ -163,7 +163,7 @@ class Job:
         if self.planned and self.render is None:
             media.check_input(Path(self.analysis.source.path))
         if self.render is not None and self.preset.clips.aspect != "source":
-            raise UsageError(f"--aspect {self.preset.clips.aspect} is not supported yet for an editor's cut")
+            raise UsageError(f"a {self.preset.clips.aspect} crop is not supported yet for an editor's cut")
         cutting.check(self.analysis.source, self.preset.clips)
         if force or self.same:
             return

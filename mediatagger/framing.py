@@ -73,9 +73,9 @@ class Framing:
 def check(info: MediaInfo, opts: ClipOptions) -> None:
     """A crop needs a picture and re-encoding."""
     if not info.fps or not info.width or not info.height:
-        raise UsageError(f"{info.path}: no picture to crop for --aspect {opts.aspect}")
+        raise UsageError(f"{info.path}: no picture to crop to {opts.aspect}")
     if opts.cut == "fast":
-        raise UsageError(f"--aspect {opts.aspect} crops the picture, which needs re-encoding",
+        raise UsageError(f"a {opts.aspect} crop re-encodes the picture: fast cuts cannot make it",
                          hint="use {cut_accurate}")
     detector()
 

@@ -1,4 +1,4 @@
-"""Make samples/face.mp4: a face to keep in frame, for vertical reels (``reel --aspect 9:16``).
+"""Make samples/faces/face.mp4: a face to keep in frame, for vertical reels (``reel --aspect 9:16``).
 
     python samples/make_face.py
 
@@ -45,7 +45,7 @@ def faces(t: float) -> list[tuple[float, float]]:
 def main() -> None:
     from mediatagger import media
 
-    out = HERE / "face.mp4"
+    out = HERE / "faces" / "face.mp4"   # beside its picture, not in samples/, which the README's batch tags
     graph = (f"[1:v]scale={FACE}:{FACE},split[a][b];[b]hflip[m];"
              f"[0:v][a]overlay=x='if(lt(t,{CUT_S}),80+90*t,120)':y={TOP}[one];"
              f"[one][m]overlay=x={RIGHT_X}:y={TOP}:enable='gte(t,{SECOND_S})',format=yuv420p[v];"

@@ -182,7 +182,7 @@ def test_clip_files_get_the_umask_mode(tmp_path):
 def test_every_text_format_is_kept_on_an_identical_rerun(tmp_path):
     """Regression: the CSV's CRLF row ends read back as LF made every rerun with csv refuse."""
     doc = load_fixed()
-    names = [n for n in api.formats() if n not in ("clips", "reel")]
+    names = [n for n in api.formats() if n not in ("clips", "reel", "chapters")]   # 20 s: too short for chapters
     api.export(doc, tmp_path, names)
     assert all(w.kept for w in api.export(doc, tmp_path, names))
 

@@ -1,7 +1,7 @@
 """Vertical and square reels (``reel --aspect``): the crop follows the face, eases within a shot and jumps
 once at a cut, prefers the person speaking, keeps the centre (and says so) where no face is found.
 
-samples/face.mp4 (samples/make_face.py: a photographed face, NASA's portrait of Eileen Collins, moving,
+samples/faces/face.mp4 (samples/make_face.py: a photographed face, NASA's portrait of Eileen Collins, moving,
 then a cut, then a second face with the sound on its side); the face detector is OpenCV's own, run on
 the rendered reel too, frame by frame, to check where the face sits in what was written."""
 
@@ -22,7 +22,7 @@ from tests.conftest import SAMPLES, TALK, ffprobe, load_fixed, run_cli
 pytest.importorskip("cv2", reason="vertical reels need OpenCV: pip install 'mediatagger[vertical]'")
 pytestmark = pytest.mark.slow
 
-FACE = SAMPLES / "face.mp4"
+FACE = SAMPLES / "faces" / "face.mp4"
 
 
 @pytest.mark.parametrize(("size", "aspect", "crop"), [
@@ -164,9 +164,9 @@ def test_no_face_keeps_the_centre_and_says_so(tmp_path):
 
 
 @pytest.mark.parametrize(("media_path", "args", "said"), [
-    (FACE, ["--aspect", "9:16", "--cut", "fast"], "--aspect 9:16 crops the picture, which needs re-encoding"),
+    (FACE, ["--aspect", "9:16", "--cut", "fast"], "a 9:16 crop re-encodes the picture: fast cuts cannot make it"),
     (SAMPLES / "realsound" / "clips" / "laughter" / "L1-hedgewars-Surfer-Laugh.ogg", ["--aspect", "4:5"],
-     "L1-hedgewars-Surfer-Laugh.ogg: no picture to crop for --aspect 4:5")])
+     "L1-hedgewars-Surfer-Laugh.ogg: no picture to crop to 4:5")])
 def test_what_a_crop_cannot_do_is_one_line(tmp_path, media_path, args, said):
     done = reel_of(tmp_path, media_path, *args, laugh=(100, 500))
     assert done.returncode != 0 and "Traceback" not in done.stderr

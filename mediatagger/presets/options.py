@@ -236,8 +236,9 @@ class ClipOptions:
                    choices=("accurate", "fast"))
     aspect: str = opt("source", "the clips' frame: the source's, or a crop of 9:16, 1:1 or 4:5 that follows the "
                       "speaker's face (needs the vertical extra: OpenCV)", choices=("source", "9:16", "1:1", "4:5"))
-    platform: str = opt("shorts", "with --aspect and --burn: whose safe zone burned text keeps inside (the "
-                        "platform's buttons and captions cover the rest)", choices=("shorts", "reels", "tiktok"))
+    platform: str = opt("shorts", "with a crop (aspect) and burned text (burn): whose safe zone the text keeps "
+                        "inside (the platform's buttons and captions cover the rest)",
+                        choices=("shorts", "reels", "tiktok"))
     crossfade_ms: int = ms(500, "reel transitions (xfade/acrossfade); 0: hard cuts")
     audio_fade_ms: int = ms(30, "with hard cuts, audio fades in and out this fast (no clicks)")
     burn: str = opt("none", "burn in event badges ([Laughter] at the top) or all the styled ASS, into clips and reel",
