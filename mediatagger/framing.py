@@ -16,7 +16,6 @@ it are laid out for it, inside the chosen platform's safe zone (``SAFE_ZONES``).
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -157,14 +156,13 @@ def steady(samples: list[Sample], width: int) -> list[Sample]:
 
 
 def pictures_of(info: MediaInfo, start: Fraction, length: Fraction, height: int) -> np.ndarray:
-    """Grey pictures SAMPLE_W x ``height``, SAMPLE_FPS a second, of the clip."""
-    with tempfile.TemporaryDirectory(prefix="mediatagger-frames-") as tmp:
-        raw = Path(tmp) / "frames.gray"
-        media.run_ffmpeg(["-y", "-loglevel", "error", "-ss", f"{float(start + info.origin):.6f}",
-                          *media.input_args(info.path), "-t", f"{float(length):.6f}", "-map", "0:v:0",
-                          "-vf", f"fps={SAMPLE_FPS},scale={SAMPLE_W}:{height}", "-pix_fmt", "gray",
-                          "-f", "rawvideo", media.file_arg(raw)], info.path, "cannot read the clip's picture")
-        data = np.fromfile(raw, np.uint8)
+    """Grey pictures SAMPLE_W x ``height``, SAMPLE_FPS a second, of the clip (read from ffmpeg's output:
+    nothing goes to disk)."""
+    data = np.frombuffer(media.piped(["-loglevel", "error", "-ss", f"{float(start + info.origin):.6f}",
+                                      *media.input_args(info.path), "-t", f"{float(length):.6f}", "-map", "0:v:0",
+                                      "-vf", f"fps={SAMPLE_FPS},scale={SAMPLE_W}:{height}", "-pix_fmt", "gray",
+                                      "-f", "rawvideo", "pipe:1"], info.path, "cannot read the clip's picture"),
+                         np.uint8)
     return data[:len(data) // (SAMPLE_W * height) * SAMPLE_W * height].reshape(-1, height, SAMPLE_W)
 
 

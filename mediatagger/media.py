@@ -395,15 +395,22 @@ def _is_variable(stream_desc: str) -> bool:
     return tbr > 0 and abs(avg - tbr) / tbr > 0.02
 
 
+def piped(args: list[str], path: Path | str, what: str) -> bytes:
+    """ffmpeg's raw output on its stdout (``args`` end in ``pipe:1``), for short pieces a job measures
+    rather than writes: nothing goes to disk. ffmpeg is killed if this process is interrupted."""
+    done = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostdin", *args], capture_output=True)
+    if done.returncode != 0:
+        raise ffmpeg_error(path, what, done.stderr.decode("utf-8", "replace") + stopped(done.returncode))
+    return done.stdout
+
+
 def sound(info: MediaInfo, start: Fraction, length: Fraction, channels: int = 1, rate: int = 8000) -> np.ndarray:
     """``length`` seconds of the first audio track from ``start`` (media time), as float32 samples at
-    ``rate``, one column per channel (a short piece: a clip's, decoded through a temp file)."""
-    with tempfile.TemporaryDirectory(prefix="mediatagger-sound-") as tmp:
-        raw = Path(tmp) / "sound.f32"
-        run_ffmpeg(["-y", "-loglevel", "error", "-ss", f"{float(start + info.origin):.6f}", *input_args(info.path),
-                    "-t", f"{float(length):.6f}", "-map", "0:a:0", "-ac", str(channels), "-ar", str(rate),
-                    "-f", "f32le", file_arg(raw)], info.path, "cannot read the clip's sound")
-        samples = np.fromfile(raw, np.float32)
+    ``rate``, one column per channel (a short piece: a clip's)."""
+    raw = piped(["-loglevel", "error", "-ss", f"{float(start + info.origin):.6f}", *input_args(info.path),
+                 "-t", f"{float(length):.6f}", "-map", "0:a:0", "-ac", str(channels), "-ar", str(rate),
+                 "-f", "f32le", "pipe:1"], info.path, "cannot read the clip's sound")
+    samples = np.frombuffer(raw, np.float32)
     return samples[:len(samples) // channels * channels].reshape(-1, channels)
 
 

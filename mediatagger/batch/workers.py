@@ -163,6 +163,8 @@ def _serve(conn: Any, preset: Any, verbose: bool, parent: int) -> None:
             conn.send(done)
     except (EOFError, OSError):  # the parent is gone: nothing more to do, and nobody to tell
         raise SystemExit(0) from None
+    finally:   # on the way out: a SIGTERM now (the parent's death signal) would break the interpreter's exit
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _die_with(parent: int) -> None:

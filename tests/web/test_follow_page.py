@@ -30,7 +30,8 @@ def follow_newest(page, name: str) -> None:
     time.sleep(2)
     page.locator("#mt-follow-list").click()
     page.locator("#mt-follow-pick input").wait_for()
-    assert page.locator("#mt-follow-pick input").input_value() == name
+    page.wait_for_function("(name) => document.querySelector('#mt-follow-pick input').value === name", arg=name,
+                           timeout=15_000)   # the listing comes back from the server
     page.locator("#mt-follow").click()
 
 
