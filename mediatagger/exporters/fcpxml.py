@@ -48,7 +48,8 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
     root = ET.Element("fcpxml", version="1.10")
     resources(analysis, root, source.start, frames)
     event = child(child(root, "library"), "event", name="mediatagger")
-    browser_clip(analysis, preset, event, source.start, frames, tc_format)
+    planned = highlights.plan(analysis, preset.clips)   # the reel's clips, for both clips' chapter markers
+    browser_clip(analysis, planned, event, source.start, frames, tc_format)
     sequence = child(child(event, "project", name=analysis.stem), "sequence", format="r1",
                      duration=rational_seconds(frames, fps), tcStart=rational_seconds(record.start, fps),
                      tcFormat=tc_format)
@@ -59,11 +60,11 @@ def to_string(analysis: Analysis, preset: Preset) -> str:
         child(clip, "marker", start=rational_seconds(source.start + m.frame, fps),
               duration=rational_seconds(m.frames, fps), value=m.name, note=m.note)
     keywords(analysis, clip, source.start, frames)
-    chapters(analysis, preset, clip, source.start, frames)
+    chapters(analysis, planned, clip, source.start, frames)
     return document(root, "fcpxml")
 
 
-def browser_clip(analysis: Analysis, preset: Preset, event: ET.Element, start: int, frames: int,
+def browser_clip(analysis: Analysis, planned: list[highlights.Clip], event: ET.Element, start: int, frames: int,
                  tc_format: str) -> None:
     """The source as a clip of the event: its keyword collections, keyword ranges, emotion markers and
     reel chapters, for Final Cut's browser."""
@@ -76,7 +77,7 @@ def browser_clip(analysis: Analysis, preset: Preset, event: ET.Element, start: i
         child(clip, "marker", start=rational_seconds(start + m.frame, fps), duration=rational_seconds(m.frames, fps),
               value=m.name, note=m.note)
     keywords(analysis, clip, start, frames)
-    chapters(analysis, preset, clip, start, frames)
+    chapters(analysis, planned, clip, start, frames)
 
 
 def keyword_of(label: str) -> str:
@@ -93,15 +94,15 @@ def keywords(analysis: Analysis, clip: ET.Element, start: int, frames: int) -> N
               value=keyword_of(span.label), note=f"score {span.score:.2f}" if span.score is not None else "")
 
 
-def chapters(analysis: Analysis, preset: Preset, clip: ET.Element, start: int, frames: int) -> None:
-    """A chapter marker at each clip of the highlight reel, in reel order."""
+def chapters(analysis: Analysis, planned: list[highlights.Clip], clip: ET.Element, start: int, frames: int) -> None:
+    """A chapter marker at each clip of the highlight reel (``planned``), in reel order."""
     fps = fps_of(analysis)
-    for rank, planned in enumerate(highlights.plan(analysis, preset.clips), 1):
-        first, _ = frame_range(planned.start_ms, planned.end_ms, fps, frames)
-        names = ", ".join(dict.fromkeys(keyword_of(s.label) for s in planned.spans))
+    for rank, one in enumerate(planned, 1):
+        first, _ = frame_range(one.start_ms, one.end_ms, fps, frames)
+        names = ", ".join(dict.fromkeys(keyword_of(s.label) for s in one.spans))
         child(clip, "chapter-marker", start=rational_seconds(start + first, fps),
               duration=rational_seconds(1, fps), value=f"Highlight {rank}: {names}",
-              note=f"{planned.duration_ms / 1000:.1f} s, rank {planned.rank:.2f}")
+              note=f"{one.duration_ms / 1000:.1f} s, rank {one.rank:.2f}")
 
 
 def frame_range(start_ms: int, end_ms: int, fps: Fraction, frames: int) -> tuple[int, int]:
