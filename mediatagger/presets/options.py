@@ -145,8 +145,8 @@ class ModelOptions:
 
 DETECTORS = ("sensevoice", "audioset", "fused")
 # chosen on the tuning half of samples/realsound (bench/realsound.py --tune), never on the reported half
-AUDIOSET_LEVELS = {"LAUGHTER": 0.08, "APPLAUSE": 0.1, "BGM": 0.4}
-AUDIOSET_FILL_MS = {"BGM": 10000}
+AUDIOSET_LEVELS = {"LAUGHTER": 0.08, "APPLAUSE": 0.1, "BGM": 0.35}
+AUDIOSET_FILL_MS = {"BGM": 12000}
 
 
 @dataclass(frozen=True)

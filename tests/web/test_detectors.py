@@ -21,10 +21,10 @@ from tests.web.test_browser import Visitor, link, table, visit
 
 CLIPS = SAMPLES / "realsound" / "clips"
 LAUGH = CLIPS / "laughter" / "L2-hedgewars-Default-Laugh.ogg"   # YAMNet: Laughter 1.0
-LAUGH_AND_CRY = CLIPS / "laughter" / "L10-warmux-theme2.ogg"    # Laughter 1.0, then "Crying, sobbing" 0.91
+LAUGH_AND_CRY = CLIPS / "laughter" / "L10-warmux-theme2.ogg"    # Laughter 0.65, then "Crying, sobbing" 0.43
 EXTRA = "Crying, sobbing"
 EXTRA_LABEL = tags.audioset_label(EXTRA)   # CRYING_SOBBING
-# its on-level here: the cry peaks at 0.91 at the clip's own level, at 0.36 once the clip is brought to the
+# its on-level here: the cry peaks at 0.91 at the clip's own level, at 0.43 once the clip is brought to the
 # loudness the detector hears every clip at (audioset.TARGET_DB), under the default 0.5
 EXTRA_LEVEL = 0.3
 
@@ -90,9 +90,9 @@ def test_labels_from_a_document_are_escaped_in_the_timeline(fused):
 
 def test_a_fused_analysis_re_derives_from_both_stored_curves(fused):
     """What the sliders call: spans from the curves the stored detector picks, no model. Fused, SenseVoice
-    can only lift AudioSet, so the laugh AudioSet hears at 1.0 stays at an on-level of 0.95; re-derived
-    as SenseVoice alone (its own stored curves) the spans differ, and the AudioSet class is gone."""
-    spans = replace(stored_spans(fused), on_by_label={"LAUGHTER": 0.95})
+    can only lift AudioSet, so the laugh AudioSet hears at 0.65 (a score of 0.81) stays at an on-level of
+    0.75; re-derived as SenseVoice alone (its own stored curves) the spans differ, and the AudioSet class is gone."""
+    spans = replace(stored_spans(fused), on_by_label={"LAUGHTER": 0.75})
     laughs = lambda doc: [s for s in doc.spans("events") if s.label == "LAUGHTER"]  # noqa: E731
     assert laughs(fused) and laughs(document.rederive(fused, spans))
     alone = document.rederive(fused, stored_spans(fused), replace(document.event_options(fused), detector="sensevoice"))
@@ -190,21 +190,22 @@ def test_fused_shows_both_curves_and_the_extra_label_in_its_colour(fused_page):
 
 @pytest.mark.slow
 def test_the_sliders_re_derive_from_both_stored_curves(fused_page):
-    """Laughter's on-level to the end: fused, SenseVoice can only lift AudioSet, which hears this laugh at
-    1.0, so it stays; the AudioSet classes' level to the end: "Crying, sobbing" (0.36 at most) goes.
+    """Laughter's on-level to 0.75: fused, SenseVoice can only lift AudioSet, which hears this laugh at
+    0.65 (a score of 0.81), so it stays at 0.75; the AudioSet classes' level to the end: "Crying, sobbing"
+    (0.43 at most) goes.
     The analysis offered for download is the one the page shows, re-derived from its stored curves."""
     page = fused_page.page
-    slide_to_the_end(fused_page, "#mt-level-laughter")
+    slide(fused_page, "#mt-level-laughter", 0.75)
     slide_to_the_end(fused_page, "#mt-level-extra")
     page.wait_for_function(f"() => ![...document.querySelectorAll('#mt-spans [role=gridcell]')]"
                            f".some(c => c.innerText.trim() === '{EXTRA}')")
     assert "Laughter" in set(labels(fused_page)) and EXTRA not in set(labels(fused_page))
     doc = document.from_dict(json.loads(link(fused_page, "#mt-downloads", ".analysis.json")))
     spans = stored_spans(doc)
-    assert spans.thresholds("LAUGHTER")[0] == 0.95 and spans.thresholds(EXTRA_LABEL)[0] == 0.95
+    assert 0.7 <= spans.thresholds("LAUGHTER")[0] <= 0.8 and spans.thresholds(EXTRA_LABEL)[0] == 0.95
     assert events(document.rederive(doc, spans)) == events(doc)    # the page's spans: from the stored curves
     assert document.event_options(doc).detector == "fused" and doc.tracks[0].curves is not None
-    assert doc.tracks[0].audioset.probability("LAUGHTER").max() > 0.95   # AudioSet alone hears it
+    assert doc.tracks[0].audioset.probability("LAUGHTER").max() > 0.6   # AudioSet alone hears it
 
 
 @pytest.mark.slow
