@@ -68,6 +68,8 @@ def fingerprint(analysis: Analysis, planned: list[tuple[Clip, Path]], out_dir: P
     plan = plan_dict(analysis, planned, out_dir, preset, "")
     parts: dict[str, Any] = {"source": analysis.source.path, "analysis": analysis.cache_key,
                              "clips": plan["clips"], "options": asdict(preset.clips)}
+    if preset.reel.aspect != "source":
+        parts["frame"] = asdict(preset.reel)
     if preset.clips.burn != "none":
         parts["subtitles"] = ass.to_string(burned(analysis, preset), preset)
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -162,9 +164,10 @@ class Job:
         ``force``) files of another job in the way."""
         if self.planned and self.render is None:
             media.check_input(Path(self.analysis.source.path))
-        if self.render is not None and self.preset.clips.aspect != "source":
-            raise UsageError(f"a {self.preset.clips.aspect} crop is not supported yet for an editor's cut")
-        cutting.check(self.analysis.source, self.preset.clips)
+        aspect = self.preset.reel.aspect
+        if self.render is not None and aspect != "source":
+            raise UsageError(f"a {aspect} crop is not supported yet for an editor's cut")
+        cutting.check(self.analysis.source, self.preset.clips, aspect)
         if force or self.same:
             return
         if self.previous is not None:
@@ -210,8 +213,8 @@ class Job:
             for clip, path in zip(self.planned, self.paths):
                 if self.render is None:
                     self.loudness[path] = laughter_db(info, clip)
-                if opts.aspect != "source" and self.render is None:
-                    self.crops[path] = framing.frame(info, clip.seek, clip.length, opts.aspect)
+                if self.preset.reel.aspect != "source" and self.render is None:
+                    self.crops[path] = framing.frame(info, clip.seek, clip.length, self.preset.reel.aspect)
                 kept = self.same and path.exists()
                 if kept:
                     made = cutting.as_cut(info, clip, opts, path, keys)
@@ -236,7 +239,7 @@ class Job:
 
     def frame(self) -> tuple[int, int] | None:
         """The size of a vertical or square reel's frame (None: the source's)."""
-        source, aspect = self.analysis.source, self.preset.clips.aspect
+        source, aspect = self.analysis.source, self.preset.reel.aspect
         if aspect == "source" or not source.width or not source.height:
             return None
         return framing.crop_size(source.width, source.height, aspect)
@@ -251,10 +254,24 @@ class Job:
             if entry["why"] is not None and path in self.loudness:
                 entry["why"]["laughter_db"] = self.loudness[path]
             crop = self.crops.get(path)
-            entry["crop"] = None if crop is None else {"aspect": self.preset.clips.aspect, "width": crop.width,
+            entry["crop"] = None if crop is None else {"aspect": self.preset.reel.aspect, "width": crop.width,
                                                        "height": crop.height, "faces": crop.faces,
                                                        "x": [list(k) for k in crop.keys]}
         return files.write_text(plan_path(self.out_dir, self.stem), dumps(doc))
+
+
+def measured(planned: list[Clip], plan: dict[str, Any] | None) -> list[Clip]:
+    """``planned`` with the laughter loudness a clips run measured (its ``plan``, clips.json) for the same
+    clips (the same in and out points); the others as they were."""
+    heard = {(e.get("in_ms"), e.get("out_ms")): (e.get("why") or {}).get("laughter_db")
+             for e in (plan or {}).get("clips", []) if isinstance(e, dict)}
+    out = []
+    for clip in planned:
+        db = heard.get((clip.start_ms, clip.end_ms))
+        if clip.why is not None and isinstance(db, (int, float)) and not isinstance(db, bool):
+            clip = replace(clip, why=replace(clip.why, laughter_db=float(db)))
+        out.append(clip)
+    return out
 
 
 def laughter_db(info: media.MediaInfo, clip: Clip) -> float | None:

@@ -89,10 +89,10 @@ def fast_args(info: MediaInfo, clip: Clip, out: Path) -> list[str]:
             "-avoid_negative_ts", "make_zero", "-movflags", "+faststart", "-f", "mp4", media.file_arg(out)]
 
 
-def check(info: MediaInfo, opts: ClipOptions) -> None:
-    """What would make a cut fail part-way, raised before anything is cut."""
-    if opts.aspect != "source":
-        framing.check(info, opts)
+def check(info: MediaInfo, opts: ClipOptions, aspect: str = "source") -> None:
+    """What would make a cut (cropped to ``aspect``) fail part-way, raised before anything is cut."""
+    if aspect != "source":
+        framing.check(info, opts, aspect)
     if opts.cut != "fast" or not info.fps:
         return
     if opts.burn != "none":

@@ -10,7 +10,7 @@ speaker, by the stereo balance), else the one it followed, else the largest. It 
 (``EASE_S``) and does not move for less than ``DEADZONE`` of the width, so the frame does not jitter;
 at a cut it jumps once. A shot without a face keeps the crop centred, and the clip says so
 (``Framing.faces``). The crop is the largest of the aspect in the source frame. Subtitles burned into
-it are laid out for it, inside the chosen platform's safe zone (``SAFE_ZONES``).
+it are laid out for it, inside the chosen platform's safe zone (the preset's ``reel.safe_zones``).
 """
 
 from __future__ import annotations
@@ -39,10 +39,6 @@ STEADY = 0.06         # a face counts when found again within this share of the 
 DEADZONE = 0.04       # ... and holds still for moves under this share of the source width
 SPEAKER_BALANCE = 0.2  # a side this much louder (of the two channels' RMS) is the speaker's
 AUDIO_RATE = 8000
-# what each platform's buttons, captions and bars cover of a vertical frame (top, bottom, left, right
-# shares): burned text stays inside the rest
-SAFE_ZONES = {"shorts": (0.10, 0.25, 0.05, 0.16), "reels": (0.12, 0.22, 0.05, 0.12),
-              "tiktok": (0.08, 0.22, 0.06, 0.14)}
 
 
 @dataclass(frozen=True)
@@ -69,12 +65,12 @@ class Framing:
     faces: bool               # a face was found in every shot (False: some shot kept the centre)
 
 
-def check(info: MediaInfo, opts: ClipOptions) -> None:
-    """A crop needs a picture and re-encoding."""
+def check(info: MediaInfo, opts: ClipOptions, aspect: str) -> None:
+    """A crop to ``aspect`` needs a picture and re-encoding."""
     if not info.fps or not info.width or not info.height:
-        raise UsageError(f"{info.path}: no picture to crop to {opts.aspect}")
+        raise UsageError(f"{info.path}: no picture to crop to {aspect}")
     if opts.cut == "fast":
-        raise UsageError(f"a {opts.aspect} crop re-encodes the picture: fast cuts cannot make it",
+        raise UsageError(f"a {aspect} crop re-encodes the picture: fast cuts cannot make it",
                          hint="use {cut_accurate}")
     detector()
 
@@ -83,9 +79,9 @@ def safe_subtitles(analysis: Analysis, preset: Preset, size: tuple[int, int]) ->
     """The analysis and preset to burn subtitles into a ``size`` crop: laid out for that frame, the dialogue
     above the platform's bottom zone and between its sides, the badges below its top zone."""
     width, height = size
-    top, bottom, left, right = SAFE_ZONES[preset.clips.platform]
-    ass = replace(preset.ass, margin_v=round(bottom * height), margin_top=round(top * height),
-                  margin_l=round(left * width), margin_r=round(right * width))
+    zone = preset.reel.zone()
+    ass = replace(preset.ass, margin_v=round(zone.bottom * height), margin_top=round(zone.top * height),
+                  margin_l=round(zone.left * width), margin_r=round(zone.right * width))
     return replace(analysis, source=replace(analysis.source, width=width, height=height)), replace(preset, ass=ass)
 
 

@@ -42,6 +42,7 @@ class Why:
     applause_after_s: float  # seconds of applause within AFTER_MS of the clip's last laugh (or its end)
     swing: float             # the cheerful share of feeling during the clip less that before its first laugh (0..1)
     setup: str               # the line said just before the first laugh ("" when none is near)
+    laughter_db: float | None = None  # how loud the laughter is (RMS dBFS), measured from the sound by a cut
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,11 @@ def setup(analysis: Analysis, laugh_ms: int) -> str:
 
 
 def said(why: Why, durations: bool = True) -> str:
-    """``why`` in words: ``2.5 s of laughter (0.93) · 1 s of applause after · feeling +0.40 · setup: "…"``
+    """``why`` in words: ``2.5 s of laughter (0.93, -18.5 dBFS) · 1 s of applause after · feeling +0.40 · setup: "…"``
     (without ``durations``, for a page that shows times its own way: ``laughter (0.93) · applause after``)."""
     seconds = (lambda s: f"{s:g} s of ") if durations else (lambda s: "")
-    parts = [f"{seconds(why.laughter_s)}laughter ({why.laughter_score:.2f})" if why.laughter_s else "no laughter"]
+    loud = f", {why.laughter_db:g} dBFS" if why.laughter_db is not None else ""
+    parts = [f"{seconds(why.laughter_s)}laughter ({why.laughter_score:.2f}{loud})" if why.laughter_s else "no laughter"]
     if why.applause_after_s:
         parts.append(f"{seconds(why.applause_after_s)}applause after")
     if why.swing:

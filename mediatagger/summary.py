@@ -19,6 +19,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mediatagger import analysis as document
 from mediatagger import clips, files, highlights, tags
@@ -119,11 +120,13 @@ def best_moments(result: Analysis, options: ClipOptions, top: int = 3) -> list[S
     return sorted(ranked[:top])
 
 
-def reasons(result: Analysis, options: ClipOptions, moments: list[Span]) -> dict[Span, str]:
+def reasons(result: Analysis, options: ClipOptions, moments: list[Span],
+            plan: dict[str, Any] | None = None) -> dict[Span, str]:
     """Why the highlight clip (``highlights.plan``) of each of ``moments`` was chosen, in words (no
-    durations: the page shows times as clocks only), told at the first moment of each clip."""
+    durations: the page shows times as clocks only), told at the first moment of each clip; with the
+    laughter's loudness where the input's clips run (its ``plan``) measured it."""
     told: dict[Span, str] = {}
-    for clip in highlights.plan(result, options):
+    for clip in clips.measured(highlights.plan(result, options), plan):
         first = next((s for s in moments if s in clip.spans), None)
         if first is not None and clip.why:
             told[first] = highlights.said(clip.why, durations=False)
@@ -246,7 +249,7 @@ def html_row(r: Row, out: Path, scale: Scale, options: ClipOptions) -> str:
     cells = [f"{scale.time(round(s * 1000))} ({n})" for s, n in (seconds(r.result, label) for label in COUNTED)]
     emotions = ", ".join(html.escape(tags.label_name(e)) for e in dominant_emotions(r.result))
     best = best_moments(r.result, options)
-    whys = reasons(r.result, options, best)
+    whys = reasons(r.result, options, best, clips.previous_plan(r.out_dir, r.stem))
     moments = "<br>".join(moment(r.result, s, scale.time(s.start_ms), html.escape)
                           + (f'<small class="why">{html.escape(whys[s])}</small>' if s in whys else "")
                           for s in best) or '<span class="none">none</span>'

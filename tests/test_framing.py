@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mediatagger import analysis, framing, media
+from mediatagger import analysis, framing, media, presets
 from samples import make_face
 from tests.conftest import SAMPLES, TALK, ffprobe, load_fixed, run_cli
 
@@ -87,16 +87,22 @@ def picture(path: Path, at: float) -> np.ndarray:
     return np.frombuffer(done.stdout, np.uint8).reshape(size["height"], size["width"], 3)
 
 
-@pytest.mark.parametrize("platform", sorted(framing.SAFE_ZONES))
+KIOSK = {"top": 0.2, "bottom": 0.3, "left": 0.1, "right": 0.2}   # a platform a preset's table adds
+
+
+@pytest.mark.parametrize("platform", ["shorts", "reels", "tiktok", "kiosk"])
 def test_burned_text_stays_inside_the_platforms_safe_zone(tmp_path, platform):
     """The clip from 0 to 5 s: the first line said (0.5-2.7 s) and the [Laughter] badge (2-4 s) burned in.
     Where the burned reel differs from the plain one is the text: every such pixel row and column lies
-    inside the platform's safe zone, and there is text near its bottom and its top."""
+    inside the platform's safe zone (from the preset's table, reel.safe_zones: the shipped platforms
+    chosen with --platform, one the preset adds chosen in the preset), and there is text near its bottom
+    and its top."""
     plain = reel_of(tmp_path, FACE, "--aspect", "9:16", laugh=(2000, 4000), out="plain")
-    burned = reel_of(tmp_path, FACE, "--aspect", "9:16", "--burn", "all", "--preset", str(preset_for(tmp_path,
-                     platform)), laugh=(2000, 4000), out="burned")
+    chosen = ["--platform", platform] if platform != "kiosk" else ["--preset", str(kiosk_preset(tmp_path))]
+    burned = reel_of(tmp_path, FACE, "--aspect", "9:16", "--burn", "all", *chosen, laugh=(2000, 4000), out="burned")
     assert plain.returncode == 0 and burned.returncode == 0, plain.stderr + burned.stderr
-    top, bottom, left, right = framing.SAFE_ZONES[platform]
+    zone = presets.Preset().reel.zones().get(platform) or presets.SafeZone(**KIOSK)
+    top, bottom, left, right = zone.top, zone.bottom, zone.left, zone.right
     width, height = 404, 720
     for at, what in ((1.5, "dialogue"), (3.3, "badge")):
         text = np.abs(picture(tmp_path / "burned" / "face.reel.mp4", at).astype(int)
@@ -111,9 +117,10 @@ def test_burned_text_stays_inside_the_platforms_safe_zone(tmp_path, platform):
             assert rows.min() < top * height + 40
 
 
-def preset_for(tmp_path: Path, platform: str) -> Path:
-    path = tmp_path / f"{platform}.yaml"
-    path.write_text(f"clips:\n  platform: {platform}\n", encoding="utf-8")
+def kiosk_preset(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.yaml"
+    zone = ", ".join(f"{k}: {v}" for k, v in KIOSK.items())
+    path.write_text(f"reel:\n  platform: kiosk\n  safe_zones:\n    kiosk: {{{zone}}}\n", encoding="utf-8")
     return path
 
 
@@ -166,7 +173,9 @@ def test_no_face_keeps_the_centre_and_says_so(tmp_path):
 @pytest.mark.parametrize(("media_path", "args", "said"), [
     (FACE, ["--aspect", "9:16", "--cut", "fast"], "a 9:16 crop re-encodes the picture: fast cuts cannot make it"),
     (SAMPLES / "realsound" / "clips" / "laughter" / "L1-hedgewars-Surfer-Laugh.ogg", ["--aspect", "4:5"],
-     "L1-hedgewars-Surfer-Laugh.ogg: no picture to crop to 4:5")])
+     "L1-hedgewars-Surfer-Laugh.ogg: no picture to crop to 4:5"),
+    (FACE, ["--aspect", "9:16", "--platform", "myspace"],
+     "reel.platform: 'myspace' names no platform of reel.safe_zones (shorts, reels, tiktok)")])
 def test_what_a_crop_cannot_do_is_one_line(tmp_path, media_path, args, said):
     done = reel_of(tmp_path, media_path, *args, laugh=(100, 500))
     assert done.returncode != 0 and "Traceback" not in done.stderr

@@ -100,6 +100,14 @@ def test_partial_preset_keeps_defaults(tmp_path):
     assert preset.edl.colors == presets.Preset().edl.colors
 
 
+def test_a_presets_safe_zone_table_adds_a_platform_and_keeps_the_shipped_ones(tmp_path):
+    preset = presets.load(write(tmp_path, "reel:\n  platform: kiosk\n  safe_zones:\n    kiosk: {top: 0.2}\n"
+                                           "    tiktok: {top: 0.1, bottom: 0.2, left: 0.1, right: 0.1}\n"))
+    assert preset.reel.zone() == presets.SafeZone(top=0.2)   # the keys it leaves out: Shorts' shares
+    assert set(preset.reel.zones()) == {"shorts", "reels", "tiktok", "kiosk"}
+    assert preset.reel.zones()["tiktok"].right == 0.1 and preset.reel.zones()["reels"].top == 0.12
+
+
 def test_empty_file_is_the_defaults(tmp_path):
     assert presets.load(write(tmp_path, "# nothing\n")) == presets.Preset()
 
@@ -153,6 +161,11 @@ def test_wrong_type_bad_colour_label_and_unreadable(tmp_path):
     ("clips: {min_score: .nan}", "clips.min_score = nan must be a finite number"),
     ("ass: {font: \"Arial,0,0\"}", "ass.font = 'Arial,0,0' is not a font name"),
     ("exports: []", "exports = [] must name at least one of json"),
+    ("reel: {aspect: '16:10'}", "reel.aspect = '16:10' is not one of source, 9:16, 1:1, 4:5"),
+    ("reel: {platform: myspace}", "reel.platform = 'myspace' names no platform of reel.safe_zones (shorts, reels, "
+     "tiktok)"),
+    ("reel: {safe_zones: {kiosk: {top: 0.6}}}", "reel.safe_zones.kiosk.top = 0.6 must be within [0.0, 0.45]"),
+    ("reel: {safe_zones: {kiosk: {middle: 0.1}}}", "unknown key 'reel.safe_zones.kiosk.middle'"),
 ])
 def test_bad_values_name_the_file_and_the_key_in_one_line(tmp_path, text, says):
     path = write(tmp_path, text + "\n")

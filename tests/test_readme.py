@@ -7,7 +7,9 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 
+from mediatagger import presets
 from tests.conftest import REPO
 from tests.test_audioset import installed
 
@@ -45,3 +47,13 @@ def test_the_quick_start_commands_work_and_work_again(tmp_path):
                 assert done.stdout == "" and done.stderr and all(
                     line.startswith("unchanged: ") for line in done.stderr.splitlines()), (command, done.stderr)
     assert (tmp_path / "out" / "talk.subtitled.mp4").exists() and (tmp_path / "out" / "talk.reel.mp4").exists()
+
+
+def test_every_preset_in_the_readme_loads(tmp_path):
+    """The README's YAML blocks are presets a reader may copy: each loads, as written."""
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```yaml\n(.*?)```", README, re.S)]
+    assert blocks
+    for k, block in enumerate(blocks):
+        path = tmp_path / f"readme{k}.yaml"
+        path.write_text(block, encoding="utf-8")
+        presets.load(str(path))

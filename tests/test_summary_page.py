@@ -230,3 +230,8 @@ def test_a_real_batch_links_every_file_it_wrote(tiny_model, tmp_path):
         linked = sorted(unquote(a.get("href")) for a in tr.iter("a"))
         assert linked == written[name] and any(p.endswith(".reel.mp4") for p in linked), (linked, written[name])
     assert all(CLOCK.fullmatch(t.text_content()) for t in doc.iter("time"))
+    # each best moment's why has the loudness the reel's clips run measured of its laughter (clips.json)
+    plan = json.loads((tmp_path / "out" / "talk.clips.json").read_text())
+    measured = [e["why"]["laughter_db"] for e in plan["clips"] if e["why"] and e["why"]["laughter_db"] is not None]
+    whys = by_input(doc)["talk.mp4"].xpath("td[@class='moments']/small[@class='why']/text()")
+    assert measured and any(f"{measured[0]:g} dBFS" in why for why in whys), (measured, whys)

@@ -108,9 +108,11 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
 @click.option("--rank", type=click.Choice(presets.choices("clips", "rank")), help="How clips are scored: length "
               "(every span's score x seconds) [default], laughs (laughter alone), reaction (laughs, applause after, "
               "swing of feeling); clips.json says why.")
-@click.option("--aspect", type=click.Choice(presets.choices("clips", "aspect")), help="The clips' frame: the source's "
+@click.option("--aspect", type=click.Choice(presets.choices("reel", "aspect")), help="The clips' frame: the source's "
               "[default], or a 9:16, 1:1 or 4:5 crop that follows the speaker's face (pip install "
               "'mediatagger[vertical]').")
+@click.option("--platform", help="With a crop, burned text keeps inside this platform's safe zone: shorts "
+              "[default], reels, tiktok, or one the preset's reel.safe_zones adds.")
 @click.option("--cut", type=click.Choice(presets.choices("clips", "cut")), help="accurate: frame-exact re-encode "
               "[default]; fast: stream copy from keyframe to keyframe.")
 @click.option("--crossfade", callback=bad_parameter(parse_duration), help="Transition length (0 for hard cuts) "
@@ -121,8 +123,8 @@ def burn(source: Path, subs: Path | None, analysis_path: Path | None, out: Path,
 @run_options
 @reports_errors
 def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...] | None, min_score: float | None,
-         target: int | None, order: str | None, rank: str | None, aspect: str | None, cut: str | None,
-         crossfade: int | None,
+         target: int | None, order: str | None, rank: str | None, aspect: str | None, platform: str | None,
+         cut: str | None, crossfade: int | None,
          burn_in: str | None,
          model: str | None, vad: str | None, track: int | str, detector: str | None, audioset_labels: tuple[str, ...],
          media_root: Path | None, fps: str | None, force: bool, quiet: bool, debug: bool) -> int:
@@ -131,8 +133,9 @@ def reel(source: Path, out_dir: Path | None, preset: str, labels: tuple[str, ...
     INPUT may be an editor's cut (FCPXML, FCP7 XML, EDL, OTIO, Kdenlive): the reel is then cut from
     the cut's record time, what its audience sees (its first video track, rendered)."""
     options = presets.override(presets.load(preset), "clips", labels=labels, min_score=min_score,
-                               target_ms=target, order=order, rank=rank, aspect=aspect, cut=cut,
-                               crossfade_ms=crossfade, burn=burn_in)
+                               target_ms=target, order=order, rank=rank, cut=cut, crossfade_ms=crossfade,
+                               burn=burn_in)
+    options = presets.override(options, "reel", aspect=aspect, platform=platform)
     bars = Bars(quiet)
     if source.suffix.lower() == ".json":
         written = export_analysis(source, out_dir, ["reel"], options, force, bars)

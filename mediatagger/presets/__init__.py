@@ -28,7 +28,9 @@ from mediatagger.presets.options import (
     EventOptions,
     ModelOptions,
     Preset,
+    ReelOptions,
     Rules,
+    SafeZone,
     ScanOptions,
     SpanOptions,
     TextOptions,
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BURN_CHOICES", "OUTPUT_NAMES", "RESOLVE_COLORS",
            "AssOptions", "AssStyle", "ClipOptions", "EdlOptions", "EventOptions",
-           "ModelOptions", "Preset", "ScanOptions", "SpanOptions", "TextOptions", "VadOptions", "build",
+           "ModelOptions", "Preset", "ReelOptions", "SafeZone", "ScanOptions", "SpanOptions", "TextOptions",
+           "VadOptions", "build",
            "check_start_tc", "choices", "load", "override", "parse", "shipped", "to_yaml", "validate"]
 
 DEFAULT = "default"

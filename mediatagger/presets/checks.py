@@ -15,7 +15,7 @@ import typing
 from typing import Any
 
 from mediatagger.errors import PresetError, UsageError
-from mediatagger.presets.options import START_TC, EventOptions, Preset, Rules, SpanOptions, rules_of
+from mediatagger.presets.options import START_TC, EventOptions, Preset, ReelOptions, Rules, SpanOptions, rules_of
 
 SCALARS: dict[type, type | tuple[type, ...]] = {int: int, float: (int, float), str: str, bool: bool}
 
@@ -82,6 +82,7 @@ def validate(preset: Preset, source: str) -> None:
     check_fields(preset, source, "")
     check_levels(preset.spans, source)
     check_audioset_labels(preset.events, source)
+    check_platform(preset.reel, source)
 
 
 def check_fields(options: Any, source: str, where: str) -> None:
@@ -157,6 +158,13 @@ def check_audioset_labels(events: EventOptions, source: str) -> None:
     if events.audioset_labels and not events.uses_audioset():
         raise fail(source, "events.audioset_labels", list(events.audioset_labels),
                    "needs events.detector audioset or fused")
+
+
+def check_platform(reel: ReelOptions, source: str) -> None:
+    """The platform names a safe zone of the table."""
+    if reel.platform not in reel.zones():
+        raise fail(source, "reel.platform", reel.platform,
+                   "names no platform of reel.safe_zones (" + ", ".join(reel.zones()) + ")")
 
 
 def check_start_tc(text: str) -> str:

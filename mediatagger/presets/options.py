@@ -234,11 +234,6 @@ class ClipOptions:
     target_ms: int = ms(0, "0: every clip; else the best (score x duration) up to this total")
     cut: str = opt("accurate", "accurate re-encodes, frame-exact; fast copies streams, keyframe-snapped",
                    choices=("accurate", "fast"))
-    aspect: str = opt("source", "the clips' frame: the source's, or a crop of 9:16, 1:1 or 4:5 that follows the "
-                      "speaker's face (needs the vertical extra: OpenCV)", choices=("source", "9:16", "1:1", "4:5"))
-    platform: str = opt("shorts", "with a crop (aspect) and burned text (burn): whose safe zone the text keeps "
-                        "inside (the platform's buttons and captions cover the rest)",
-                        choices=("shorts", "reels", "tiktok"))
     crossfade_ms: int = ms(500, "reel transitions (xfade/acrossfade); 0: hard cuts")
     audio_fade_ms: int = ms(30, "with hard cuts, audio fades in and out this fast (no clicks)")
     burn: str = opt("none", "burn in event badges ([Laughter] at the top) or all the styled ASS, into clips and reel",
@@ -246,6 +241,41 @@ class ClipOptions:
     crf: int = opt(18, "x264 quality of re-encoded clips (0 lossless .. 51 worst)", min=0, max=51)
     x264_preset: str = opt("veryfast", "x264 speed/size trade-off", choices=X264_PRESETS)
     audio_bitrate: str = opt("192k", "AAC bitrate of re-encoded audio", form=BITRATE)
+
+
+@dataclass(frozen=True)
+class SafeZone:
+    """What a platform's buttons, captions and bars cover of a vertical frame, as shares of its size."""
+
+    top: float = opt(0.10, "share of the height covered at the top", min=0.0, max=0.45)
+    bottom: float = opt(0.25, "share of the height covered at the bottom", min=0.0, max=0.45)
+    left: float = opt(0.05, "share of the width covered on the left", min=0.0, max=0.45)
+    right: float = opt(0.16, "share of the width covered on the right", min=0.0, max=0.45)
+
+
+# the platforms' published overlays (YouTube Shorts, Instagram Reels, TikTok), at 1080x1920
+SAFE_ZONES = {"shorts": SafeZone(0.10, 0.25, 0.05, 0.16), "reels": SafeZone(0.12, 0.22, 0.05, 0.12),
+              "tiktok": SafeZone(0.08, 0.22, 0.06, 0.14)}
+
+
+@dataclass(frozen=True)
+class ReelOptions:
+    aspect: str = opt("source", "the clips' and the reel's frame: the source's, or a crop of 9:16, 1:1 or 4:5 "
+                      "that follows the speaker's face (needs the vertical extra: OpenCV)",
+                      choices=("source", "9:16", "1:1", "4:5"))
+    platform: str = opt("shorts", "with a crop (aspect) and burned text (clips.burn): whose safe zone, in "
+                        "safe_zones, the text keeps inside (the platform's buttons and captions cover the rest)",
+                        form=Form("a name of a platform in reel.safe_zones", r"[A-Za-z0-9_.-]+"))
+    safe_zones: dict[str, SafeZone] = opt(SAFE_ZONES, "per platform, the shares of a vertical frame its overlays "
+                                          "cover (top, bottom, left, right); a preset's table adds platforms "
+                                          "or changes these, the others stay")
+
+    def zones(self) -> dict[str, SafeZone]:
+        """Every platform's safe zone: the shipped ones, with the preset's table over them."""
+        return {**SAFE_ZONES, **self.safe_zones}
+
+    def zone(self) -> SafeZone:
+        return self.zones()[self.platform]
 
 
 MARKER_COLORS = tags.MARKER_COLORS  # each label's default colour, from the one label table
@@ -310,6 +340,8 @@ class Preset:
     scan: ScanOptions = opt(ScanOptions, "event scan of the gaps between speech")
     spans: SpanOptions = opt(SpanOptions, "probability curves -> event and emotion spans")
     clips: ClipOptions = opt(ClipOptions, "highlight clips (export clips) and the reel (export reel)")
+    reel: ReelOptions = opt(ReelOptions, "the frame of the clips and the reel: a vertical or square crop, and "
+                            "the safe zone burned text keeps inside")
     edl: EdlOptions = opt(EdlOptions, "marker exports (edl, edl-loc, fcpxml, xmeml, otio, csv)")
     ass: AssOptions = opt(AssOptions, "styled subtitles")
     text: TextOptions = opt(TextOptions, "how transcripts show SenseVoice's tags (ASS, SRT, VTT, rich JSON)")

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from mediatagger import analysis as document
-from mediatagger import api, files, highlights, media, presets, tags
+from mediatagger import api, clips, files, highlights, media, presets, tags
 from mediatagger.analysis import Analysis
 from mediatagger.errors import MediaTaggerError
 from mediatagger.exporters import EXPORTERS
@@ -382,7 +382,9 @@ class Console:
         path = next((str(w.path) for w in written if not w.removed and w.path.name.endswith(".reel.mp4")), None)
         if path is None:
             raise refusal(TEXT[self.lang(request)]["no_clips"])
-        return path, path, views.reel_why_html(visit.result, highlights.plan(visit.result, clip))
+        stem = Path(path).name.removesuffix(".reel.mp4")
+        planned = clips.measured(highlights.plan(visit.result, clip), clips.previous_plan(Path(path).parent, stem))
+        return path, path, views.reel_why_html(visit.result, planned)
 
     def burn(self, visit: Visit | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """The burn button: the styled ASS burned into the visitor's media."""

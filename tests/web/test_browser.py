@@ -113,7 +113,9 @@ def test_a_reel_and_burned_subtitles_are_previewed_and_downloaded(tagged, tmp_pa
     assert probe["video"] and probe["audio"] and seconds[0] < float(probe["format"]["duration"]) < seconds[1]
     if button == "#mt-make-reel":   # why the clip was chosen, beside the preview
         why = page.locator("#mt-reel-why li").first.inner_text()
-        assert re.match(r"0:00\.0\u20130:1\d\.\d score \d+\.\d\d: [\d.]+ s of laughter \(\d\.\d\d\)", why), why
+        # with how loud the laughter is, as the reel's clips run measured it from the sound
+        assert re.match(r"0:00\.0\u20130:1\d\.\d score \d+\.\d\d: [\d.]+ s of laughter \(\d\.\d\d, -\d+(\.\d)? dBFS\)",
+                        why), why
         assert "s of applause after" in why and "setup: \u201c" in why
 
 
@@ -127,7 +129,7 @@ def test_the_reel_rank_rule_is_chosen_in_the_panel(tagged):
     page.wait_for_function("(old) => { const li = document.querySelector('#mt-reel-why li');"
                            " return li !== null && li.textContent !== old; }", arg=before)
     why = page.locator("#mt-reel-why li").first.inner_text()
-    score, seconds, sure = re.search(r"score ([\d.]+): ([\d.]+) s of laughter \(([\d.]+)\)", why).groups()
+    score, seconds, sure = re.search(r"score ([\d.]+): ([\d.]+) s of laughter \(([\d.]+),", why).groups()
     assert abs(float(score) - float(seconds) * float(sure)) < 0.02, why
 
 
