@@ -10,7 +10,8 @@ a row per length and the two targets of issue 25, each PASS or FAIL (exit 1 on a
 
   flat     peak RSS of every length within 10 % of the shortest's
   linear   the seconds each further hour costs (between one length and the next; start-up left out)
-           within 20 % of each other
+           within 20 % of each other, or within 1.5 s per hour where an hour costs almost nothing
+           (SenseVoice on silence: decoding only, and the steps differ by timing noise)
   ceiling  (with --full) the longest's peak RSS under 1.5 GiB
 
 The whole-track pipeline before issue 25 decoded each track into memory (float32, 230 MB an hour) and
@@ -33,6 +34,8 @@ sys.path.insert(0, str(REPO))
 FLAT = 0.10     # peak RSS within this of the shortest input's
 CEILING_MB = 1536  # the full-size int8 model's peak RSS at the longest length: 1.5 GiB
 LINEAR = 0.20   # seconds per hour within this of the shortest input's
+NOISE_S = 1.5   # ... or within this many seconds per hour of each other: a run that hears nothing (SenseVoice
+                # on silence) costs only decoding, a second or two an hour, and its steps differ by the timer's noise
 CHILD = """import re, sys, mediatagger
 tagger = mediatagger.Tagger(model=sys.argv[1], vad="silero", precision=sys.argv[3], detector=sys.argv[4])
 result = tagger.tag(sys.argv[2])
@@ -100,8 +103,10 @@ def main() -> None:
     steps = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(rows, rows[1:])]   # seconds per further hour
     rate = max(steps) / max(min(steps), 1e-9) - 1 if steps else 0.0
     ok = verdict("flat", flat <= FLAT, f"peak RSS up to {100 * flat:.0f} % above the shortest's (target <= 10 %)")
-    ok &= verdict("linear", rate <= LINEAR, f"each further hour costs {', '.join(f'{x:.1f}' for x in steps)} s: "
-                  f"the dearest {100 * rate:.0f} % above the cheapest (target <= 20 %)")
+    spread = max(steps) - min(steps) if steps else 0.0
+    ok &= verdict("linear", rate <= LINEAR or spread <= NOISE_S,
+                  f"each further hour costs {', '.join(f'{x:.1f}' for x in steps)} s: the dearest {100 * rate:.0f} % "
+                  f"({spread:.1f} s) above the cheapest (target <= 20 %, or <= {NOISE_S:g} s: timing noise)")
     if args.full:
         top = rows[-1][4] / 1024
         ok &= verdict("ceiling", top < CEILING_MB, f"{rows[-1][0]:g} h peak RSS {top:.0f} MiB (target < {CEILING_MB} "
