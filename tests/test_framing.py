@@ -175,7 +175,7 @@ def test_no_face_keeps_the_centre_and_says_so(tmp_path):
     (SAMPLES / "realsound" / "clips" / "laughter" / "L1-hedgewars-Surfer-Laugh.ogg", ["--aspect", "4:5"],
      "L1-hedgewars-Surfer-Laugh.ogg: no picture to crop to 4:5"),
     (FACE, ["--aspect", "9:16", "--platform", "myspace"],
-     "reel.platform: 'myspace' names no platform of reel.safe_zones (shorts, reels, tiktok)")])
+     "reel.platform = 'myspace' names no platform of reel.safe_zones (shorts, reels, tiktok)")])
 def test_what_a_crop_cannot_do_is_one_line(tmp_path, media_path, args, said):
     done = reel_of(tmp_path, media_path, *args, laugh=(100, 500))
     assert done.returncode != 0 and "Traceback" not in done.stderr
