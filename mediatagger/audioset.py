@@ -311,12 +311,16 @@ class Heard:
 
     def _gains(self, start: int, length: int) -> np.ndarray:
         """Each of samples ``start`` to ``start + length - 1``'s loudness gain: its GAIN_BLOCK's, heard with
-        GAIN_BEFORE and GAIN_AFTER around (as far as the track has come)."""
+        GAIN_BEFORE and GAIN_AFTER around (as far as the track has come). The 100 ms levels are measured
+        once for all the blocks (every block's window starts on a level frame)."""
+        blocks = range(start // GAIN_BLOCK, -(-(start + length) // GAIN_BLOCK))
+        origin = max(0, blocks[0] * GAIN_BLOCK - GAIN_BEFORE)
+        levels = levels_db(self._held(origin, blocks[-1] * GAIN_BLOCK + GAIN_BLOCK + GAIN_AFTER), LEVEL_FRAME)
         out = np.empty(length, np.float32)
-        for block in range(start // GAIN_BLOCK, -(-(start + length) // GAIN_BLOCK)):
+        for block in blocks:
             begin, end = block * GAIN_BLOCK, (block + 1) * GAIN_BLOCK
-            gain = loudness_gain(self._held(max(0, begin - GAIN_BEFORE), end + GAIN_AFTER))
-            out[max(0, begin - start):end - start] = gain
+            low = (max(0, begin - GAIN_BEFORE) - origin) // LEVEL_FRAME
+            out[max(0, begin - start):end - start] = gain_of(levels[low:(end + GAIN_AFTER - origin) // LEVEL_FRAME])
         return out
 
     def _forget(self, before: int) -> None:
@@ -352,9 +356,9 @@ def changes(before: np.ndarray, after: np.ndarray) -> bool:
     return bool(((np.abs(before - after) >= REFINE) & (np.maximum(before, after) >= REFINE)).any())
 
 
-def loudness_gain(audio: np.ndarray) -> float:
-    """The gain that brings the loud part of ``audio`` to TARGET_DB, within its limits; 1 for silence."""
-    levels = levels_db(audio, LEVEL_FRAME)
+def gain_of(levels: np.ndarray) -> float:
+    """The gain that brings the loud part of the audio whose 100 ms levels (dBFS) these are to TARGET_DB,
+    within its limits; 1 for silence."""
     heard = levels[levels > GATE_DB]
     if not heard.size:
         return 1.0
