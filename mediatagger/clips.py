@@ -132,7 +132,6 @@ class Job:
         self.stem = analysis.stem
         self.planned = highlights.plan(analysis, preset.clips)
         self.crops: dict[Path, framing.Framing] = {}   # each clip's crop, for a vertical or square reel
-        self.loudness: dict[Path, float | None] = {}   # each clip's laughter level (dBFS), for its why
         self.paths = [clip_path(out_dir, self.stem, n, c) for n, c in enumerate(self.planned, 1)]
         self.key = fingerprint(analysis, list(zip(self.planned, self.paths)), out_dir, preset)
         self.previous = previous_plan(out_dir, self.stem)
@@ -211,8 +210,7 @@ class Job:
             subs = burned_subtitles(self.analysis, Path(tmp), self.preset, self.frame()) if opts.burn != "none" \
                 else None
             for clip, path in zip(self.planned, self.paths):
-                if self.render is None:
-                    self.loudness[path] = laughter_db(info, clip)
+                loud = laughter_db(info, clip) if self.render is None else None
                 if self.preset.reel.aspect != "source" and self.render is None:
                     self.crops[path] = framing.frame(info, clip.seek, clip.length, self.preset.reel.aspect)
                 kept = self.same and path.exists()
@@ -225,7 +223,7 @@ class Job:
                         else:
                             made = cutting.cut(info, clip, opts, part, subs, keys, stage.after(before), path.name,
                                                self.crops.get(path))
-                out.append(((made, path), kept))
+                out.append(((with_loudness(made, loud), path), kept))
                 before += float(clip.length)
                 stage.update(before)
         stage.finish()
@@ -251,8 +249,6 @@ class Job:
     def write_plan(self, clips: list[tuple[Clip, Path]], stale: list[Path] | None = None) -> Path:
         doc = plan_dict(self.analysis, clips, self.out_dir, self.preset, self.key, self.reel_file, stale)
         for entry, (_, path) in zip(doc["clips"], clips):
-            if entry["why"] is not None and path in self.loudness:
-                entry["why"]["laughter_db"] = self.loudness[path]
             crop = self.crops.get(path)
             entry["crop"] = None if crop is None else {"aspect": self.preset.reel.aspect, "width": crop.width,
                                                        "height": crop.height, "faces": crop.faces,
@@ -265,13 +261,13 @@ def measured(planned: list[Clip], plan: dict[str, Any] | None) -> list[Clip]:
     clips (the same in and out points); the others as they were."""
     heard = {(e.get("in_ms"), e.get("out_ms")): (e.get("why") or {}).get("laughter_db")
              for e in (plan or {}).get("clips", []) if isinstance(e, dict)}
-    out = []
-    for clip in planned:
-        db = heard.get((clip.start_ms, clip.end_ms))
-        if clip.why is not None and isinstance(db, (int, float)) and not isinstance(db, bool):
-            clip = replace(clip, why=replace(clip.why, laughter_db=float(db)))
-        out.append(clip)
-    return out
+    numbers = {key: float(db) for key, db in heard.items() if isinstance(db, (int, float)) and not isinstance(db, bool)}
+    return [with_loudness(clip, numbers.get((clip.start_ms, clip.end_ms))) for clip in planned]
+
+
+def with_loudness(clip: Clip, db: float | None) -> Clip:
+    """``clip`` with its laughter's loudness (dBFS) in its why, where there is one to tell."""
+    return replace(clip, why=replace(clip.why, laughter_db=db)) if clip.why is not None and db is not None else clip
 
 
 def laughter_db(info: media.MediaInfo, clip: Clip) -> float | None:
